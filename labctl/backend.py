@@ -1,0 +1,199 @@
+"""The one seam: ``ArrayBackend``, behind which sits either the bench or the simulated chip.
+
+Procedures and the training loop are written against the :class:`ArrayBackend` protocol only.
+:class:`BackendBase` is the shared implementation both backends subclass: each public method checks
+its arguments (mask shapes, ``SafetyLimits``) once, here, then calls a ``_do_*`` hook, so the
+simulator refuses exactly what the bench would. This module imports no pymeasure or pyvisa.
+
+Conventions: masks are boolean arrays of the device grid ``shape`` (or of the row / column axis for
+vector updates); conductances are in siemens, currents in amperes, times in seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from .errors import ConfigError, LabctlError, field_error
+from .layout import CellLayout
+from .specs import DEFAULT_LIMITS, PulseSpec, ReadSpec, SafetyLimits
+
+
+@dataclass(frozen=True)
+class PulseReport:
+    """What a pulse operation did: pulses delivered and bench work it cost."""
+
+    pulses: int
+    """Write pulses delivered, summed over devices (the weight-update counter)."""
+    transactions: int = 0
+    """Bench transactions (relay changes, instrument writes/queries); 0 on the simulator."""
+    duration_s: float = 0.0
+    """Chip time the operation took (pulse trains, plus settling on the bench)."""
+
+
+@runtime_checkable
+class ArrayBackend(Protocol):
+    """A FeFET array that can be pulsed and read; the bench and the simulator both implement it."""
+
+    shape: tuple[int, int]
+    layout: CellLayout
+    limits: SafetyLimits
+
+    def apply_pulses(self, devices: np.ndarray, pulse: PulseSpec, count: int | np.ndarray = 1) -> PulseReport:
+        """Apply ``count`` identical pulses to every device in the ``shape`` mask ``devices``.
+
+        ``count`` may be an integer array of ``shape`` (per-device train lengths; 0 = none).
+        Raises ``SafetyLimitError`` / ``ConfigError`` before anything is sent.
+        """
+
+    def apply_vector_update(self, rows: np.ndarray, cols: np.ndarray, pulse: PulseSpec,
+                            count: int = 1) -> PulseReport:
+        """Pulse the crossing of the selected rows and columns in one parallel operation (V/2 scheme).
+
+        Selected rows get +V/2 and selected columns -V/2, so only the crossings see the full pulse;
+        half-selected devices see V/2 (a real disturb, small because switching is strongly nonlinear).
+        """
+
+    def read(self, devices: np.ndarray, read: ReadSpec = ReadSpec()) -> np.ndarray:
+        """Conductance in S of every device in the mask; NaN elsewhere. Non-destructive."""
+
+    def read_mvm(self, inputs: np.ndarray, read: ReadSpec = ReadSpec()) -> np.ndarray:
+        """Column currents in A for row inputs in [-1, 1] scaled to ``read.voltage_v``.
+
+        ``inputs`` is ``(cell_rows,)`` or ``(batch, cell_rows)``; the result is ``(..., cell_cols)``.
+        Each cell conducts through its weight device gated by its sparsity device (Hadamard
+        product); a reference partner's current is subtracted (differential sensing).
+        """
+
+    def sweep_transfer(self, devices: np.ndarray, gate_v: np.ndarray, drain_v: float = 0.1) -> np.ndarray:
+        """Id in A of each selected device along a DC gate sweep: ``(n_devices, n_points)``, row-major.
+
+        The sweep may program the devices (that is how the memory window shows).
+        """
+
+    def wait(self, duration_s: float) -> None:
+        """Let ``duration_s`` pass (the simulator advances its clock; the bench sleeps)."""
+
+    @property
+    def time_s(self) -> float:
+        """Seconds since the backend was opened (simulated clock or wall clock)."""
+
+    @property
+    def temperature_k(self) -> float:
+        """Chip temperature in K."""
+
+    def close(self) -> None:
+        """Outputs off, relays open. Idempotent."""
+
+
+class BackendBase:
+    """Shared checks for every backend: validate once here, then call the ``_do_*`` hook."""
+
+    def __init__(self, layout: CellLayout, limits: SafetyLimits = DEFAULT_LIMITS) -> None:
+        self.layout = layout
+        self.shape = layout.shape
+        self.limits = limits
+        self.closed = False
+
+    # -- public API: checks, then hooks ------------------------------------------------------------
+    def apply_pulses(self, devices, pulse: PulseSpec, count=1) -> PulseReport:
+        self._check_open()
+        mask = self._mask(devices, self.shape, "devices")
+        counts = np.asarray(count)
+        if counts.ndim and counts.shape != self.shape:
+            raise field_error(ConfigError, "count.shape", counts.shape, f"expected a scalar or {self.shape}")
+        self.limits.check_pulse(pulse, counts)
+        counts = np.where(mask, counts, 0).astype(np.int64)
+        if not counts.any():
+            return PulseReport(0)
+        return self._do_apply_pulses(counts, pulse)
+
+    def apply_vector_update(self, rows, cols, pulse: PulseSpec, count: int = 1) -> PulseReport:
+        self._check_open()
+        rows = self._mask(rows, (self.shape[0],), "rows")
+        cols = self._mask(cols, (self.shape[1],), "cols")
+        if np.ndim(count):
+            raise field_error(ConfigError, "count", count, "a vector update takes one train length")
+        self.limits.check_pulse(pulse, count)
+        if count == 0 or not rows.any() or not cols.any():
+            return PulseReport(0)
+        return self._do_apply_vector_update(rows, cols, pulse, int(count))
+
+    def read(self, devices, read: ReadSpec = ReadSpec()) -> np.ndarray:
+        self._check_open()
+        mask = self._mask(devices, self.shape, "devices")
+        self.limits.check_read(read)
+        return self._do_read(mask, read)
+
+    def read_mvm(self, inputs, read: ReadSpec = ReadSpec()) -> np.ndarray:
+        self._check_open()
+        x = np.asarray(inputs, dtype=float)
+        rows = self.layout.cell_shape[0]
+        if x.shape[-1:] != (rows,) or x.ndim > 2:
+            raise field_error(ConfigError, "inputs.shape", x.shape, f"expected ({rows},) or (batch, {rows})")
+        if not np.all(np.isfinite(x)) or np.abs(x).max(initial=0) > 1:
+            raise field_error(ConfigError, "inputs", float(np.abs(x).max()), "must be finite and within [-1, 1]")
+        self.limits.check_read(read)
+        return self._do_read_mvm(x, read)
+
+    def sweep_transfer(self, devices, gate_v, drain_v: float = 0.1) -> np.ndarray:
+        self._check_open()
+        mask = self._mask(devices, self.shape, "devices")
+        gate_v = np.asarray(gate_v, dtype=float)
+        self.limits.check_sweep(gate_v, drain_v)
+        return self._do_sweep_transfer(mask, gate_v, float(drain_v))
+
+    def wait(self, duration_s: float) -> None:
+        self._check_open()
+        if not np.isfinite(duration_s) or duration_s < 0:
+            raise field_error(ConfigError, "duration_s", duration_s, "must be finite and >= 0")
+        self._do_wait(float(duration_s))
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._do_close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- hooks -------------------------------------------------------------------------------------
+    def _do_apply_pulses(self, counts: np.ndarray, pulse: PulseSpec) -> PulseReport:
+        raise NotImplementedError
+
+    def _do_apply_vector_update(self, rows, cols, pulse: PulseSpec, count: int) -> PulseReport:
+        raise NotImplementedError
+
+    def _do_read(self, mask: np.ndarray, read: ReadSpec) -> np.ndarray:
+        raise NotImplementedError
+
+    def _do_read_mvm(self, inputs: np.ndarray, read: ReadSpec) -> np.ndarray:
+        raise NotImplementedError
+
+    def _do_sweep_transfer(self, mask: np.ndarray, gate_v: np.ndarray, drain_v: float) -> np.ndarray:
+        raise NotImplementedError
+
+    def _do_wait(self, duration_s: float) -> None:
+        raise NotImplementedError
+
+    def _do_close(self) -> None:
+        raise NotImplementedError
+
+    # -- helpers -----------------------------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self.closed:
+            raise LabctlError(f"{type(self).__name__} is closed")
+
+    @staticmethod
+    def _mask(mask, shape: tuple[int, ...], name: str) -> np.ndarray:
+        arr = np.asarray(mask)
+        if arr.shape != shape:
+            raise field_error(ConfigError, f"{name}.shape", arr.shape, f"expected {shape}")
+        if arr.dtype != bool:
+            raise field_error(ConfigError, f"{name}.dtype", str(arr.dtype), "must be a boolean mask")
+        return arr

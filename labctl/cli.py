@@ -1,0 +1,43 @@
+"""The ``labctl`` command line: a thin layer over the Python API (typer + rich)."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import LabctlError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="FeFET crossbar chip: bench procedures, device models, simulated chip, training.")
+console = Console()
+
+
+@app.callback()
+def _root() -> None:
+    """FeFET crossbar chip: bench procedures, device models, simulated chip, training."""
+
+
+@app.command()
+def models() -> None:
+    """List the shipped device-model presets with their operating points."""
+    from device_models import load_preset, preset_names
+
+    table = Table("preset", "write amplitude (V)", "write width (s)", "G range (S)", "sparsity device")
+    for name in preset_names():
+        m = load_preset(name)
+        op = m.operating_point
+        table.add_row(name, f"{op.write_amplitude_v:g}", f"{op.write_width_s:g}",
+                      f"{m.weight.g_min_s:.3g} .. {m.weight.g_max_s:.3g}", "yes" if m.sparsity else "no")
+    console.print(table)
+
+
+def main() -> None:
+    """Entry point: a ``LabctlError`` becomes a one-line message and exit code 2."""
+    try:
+        app()
+    except LabctlError as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        sys.exit(2)

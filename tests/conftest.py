@@ -1,0 +1,19 @@
+"""Shared fixtures and the opt-in switch for tests that need real instruments."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def pytest_addoption(parser):
+    parser.addoption("--bench", action="store", default=None, metavar="BENCH_YAML",
+                     help="run the bench tests against the instruments in this bench file")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--bench"):
+        return
+    skip = pytest.mark.skip(reason="needs real instruments: pass --bench bench.yaml")
+    for item in items:
+        if "bench" in item.keywords:
+            item.add_marker(skip)

@@ -1,0 +1,157 @@
+"""The ``ArrayBackend`` contract, written once; each backend's test module only provides a fixture.
+
+Subclasses define a ``backend`` fixture yielding a fresh, open backend with the default sparse layout
+and its ``model`` (a ChipModel) as ``backend.model``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from labctl import ArrayBackend, ConfigError, LabctlError, PulseSpec, ReadSpec, Role, SafetyLimitError
+
+
+def _weights(backend) -> np.ndarray:
+    return backend.layout.role_mask(Role.WEIGHT)
+
+
+def _write(backend, sign: int) -> PulseSpec:
+    op = backend.model.operating_point
+    return PulseSpec(sign * op.write_amplitude_v, op.write_width_s)
+
+
+class ArrayBackendContract:
+    def test_conforms_to_protocol(self, backend):
+        assert isinstance(backend, ArrayBackend)
+
+    def test_close_is_idempotent_and_final(self, backend):
+        backend.close()
+        backend.close()
+        with pytest.raises(LabctlError, match="closed"):
+            backend.read(_weights(backend))
+
+    def test_context_manager_closes(self, backend):
+        with backend as b:
+            b.read(_weights(b))
+        assert backend.closed
+
+    def test_potentiation_raises_and_depression_lowers(self, backend):
+        mask = np.zeros(backend.shape, dtype=bool)
+        mask[0, backend.layout.weight_cols[:3]] = True
+        before = np.nanmean(backend.read(mask))
+        backend.apply_pulses(mask, _write(backend, +1), count=20)
+        up = np.nanmean(backend.read(mask))
+        backend.apply_pulses(mask, _write(backend, -1), count=20)
+        down = np.nanmean(backend.read(mask))
+        assert up > before * 1.2
+        assert down < up * 0.9
+
+    def test_saturates_at_upper_bound(self, backend):
+        mask = np.zeros(backend.shape, dtype=bool)
+        mask[1, backend.layout.weight_cols[:3]] = True
+        g_max = backend.model.weight.g_max_s
+        backend.apply_pulses(mask, _write(backend, +1), count=400)
+        first = np.nanmean(backend.read(mask))
+        backend.apply_pulses(mask, _write(backend, +1), count=100)
+        second = np.nanmean(backend.read(mask))
+        assert first == pytest.approx(g_max, rel=0.15)
+        assert abs(second - first) < 0.1 * g_max
+
+    def test_reads_are_non_destructive(self, backend):
+        mask = _weights(backend)
+        backend.apply_pulses(mask, _write(backend, +1), count=10)
+        reads = np.array([backend.read(mask)[mask] for _ in range(8)])
+        first, last = reads[:4].mean(), reads[4:].mean()
+        assert last == pytest.approx(first, rel=0.01)
+
+    def test_read_is_nan_outside_mask(self, backend):
+        mask = np.zeros(backend.shape, dtype=bool)
+        mask[2, 3] = True
+        g = backend.read(mask)
+        assert np.isfinite(g[2, 3]) and np.isnan(g).sum() == g.size - 1
+
+    def test_mvm_is_column_sum_of_gated_weights(self, backend):
+        rows, cols = backend.layout.cell_shape
+        x = np.zeros(rows)
+        x[:5] = 1.0
+        currents = np.mean([backend.read_mvm(x) for _ in range(20)], axis=0)
+        g = np.mean([backend.read(np.ones(backend.shape, dtype=bool)) for _ in range(20)], axis=0)
+        g_w = backend.layout.to_cells(g)[:5]
+        g_s = backend.layout.to_cells(g, Role.SPARSITY)[:5]
+        expected = 0.1 * (g_w * g_s / (g_w + g_s)).sum(axis=0)
+        assert currents.shape == (cols,)
+        np.testing.assert_allclose(currents, expected, rtol=0.05)
+
+    @pytest.mark.parametrize("kwargs, field", [
+        ({"amplitude_v": math.nan, "width_s": 1e-6}, "amplitude_v"),
+        ({"amplitude_v": 3.0, "width_s": 0.0}, "width_s"),
+        ({"amplitude_v": 3.0, "width_s": -1e-6}, "width_s"),
+        ({"amplitude_v": 0.0, "width_s": 1e-6}, "amplitude_v"),
+    ])
+    def test_malformed_pulse_is_refused_naming_field(self, kwargs, field):
+        with pytest.raises(ConfigError, match=field):
+            PulseSpec(**kwargs)
+
+    def test_over_limit_pulse_is_refused_by_backend(self, backend):
+        loose = type(backend.limits)(max_write_v=50.0)
+        pulse = PulseSpec(30.0, 1e-6, limits=loose)
+        with pytest.raises(SafetyLimitError, match="amplitude_v=30.0"):
+            backend.apply_pulses(_weights(backend), pulse)
+
+    def test_over_limit_count_and_read_are_refused(self, backend):
+        with pytest.raises(SafetyLimitError, match="count"):
+            backend.apply_pulses(_weights(backend), _write(backend, 1), count=backend.limits.max_pulse_count + 1)
+        with pytest.raises(SafetyLimitError, match="voltage_v=2.0"):
+            ReadSpec(voltage_v=2.0)
+
+    def test_refused_request_changes_nothing(self, backend):
+        mask = _weights(backend)
+        before = np.nanmean(backend.read(mask))
+        with pytest.raises(SafetyLimitError):
+            backend.apply_pulses(mask, _write(backend, 1), count=-1)
+        assert np.nanmean(backend.read(mask)) == pytest.approx(before, rel=0.02)
+
+    @pytest.mark.parametrize("shape", [(29, 30), (30,), (30, 31)])
+    def test_wrong_mask_shape_is_refused(self, backend, shape):
+        with pytest.raises(ConfigError, match=r"devices\.shape"):
+            backend.read(np.ones(shape, dtype=bool))
+
+    def test_non_boolean_mask_is_refused(self, backend):
+        with pytest.raises(ConfigError, match="dtype"):
+            backend.read(np.ones(backend.shape))
+
+    def test_vector_update_moves_only_the_crossing(self, backend):
+        rows = np.zeros(backend.shape[0], dtype=bool)
+        cols = np.zeros(backend.shape[1], dtype=bool)
+        rows[4] = True
+        cols[backend.layout.weight_cols[2]] = True
+        everything = np.ones(backend.shape, dtype=bool)
+        before = np.mean([backend.read(everything) for _ in range(6)], axis=0)
+        report = backend.apply_vector_update(rows, cols, _write(backend, +1), count=20)
+        after = np.mean([backend.read(everything) for _ in range(6)], axis=0)
+        change = (after - before) / backend.model.weight.g_max_s
+        target = (4, backend.layout.weight_cols[2])
+        assert report.pulses == 20
+        assert change[target] > 0.2
+        others = np.delete(change.ravel(), np.ravel_multi_index(target, backend.shape))
+        assert np.abs(others).max() < 0.05  # read noise and the small V/2 disturb only
+
+    def test_wrong_vector_shape_is_refused(self, backend):
+        with pytest.raises(ConfigError, match=r"rows\.shape"):
+            backend.apply_vector_update(np.ones(3, bool), np.ones(backend.shape[1], bool), _write(backend, 1))
+
+    def test_mvm_inputs_are_checked(self, backend):
+        rows = backend.layout.cell_shape[0]
+        with pytest.raises(ConfigError, match="inputs"):
+            backend.read_mvm(np.full(rows, 2.0))
+        with pytest.raises(ConfigError, match=r"inputs\.shape"):
+            backend.read_mvm(np.ones(rows + 1))
+
+    def test_sweep_over_gate_limit_is_refused(self, backend):
+        mask = np.zeros(backend.shape, dtype=bool)
+        mask[0, 0] = True
+        with pytest.raises(SafetyLimitError, match="gate_v"):
+            backend.sweep_transfer(mask, np.linspace(-20, 20, 5))
