@@ -34,6 +34,20 @@ def models() -> None:
     console.print(table)
 
 
+def _register_commands() -> None:
+    """Let every module of :mod:`labctl.commands` add its commands (imports stay lazy inside them)."""
+    import importlib
+    import pkgutil
+
+    from . import commands
+
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        importlib.import_module(f"{commands.__name__}.{info.name}").register(app)
+
+
+_register_commands()
+
+
 def main() -> None:
     """Entry point: a ``LabctlError`` becomes a one-line message and exit code 2."""
     try:
