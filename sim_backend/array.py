@@ -95,6 +95,7 @@ class SimulatedArray(BackendBase):
             self._pops.append(_Population.draw(self.model.sparsity, np.flatnonzero(sparse), self.rng))
         self._kind = np.zeros(sparse.size, dtype=np.int8)
         self._kind[sparse] = 1
+        self._read_sigma = np.array([p.params.variation.read_noise for p in self._pops])[self._kind]
         self._g = np.full(sparse.size, float(initial_state))
         self._age_s = np.zeros(sparse.size)
         self._cells_cache: tuple[np.ndarray, np.ndarray] | None = None
@@ -216,8 +217,7 @@ class SimulatedArray(BackendBase):
         return np.where(self.faults.dead_mask(self.shape).ravel()[idx], 0.0, out)
 
     def _noisy(self, values: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        sigma = np.array([self._pops[k].params.variation.read_noise for k in self._kind[idx]]) if idx.size else 0
-        return values * (1 + sigma * self.rng.standard_normal(values.shape))
+        return values * (1 + self._read_sigma[idx] * self.rng.standard_normal(values.shape))
 
     def _cells(self) -> tuple[np.ndarray, np.ndarray]:
         """Cell conductance matrix and its read-noise variance, cached until the next write."""
@@ -225,7 +225,7 @@ class SimulatedArray(BackendBase):
             self._flush_relaxation()
             lay = self.layout
             g = self._conductance(np.arange(self._g.size)).reshape(self.shape)
-            sigma = np.array([p.params.variation.read_noise for p in self._pops])[self._kind].reshape(self.shape)
+            sigma = self._read_sigma.reshape(self.shape)
             g_w, s_w = lay.to_cells(g), lay.to_cells(sigma)
             var = (s_w * g_w) ** 2
             if lay.partner is Role.SPARSITY:
