@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("labctl", "device_models", "sim_backend", "procedures")
-SKIP = re.compile(r"\.(gui|commands)(\.|$)")  # Qt windows and CLI wiring have no doctests to run
+SKIP = re.compile(r"\.(gui|commands|__main__)(\.|$)")  # Qt windows and CLI entry points: no doctests
 
 
 def _modules():
