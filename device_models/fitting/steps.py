@@ -35,6 +35,8 @@ def trajectory(shape: StepShape, scale: float, g0, ratios: np.ndarray, potentiat
     ``ratios[:, n]`` scales the step of the pulse before reading ``n`` (column 0 is the start).
     """
     ratios = np.atleast_2d(ratios)
+    if ratios.shape[0] == 1 and np.ndim(g0) == 0:
+        return _trajectory_1d(shape, scale, float(g0), ratios[0], potentiate)[None, :]
     g = np.empty(ratios.shape)
     g[:, 0] = g0
     sign = 1.0 if potentiate else -1.0
@@ -42,6 +44,34 @@ def trajectory(shape: StepShape, scale: float, g0, ratios: np.ndarray, potentiat
         step = scale * np.nan_to_num(ratios[:, n]) * step_shape(shape, g[:, n - 1], potentiate)
         g[:, n] = np.clip(g[:, n - 1] + sign * step, 0.0, 1.0)
     return g
+
+
+def _trajectory_1d(shape: StepShape, scale: float, g0: float, ratios: np.ndarray, potentiate: bool) -> np.ndarray:
+    """One train in plain floats: the optimiser calls this thousands of times (same as the 2-D path).
+
+    Mirrors :func:`physics.step_shape` exactly (a test compares the two).
+    """
+    r = np.nan_to_num(ratios).tolist()
+    out = [0.0] * len(r)
+    g = g0
+    out[0] = g
+    sign = 1.0 if potentiate else -1.0
+    power = shape.kind == "power"
+    k, coeffs = shape.exponent, shape.coefficients[::-1]
+    for n in range(1, len(r)):
+        if power:
+            room = min(max(1.0 - g if potentiate else g, 0.0), 1.0)
+            unit = room**k
+        elif (g < 1.0) if potentiate else (g > 0.0):
+            unit = 0.0
+            for c in coeffs:
+                unit = unit * g + c
+            unit = max(unit, 0.0)
+        else:
+            unit = 0.0
+        g = min(max(g + sign * scale * r[n] * unit, 0.0), 1.0)
+        out[n] = g
+    return np.array(out)
 
 
 @dataclass(frozen=True)
