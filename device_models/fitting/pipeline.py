@@ -91,8 +91,10 @@ def fit_measurements(measurements: list[Measurement], base_model: str | ChipMode
     for p in PHASES:
         trace, ratios = means[p]
         chosen[p], fits[p] = fit_phase(p, (trace - g_min) / span, ratios)
-    scales = [train_scales(chosen[p], trains[p], g_min, g_max) for p in PHASES]
-    read_noise, c2c = noise_from_residuals([chosen[p] for p in PHASES], [trains[p] for p in PHASES], scales, g_min, g_max)
+    lo, hi = _device_bounds(trains, g_min, g_max)
+    scales = [train_scales(chosen[p], trains[p], lo[p], hi[p]) for p in PHASES]
+    read_noise, c2c = noise_from_residuals([chosen[p] for p in PHASES], [trains[p] for p in PHASES], scales,
+                                           [lo[p] for p in PHASES], [hi[p] for p in PHASES])
     devices = np.r_[trains["LTP"].device, trains["LTD"].device]
     d2d_step = device_spread(np.r_[scales[0], scales[1]], devices, log=True)
     m = max(2, int(trains["LTP"].conductance_s.shape[1] * PLATEAU_FRACTION))
@@ -162,6 +164,24 @@ def _polarity_params(fit: StepFit, kin: Kinetics, ref_v: float, ref_t: float) ->
     tau = ref_t / x ** (1 / kin.beta)
     tau0 = tau / np.exp(kin.activation_v / ref_v)
     return PolarityParams(dataclasses.replace(kin, w_max=1.0, tau0_s=float(tau0)), fit.shape)
+
+
+def _device_bounds(trains: dict[str, PhaseTrains], g_min: float, g_max: float):
+    """Each train's own device bounds (its LTD and LTP plateaus), as (trains, 1) columns per phase.
+
+    The simulator normalises each device by its own bounds; residuals against the global bounds
+    would count the device-to-device spread of the bounds as write noise. Devices missing a phase
+    use the global bound.
+    """
+    top = dict(zip(trains["LTP"].device, plateaus(trains["LTP"])))
+    bottom = dict(zip(trains["LTD"].device, plateaus(trains["LTD"])))
+    lo, hi = {}, {}
+    for p, tr in trains.items():
+        lo[p] = np.array([bottom.get(d, g_min) for d in tr.device])[:, None]
+        hi[p] = np.array([top.get(d, g_max) for d in tr.device])[:, None]
+        bad = hi[p] <= lo[p]
+        lo[p][bad], hi[p][bad] = g_min, g_max
+    return lo, hi
 
 
 def _combine(measurements: list[Measurement]) -> pd.DataFrame:

@@ -35,7 +35,8 @@ class PhaseTrains:
     device: np.ndarray
     """Device label of each train."""
 
-    def normalised(self, g_min_s: float, g_max_s: float) -> np.ndarray:
+    def normalised(self, g_min_s, g_max_s) -> np.ndarray:
+        """Readings in units of the bounds (floats, or (trains, 1) columns of per-train bounds)."""
         return (self.conductance_s - g_min_s) / (g_max_s - g_min_s)
 
     def mean(self) -> tuple[np.ndarray, np.ndarray]:
@@ -74,7 +75,7 @@ def phase_trains(table: pd.DataFrame, phase: str, kin: Kinetics, ref_amplitude_v
     return PhaseTrains(phase, g, r, np.array(device))
 
 
-def train_scales(fit: StepFit, trains: PhaseTrains, g_min_s: float, g_max_s: float) -> np.ndarray:
+def train_scales(fit: StepFit, trains: PhaseTrains, g_min_s, g_max_s) -> np.ndarray:
     """Best step scale per train (grid search, 0.33x to 3x the mean step), starting at its first reading."""
     g = trains.normalised(g_min_s, g_max_s)
     grid = np.exp(np.linspace(np.log(1 / 3), np.log(3), 61))
@@ -106,23 +107,23 @@ def plateaus(trains: PhaseTrains) -> np.ndarray:
 
 
 def noise_from_residuals(fits: list[StepFit], trains: list[PhaseTrains], scales: list[np.ndarray],
-                         g_min_s: float, g_max_s: float) -> tuple[float, float]:
+                         g_min_s: list, g_max_s: list) -> tuple[float, float]:
     """(relative read noise, relative c2c write noise) from step residuals, by the method of moments.
 
     A step residual ``e_n = dG_n - model step at the measured G`` holds the write noise of pulse n
     (variance ``c2c^2 * step^2``) and the read noise of readings n-1 and n; neighbouring residuals
     share one reading, so their covariance is minus its variance. The read noise comes from that
     covariance, the write noise from what remains of the variance. The write noise is only
-    resolved when it is not much smaller than the read noise of a single step.
+    resolved when it is not much smaller than the read noise of a single step. ``g_min_s`` and
+    ``g_max_s`` hold each phase's bounds (per-train columns).
     """
-    span = g_max_s - g_min_s
     parts: dict[str, list[np.ndarray]] = {"lag": [], "level": [], "e2": [], "pair": [], "s2": []}
-    for fit, tr, lam in zip(fits, trains, scales):
-        g = tr.normalised(g_min_s, g_max_s)
+    for fit, tr, lam, lo, hi in zip(fits, trains, scales, g_min_s, g_max_s):
+        g = tr.normalised(lo, hi)
         sign = 1.0 if fit.phase == "LTP" else -1.0
         model = lam[:, None] * tr.ratios[:, 1:] * fit.step(np.clip(g[:, :-1], 0, 1))
         e = np.diff(g, axis=1) - sign * model
-        absolute = tr.conductance_s / span
+        absolute = tr.conductance_s / (hi - lo)
         parts["lag"].append((e[:, :-1] * e[:, 1:]).ravel())
         parts["level"].append((absolute[:, 1:-1] ** 2).ravel())
         parts["e2"].append((e**2).ravel())

@@ -37,14 +37,16 @@ def fit(
                                      read_voltage=read_voltage, polarity=polarity).items() if v is not None}
     result = fit_files(list(files), base_model=base_model, **options)
     written = save_fit(result, out)
-    table = Table("phase", "model", "nRMSE", "nRMSE all", "AIC p5", "AIC sb", "Gmin", "Gmax", "c2c", "read",
-                  "trains", title=f"fit of {len(files)} file(s)",
-                  caption="nRMSE: mean trace (all: every reading) vs fit, of Gmax-Gmin; AIC: poly5 / soft bounds; "
-                          "G in S; c2c and read noise relative")
-    for phase, row in result.report.iterrows():
-        table.add_row(str(phase), row.model.replace("soft-bounds", "soft"), f"{row.nrmse_mean:.4f}", f"{row.nrmse_readings:.4f}",
-                      f"{row.aic_poly5:.0f}", f"{row.aic_soft_bounds:.0f}", f"{row.g_min_s:.3g}",
-                      f"{row.g_max_s:.3g}", f"{row.c2c_write:.3f}", f"{row.read_noise:.3f}", str(row.n_trains))
+    report = result.report
+    table = Table("quantity", *report.index, title=f"fit of {len(files)} file(s)")
+    rows = [("model (lower AIC)", "model", "{}"), ("nRMSE, mean trace vs fit", "nrmse_mean", "{:.4f}"),
+            ("nRMSE, every reading vs fit", "nrmse_readings", "{:.4f}"), ("AIC poly5", "aic_poly5", "{:.1f}"),
+            ("AIC soft bounds", "aic_soft_bounds", "{:.1f}"), ("Gmin (S)", "g_min_s", "{:.4g}"),
+            ("Gmax (S)", "g_max_s", "{:.4g}"), ("c2c write noise (rel.)", "c2c_write", "{:.3f}"),
+            ("read noise (rel.)", "read_noise", "{:.3f}"), ("d2d step spread (rel.)", "d2d_step", "{:.3f}"),
+            ("trains", "n_trains", "{}")]
+    for label, column, fmt in rows:
+        table.add_row(label, *(fmt.format(v) for v in report[column]))
     console = Console()
     console.print(table)
     console.print(f"symmetry point {result.symmetry_point:.3f} of the range; wrote "

@@ -18,8 +18,8 @@ from labctl.layout import CellLayout
 from sim_backend import SimulatedArray
 
 
-def noisy_model(preset: str = "garg-hzo-2us", **variation):
-    """A preset with its variation fields replaced (e.g. ``read_noise=0``)."""
+def noisy_model(preset="garg-hzo-2us", **variation):
+    """A preset (or model) with its variation fields replaced (e.g. ``read_noise=0``)."""
     model = load_model(preset)
     var = dataclasses.replace(model.weight.variation, **variation)
     return dataclasses.replace(model, weight=dataclasses.replace(model.weight, variation=var))
