@@ -302,6 +302,13 @@ def _turning_point_phases(g: np.ndarray) -> np.ndarray:
         if trend[i] == 0:
             trend[i] = trend[i - 1]
     trend[trend == 0] = 1
+    # noise on a plateau flips the trend for a few readings: fold runs shorter than 2 windows into
+    # the run before them
+    starts = np.flatnonzero(np.r_[True, trend[1:] != trend[:-1]])
+    ends = np.r_[starts[1:], len(trend)]
+    for a, b in zip(starts[1:], ends[1:]):
+        if b - a < 2 * window:
+            trend[a:b] = trend[a - 1]
     return np.where(trend > 0, "LTP", "LTD")
 
 
