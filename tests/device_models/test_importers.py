@@ -8,10 +8,9 @@ import pytest
 from device_models.errors import DataError
 from device_models.fitting import fit_files
 from device_models.importers import load_measurement
-from labctl import ReadSpec
+from labctl import PulseSpec, ReadSpec
 from labctl.layout import CellLayout
 from sim_backend import SimulatedArray
-from labctl import PulseSpec
 
 from .simdata import noisy_model, simulate_trains, write_procedure_csv
 
@@ -25,7 +24,8 @@ def test_procedure_csv_with_interleaved_devices(tmp_path):
     assert t.segment.nunique() == 4 * 2 * 2  # devices x phases x cycles
     assert (t.groupby("segment").size() == 20).all()
     first = t[t.segment == 0]
-    assert first.device.nunique() == 1 and (first.phase == "LTP").all() and first.conductance_s.is_monotonic_increasing is not None
+    assert first.device.nunique() == 1 and (first.phase == "LTP").all()
+    assert first.conductance_s.iloc[-1] > 2 * first.conductance_s.iloc[0]
 
 
 def _other_lab_file(path, sign_that_raises_g=-1, cycles=3, n=40):
