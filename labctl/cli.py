@@ -53,5 +53,5 @@ def main() -> None:
     try:
         app()
     except LabctlError as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         sys.exit(2)

@@ -1,0 +1,199 @@
+"""Step-size fits: how far one pulse moves the normalised state, as a function of the state.
+
+Two models per phase, as in seed 002: the papers' 5th-degree polynomial of dG vs G (normalised
+units, aihwkit ``PiecewiseStepDevice`` semantics) and a soft-bounds power law
+``a * (1 - g) ** k`` (LTP) / ``a * g ** k`` (LTD). Both are fitted to the conductance *trajectory*
+(G vs pulse number) rather than to raw differences dG: a read-noise sigma of a few percent of G is
+larger than one step, and regressing noisy dG on noisy G biases the slope (errors in variables).
+The polynomial starts from a least-squares fit of dG vs G and is then refined on the trajectory.
+Model choice is by AIC on the same residuals. Every trajectory uses :func:`physics.step_shape`, so the
+simulator runs exactly the curve that was fitted.
+
+Amplitude ramps: pulse ``n`` moves the state by ``ratio[n] * step(g)``, where ``ratio`` is the
+kinetics ratio ``fraction(V_n, t_n) / fraction(V_ref, t_ref)`` of a base model (see ``traces``);
+a fixed-amplitude train has ratio 1 everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import least_squares
+
+from ..errors import DataError
+from ..params import StepShape
+from ..physics import step_shape
+
+POLY_DEGREE = 5
+"""Degree of the papers' polynomial step model."""
+
+
+def trajectory(shape: StepShape, scale: float, g0, ratios: np.ndarray, potentiate: bool) -> np.ndarray:
+    """States at each reading of trains starting at ``g0`` (one per row of ``ratios``), clipped to [0, 1].
+
+    ``ratios[:, n]`` scales the step of the pulse before reading ``n`` (column 0 is the start).
+    """
+    ratios = np.atleast_2d(ratios)
+    if ratios.shape[0] == 1 and np.ndim(g0) == 0:
+        return _trajectory_1d(shape, scale, float(g0), ratios[0], potentiate)[None, :]
+    g = np.empty(ratios.shape)
+    g[:, 0] = g0
+    sign = 1.0 if potentiate else -1.0
+    for n in range(1, ratios.shape[1]):
+        step = scale * np.nan_to_num(ratios[:, n]) * step_shape(shape, g[:, n - 1], potentiate)
+        g[:, n] = np.clip(g[:, n - 1] + sign * step, 0.0, 1.0)
+    return g
+
+
+def _trajectory_1d(shape: StepShape, scale: float, g0: float, ratios: np.ndarray, potentiate: bool) -> np.ndarray:
+    """One train in plain floats: the optimiser calls this thousands of times (same as the 2-D path).
+
+    Mirrors :func:`physics.step_shape` exactly (a test compares the two).
+    """
+    r = np.nan_to_num(ratios).tolist()
+    out = [0.0] * len(r)
+    g = g0
+    out[0] = g
+    sign = 1.0 if potentiate else -1.0
+    power = shape.kind == "power"
+    k, coeffs = shape.exponent, shape.coefficients[::-1]
+    for n in range(1, len(r)):
+        if power:
+            room = min(max(1.0 - g if potentiate else g, 0.0), 1.0)
+            unit = room**k
+        elif (g < 1.0) if potentiate else (g > 0.0):
+            unit = 0.0
+            for c in coeffs:
+                unit = unit * g + c
+            unit = max(unit, 0.0)
+        else:
+            unit = 0.0
+        g = min(max(g + sign * scale * r[n] * unit, 0.0), 1.0)
+        out[n] = g
+    return np.array(out)
+
+
+@dataclass(frozen=True)
+class StepFit:
+    """One step model fitted to one phase's mean trace (normalised units)."""
+
+    phase: str
+    """"LTP" or "LTD"."""
+    kind: str
+    """"polynomial" or "power"."""
+    shape: StepShape
+    """State dependence; for "power" the step at the reference pulse is ``scale * shape``."""
+    scale: float
+    """Step at the reference pulse where the shape is 1 (power); 1 for the polynomial."""
+    g0: float
+    """Fitted state at the first reading of the mean trace."""
+    rss: float
+    """Residual sum of squares of the normalised trajectory."""
+    n: int
+    """Number of readings fitted."""
+
+    @property
+    def n_params(self) -> int:
+        return (len(self.shape.coefficients) if self.kind == "polynomial" else 2) + 1
+
+    @property
+    def aic(self) -> float:
+        """Akaike information criterion for Gaussian residuals: ``n ln(RSS / n) + 2 p``."""
+        return self.n * np.log(max(self.rss, 1e-300) / self.n) + 2 * self.n_params
+
+    @property
+    def nrmse(self) -> float:
+        """Root-mean-square trajectory residual, as a fraction of the conductance range."""
+        return float(np.sqrt(self.rss / self.n))
+
+    def step(self, g) -> np.ndarray:
+        """Normalised step magnitude at the reference pulse as a function of state."""
+        return self.scale * step_shape(self.shape, g, self.phase == "LTP")
+
+    def predict(self, ratios: np.ndarray, g0=None) -> np.ndarray:
+        return trajectory(self.shape, self.scale, self.g0 if g0 is None else g0, ratios, self.phase == "LTP")
+
+
+def _residuals(build, trace: np.ndarray, ratios: np.ndarray, potentiate: bool):
+    ok = np.isfinite(trace)
+
+    def fun(x):
+        shape, scale, g0 = build(x)
+        return (trajectory(shape, scale, g0, ratios[None, :], potentiate)[0] - trace)[ok]
+    return fun
+
+
+def fit_power(phase: str, trace: np.ndarray, ratios: np.ndarray) -> StepFit:
+    """Soft-bounds fit ``a * room ** k`` of a normalised mean trace."""
+    up = phase == "LTP"
+    g = trace[np.isfinite(trace)]
+    rise = np.abs(np.diff(g[: max(3, len(g) // 5)])).mean()
+    room = max(1 - g[0] if up else g[0], 0.05)
+    a0 = float(np.clip(rise / room / max(np.nanmean(ratios[1:]), 1e-9), 1e-4, 0.9))
+
+    def build(x):
+        return StepShape("power", exponent=x[1]), x[0], x[2]
+    fun = _residuals(build, trace, ratios, up)
+    sol = least_squares(fun, [a0, 1.0, float(np.clip(g[0], 1e-6, 1 - 1e-6))],
+                        bounds=([1e-6, 0.05, 0.0], [0.99, 20.0, 1.0]), x_scale="jac")
+    shape, scale, g0 = build(sol.x)
+    return StepFit(phase, "power", shape, float(scale), float(g0), float(np.sum(sol.fun**2)), int(sol.fun.size))
+
+
+def fit_poly5(phase: str, trace: np.ndarray, ratios: np.ndarray) -> StepFit:
+    """The papers' 5th-degree polynomial of |dG| vs G, refined on the trajectory."""
+    up = phase == "LTP"
+    ok = np.isfinite(trace)
+    x = 0.5 * (trace[1:] + trace[:-1])
+    y = np.abs(np.diff(trace)) / np.where(ratios[1:] > 0, ratios[1:], np.nan)
+    use = np.isfinite(x) & np.isfinite(y)
+    if use.sum() <= POLY_DEGREE:
+        raise DataError(f"{phase}: {int(use.sum())} steps are too few for a degree-{POLY_DEGREE} polynomial")
+    c_init = np.polynomial.polynomial.polyfit(x[use], y[use], POLY_DEGREE)
+
+    def build(p):
+        return StepShape("polynomial", coefficients=tuple(p[:-1])), 1.0, p[-1]
+    fun = _residuals(build, trace, ratios, up)
+    start = np.r_[c_init, np.clip(trace[ok][0], 1e-6, 1 - 1e-6)]
+    lo = np.r_[np.full(POLY_DEGREE + 1, -np.inf), 0.0]
+    hi = np.r_[np.full(POLY_DEGREE + 1, np.inf), 1.0]
+    sol = least_squares(fun, start, bounds=(lo, hi), x_scale="jac", max_nfev=400)
+    if np.sum(sol.fun**2) > np.sum(fun(start) ** 2):
+        sol.x, sol.fun = start, fun(start)
+    shape, scale, g0 = build(sol.x)
+    return StepFit(phase, "polynomial", shape, scale, float(g0), float(np.sum(sol.fun**2)), int(sol.fun.size))
+
+
+def fit_phase(phase: str, trace: np.ndarray, ratios: np.ndarray) -> tuple[StepFit, dict[str, StepFit]]:
+    """Both models for one phase; the one with the lower AIC first."""
+    fits = {"power": fit_power(phase, trace, ratios), "polynomial": fit_poly5(phase, trace, ratios)}
+    best = min(fits.values(), key=lambda f: f.aic)
+    return best, fits
+
+
+def fit_bounds(ltp: np.ndarray, ltp_ratios: np.ndarray, ltd: np.ndarray, ltd_ratios: np.ndarray) -> tuple[float, float]:
+    """Gmin and Gmax in S: the asymptotes of a joint soft-bounds fit of the mean LTP and LTD traces.
+
+    An asymptote, not the extreme reading: it is not biased up by read noise, and it still finds the
+    bound when a train stops short of saturation.
+    """
+    lo_g, hi_g = np.nanmin(np.r_[ltp, ltd]), np.nanmax(np.r_[ltp, ltd])
+    span = hi_g - lo_g
+
+    def fun(x):
+        g_min, g_max, a_u, k_u, s_u, a_d, k_d, s_d = x
+        rng = max(g_max - g_min, 1e-30)
+        out = []
+        for trace, ratios, a, k, s, up in ((ltp, ltp_ratios, a_u, k_u, s_u, True), (ltd, ltd_ratios, a_d, k_d, s_d, False)):
+            g = trajectory(StepShape("power", exponent=k), a, s, ratios[None, :], up)[0]
+            pred = g_min + g * rng
+            out.append(((pred - trace) / span)[np.isfinite(trace)])
+        return np.concatenate(out)
+    start = [lo_g, hi_g, 0.05, 1.0, 0.02, 0.05, 1.0, 0.98]
+    lower = [lo_g - 2 * span, lo_g + 0.5 * span, 1e-6, 0.05, 0.0, 1e-6, 0.05, 0.0]
+    upper = [lo_g + 0.5 * span, hi_g + 2 * span, 0.99, 20, 1, 0.99, 20, 1]
+    lower[0] = max(lower[0], 0.0)
+    start[0] = max(start[0], lower[0] + 1e-30)
+    sol = least_squares(fun, start, bounds=(lower, upper), x_scale="jac")
+    return float(sol.x[0]), float(sol.x[1])

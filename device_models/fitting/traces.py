@@ -1,0 +1,139 @@
+"""From the canonical pulse table to aligned trains, their mean trace, and the spreads around it.
+
+Ramped amplitudes: each pulse's step is normalised by the kinetics ratio
+``switched_fraction(kin, V_n, t_n) / switched_fraction(kin, V_ref, t_ref)`` of the *base model's*
+kinetics (Merz's law, nucleation-limited switching), so a ramp and a fixed-amplitude train give the
+same step curve at the reference pulse. One ramp cannot determine the kinetics themselves; the
+fitted model keeps the base model's kinetics for that reason. A fixed-amplitude train has ratio 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..params import Kinetics
+from ..physics import switched_fraction
+from .steps import StepFit, trajectory
+
+PLATEAU_FRACTION = 0.2
+"""Last fraction of each train averaged as a device's plateau (its bound) for the d2d spread."""
+
+
+@dataclass
+class PhaseTrains:
+    """Every train of one phase, aligned by pulse index (NaN-padded)."""
+
+    phase: str
+    """"LTP" or "LTD"."""
+    conductance_s: np.ndarray
+    """Readings in S, shape (trains, pulses)."""
+    ratios: np.ndarray
+    """Kinetics ratio of the pulse before each reading (column 0 unused), same shape."""
+    device: np.ndarray
+    """Device label of each train."""
+
+    def normalised(self, g_min_s, g_max_s) -> np.ndarray:
+        """Readings in units of the bounds (floats, or (trains, 1) columns of per-train bounds)."""
+        return (self.conductance_s - g_min_s) / (g_max_s - g_min_s)
+
+    def mean(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mean reading and mean ratio per pulse index, over the pulse indices at least half the trains reach."""
+        present = np.isfinite(self.conductance_s).sum(axis=0)
+        length = int(np.max(np.flatnonzero(present >= max(1, present[0] / 2)))) + 1
+        with np.errstate(invalid="ignore"):
+            return (np.nanmean(self.conductance_s[:, :length], axis=0),
+                    np.nanmean(self.ratios[:, :length], axis=0))
+
+
+def kinetics_ratio(kin: Kinetics, amplitude_v, width_s, ref_amplitude_v: float, ref_width_s: float) -> np.ndarray:
+    """Step of each pulse relative to the reference pulse's (1 where the amplitude is unknown)."""
+    amp = np.abs(np.asarray(amplitude_v, dtype=float))
+    width = np.where(np.isfinite(width_s), width_s, ref_width_s)
+    known = np.isfinite(amp) & (amp > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = switched_fraction(kin, np.where(known, amp, ref_amplitude_v), width) / switched_fraction(
+            kin, ref_amplitude_v, ref_width_s)
+    return np.where(known, ratio, 1.0)
+
+
+def phase_trains(table: pd.DataFrame, phase: str, kin: Kinetics, ref_amplitude_v: float, ref_width_s: float) -> PhaseTrains:
+    """The trains of ``phase`` in ``table`` (canonical columns), aligned and padded."""
+    rows = table[table.phase == phase]
+    segments = list(rows.groupby("segment", sort=True))
+    length = max(len(s) for _, s in segments)
+    g = np.full((len(segments), length), np.nan)
+    r = np.full_like(g, np.nan)
+    device = []
+    for i, (_, seg) in enumerate(segments):
+        g[i, : len(seg)] = seg.conductance_s.to_numpy()
+        r[i, : len(seg)] = kinetics_ratio(kin, seg.amplitude_v.to_numpy(), seg.width_s.to_numpy(),
+                                          ref_amplitude_v, ref_width_s)
+        device.append(seg.device.iloc[0])
+    return PhaseTrains(phase, g, r, np.array(device))
+
+
+def train_scales(fit: StepFit, trains: PhaseTrains, g_min_s, g_max_s) -> np.ndarray:
+    """Best step scale per train (grid search, 0.33x to 3x the mean step), starting at its first reading."""
+    g = trains.normalised(g_min_s, g_max_s)
+    grid = np.exp(np.linspace(np.log(1 / 3), np.log(3), 61))
+    sse = np.empty((grid.size, g.shape[0]))
+    for k, lam in enumerate(grid):
+        pred = trajectory(fit.shape, fit.scale * lam, np.clip(g[:, 0], 0, 1), trains.ratios, fit.phase == "LTP")
+        sse[k] = np.nansum((pred - g) ** 2, axis=1)
+    return grid[np.argmin(sse, axis=0)]
+
+
+def device_spread(values: np.ndarray, devices: np.ndarray, log: bool = False) -> float:
+    """Relative standard deviation of per-device means (0 with fewer than 3 devices).
+
+    ``log``: the std of per-device mean logarithms (a lognormal's relative spread).
+    """
+    per_device = pd.Series(np.log(values) if log else values).groupby(devices).mean()
+    if len(per_device) < 3:
+        return 0.0
+    return float(per_device.std(ddof=1) if log else per_device.std(ddof=1) / per_device.mean())
+
+
+def plateaus(trains: PhaseTrains) -> np.ndarray:
+    """Mean of the last ``PLATEAU_FRACTION`` of each train's readings (its bound when saturated)."""
+    out = np.empty(trains.conductance_s.shape[0])
+    for i, row in enumerate(trains.conductance_s):
+        row = row[np.isfinite(row)]
+        out[i] = row[-max(2, int(len(row) * PLATEAU_FRACTION)):].mean()
+    return out
+
+
+def noise_from_residuals(fits: list[StepFit], trains: list[PhaseTrains], scales: list[np.ndarray],
+                         g_min_s: list, g_max_s: list) -> tuple[float, float]:
+    """(relative read noise, relative c2c write noise) from step residuals, by the method of moments.
+
+    A step residual ``e_n = dG_n - model step at the measured G`` holds the write noise of pulse n
+    (variance ``c2c^2 * step^2``) and the read noise of readings n-1 and n; neighbouring residuals
+    share one reading, so their covariance is minus its variance. The read noise comes from that
+    covariance, the write noise from what remains of the variance. The write noise is only
+    resolved when it is not much smaller than the read noise of a single step. ``g_min_s`` and
+    ``g_max_s`` hold each phase's bounds (per-train columns).
+    """
+    parts: dict[str, list[np.ndarray]] = {"lag": [], "level": [], "e2": [], "pair": [], "s2": []}
+    for fit, tr, lam, lo, hi in zip(fits, trains, scales, g_min_s, g_max_s):
+        g = tr.normalised(lo, hi)
+        sign = 1.0 if fit.phase == "LTP" else -1.0
+        model = lam[:, None] * tr.ratios[:, 1:] * fit.step(np.clip(g[:, :-1], 0, 1))
+        e = np.diff(g, axis=1) - sign * model
+        absolute = tr.conductance_s / (hi - lo)
+        parts["lag"].append((e[:, :-1] * e[:, 1:]).ravel())
+        parts["level"].append((absolute[:, 1:-1] ** 2).ravel())
+        parts["e2"].append((e**2).ravel())
+        parts["pair"].append((absolute[:, :-1] ** 2 + absolute[:, 1:] ** 2).ravel())
+        parts["s2"].append((model**2).ravel())
+    lag, level, e2, pair, s2 = (np.concatenate(parts[k]) for k in ("lag", "level", "e2", "pair", "s2"))
+    ok = np.isfinite(lag) & np.isfinite(level)
+    read2 = max(0.0, -np.mean(lag[ok]) / np.mean(level[ok])) if ok.any() else 0.0
+    ok = np.isfinite(e2) & np.isfinite(pair) & np.isfinite(s2)
+    c2c2 = 0.0
+    if ok.any() and np.mean(s2[ok]) > 0:
+        c2c2 = max(0.0, (np.mean(e2[ok]) - read2 * np.mean(pair[ok])) / np.mean(s2[ok]))
+    return float(np.sqrt(read2)), float(np.sqrt(c2c2))

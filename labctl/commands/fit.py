@@ -1,0 +1,53 @@
+"""``labctl fit``: measured LTP/LTD files -> a device model JSON, a fit-quality table and PNG plots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    app.command("fit")(fit)
+
+
+def fit(
+    files: list[Path] = typer.Argument(..., help="Measured pulse-train files (our procedure CSV or CSV/TSV)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Model JSON to write; PNG plots go next to it."),
+    pulse_col: str = typer.Option(None, help="Pulse-number column (a restart starts a new train)."),
+    amplitude_col: str = typer.Option(None, help="Signed write-amplitude column in V."),
+    conductance_col: str = typer.Option(None, help="Conductance column(s) in S, comma-separated to average."),
+    resistance_col: str = typer.Option(None, help="Resistance column(s) in ohm, e.g. R_neg_ohm,R_pos_ohm."),
+    current_col: str = typer.Option(None, help="Read-current column(s) in A (needs --read-voltage)."),
+    width_col: str = typer.Option(None, help="Pulse-width column in s."),
+    width_s: float = typer.Option(None, help="Pulse width in s when the file has no width column."),
+    read_voltage: float = typer.Option(None, help="Read voltage in V."),
+    polarity: str = typer.Option("auto", help="Amplitude sign that raises G: auto, positive or negative."),
+    base_model: str = typer.Option("garg-hzo-2us", help="Model whose kinetics/retention/transfer the fit keeps."),
+) -> None:
+    """Fit LTP/LTD step curves (poly5 vs soft bounds by AIC), bounds and noise; write a model JSON."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from device_models.fitting import fit_files, save_fit
+
+    options = {k: v for k, v in dict(pulse_col=pulse_col, amplitude_col=amplitude_col,
+                                     conductance_col=conductance_col, resistance_col=resistance_col,
+                                     current_col=current_col, width_col=width_col, width_s=width_s,
+                                     read_voltage=read_voltage, polarity=polarity).items() if v is not None}
+    result = fit_files(list(files), base_model=base_model, **options)
+    written = save_fit(result, out)
+    report = result.report
+    table = Table("quantity", *report.index, title=f"fit of {len(files)} file(s)")
+    rows = [("model (lower AIC)", "model", "{}"), ("nRMSE, mean trace vs fit", "nrmse_mean", "{:.4f}"),
+            ("nRMSE, every reading vs fit", "nrmse_readings", "{:.4f}"), ("AIC poly5", "aic_poly5", "{:.1f}"),
+            ("AIC soft bounds", "aic_soft_bounds", "{:.1f}"), ("Gmin (S)", "g_min_s", "{:.4g}"),
+            ("Gmax (S)", "g_max_s", "{:.4g}"), ("c2c write noise (rel.)", "c2c_write", "{:.3f}"),
+            ("read noise (rel.)", "read_noise", "{:.3f}"), ("d2d step spread (rel.)", "d2d_step", "{:.3f}"),
+            ("trains", "n_trains", "{}")]
+    for label, column, fmt in rows:
+        table.add_row(label, *(fmt.format(v) for v in report[column]))
+    console = Console()
+    console.print(table)
+    console.print(f"symmetry point {result.symmetry_point:.3f} of the range; wrote "
+                  + ", ".join(str(p) for p in written), highlight=False)

@@ -1,0 +1,60 @@
+"""Measured-like pulse-train data from the simulated chip, written in our procedure's CSV format.
+
+Test support only: the simulator stands in for the bench (apply a pulse to every device, read all).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from device_models import load_model
+from device_models.importers import PROCEDURE_COLUMNS
+from labctl import PulseSpec, ReadSpec
+from labctl.layout import CellLayout
+from sim_backend import SimulatedArray
+
+
+def noisy_model(preset="garg-hzo-2us", **variation):
+    """A preset (or model) with its variation fields replaced (e.g. ``read_noise=0``)."""
+    model = load_model(preset)
+    var = dataclasses.replace(model.weight.variation, **variation)
+    return dataclasses.replace(model, weight=dataclasses.replace(model.weight, variation=var))
+
+
+def simulate_trains(model, n_pulses: int = 120, cycles: int = 1, size: int = 8, seed: int = 0,
+                    ramp_v: tuple[float, float] | None = None) -> pd.DataFrame:
+    """LTP then LTD trains on every device of a ``size`` x ``size`` dense array, read after each pulse.
+
+    Fixed amplitude (the operating point) by default; ``ramp_v`` = (first, last) amplitude magnitude
+    of a linear ramp over each train.
+    """
+    chip = SimulatedArray(model, seed=seed, layout=CellLayout.dense(size, size), initial_state=0.0)
+    op = chip.model.operating_point
+    mask = np.ones((size, size), dtype=bool)
+    rows, cols = np.nonzero(mask)
+    read = ReadSpec(voltage_v=op.read_v)
+    amps = np.linspace(*ramp_v, n_pulses) if ramp_v else np.full(n_pulses, op.write_amplitude_v)
+    records = []
+    for _ in range(cycles):
+        for phase, sign in (("LTP", 1), ("LTD", -1)):
+            for k, amp in enumerate(amps):
+                chip.apply_pulses(mask, PulseSpec(sign * amp, op.write_width_s))
+                g = chip.read(mask, read)[mask]
+                records.append(pd.DataFrame({
+                    "Device row": rows, "Device col": cols, "Phase": phase, "Pulse": k + 1,
+                    "Amplitude (V)": sign * amp, "Width (s)": op.write_width_s, "Conductance (S)": g,
+                    "Time (s)": chip.time_s}))
+    return pd.concat(records, ignore_index=True)[list(PROCEDURE_COLUMNS)]
+
+
+def write_procedure_csv(data: pd.DataFrame, path: Path, parameters: dict | None = None) -> Path:
+    """Write ``data`` with a pymeasure Results-style header, as the pulse-train procedure does."""
+    lines = ["#Procedure: <procedures.pulse_train.PulseTrainProcedure>", "#Parameters:"]
+    lines += [f"#\t{k}: {v}" for k, v in (parameters or {"Read voltage": "0.1 V"}).items()]
+    lines.append("#Data:")
+    path.write_text("\n".join(lines) + "\n" + data.to_csv(index=False))
+    return path
