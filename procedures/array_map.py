@@ -72,19 +72,31 @@ def targets(layout: CellLayout, params: ArrayMapParams) -> tuple[np.ndarray, np.
     return w, s
 
 
+def plan(backend: ArrayBackend, params: ArrayMapParams, model) -> dict:
+    """Weight and sparsity pulses and the read, checked against the limits; nothing is sent."""
+    op = model.operating_point
+    amp, width = params.amplitude_v or op.write_amplitude_v, params.width_s or op.write_width_s
+    out = {"up": checked_pulse(backend.limits, "amplitude_v", amp, width),
+           "down": checked_pulse(backend.limits, "amplitude_v", -amp, width),
+           "read": checked_read(backend.limits, "read_v", params.read_v)}
+    if backend.layout.partner is Role.SPARSITY and model.sparsity_point is not None:
+        sp = model.sparsity_point
+        out["s_on"] = checked_pulse(backend.limits, "sparsity pulse", sp.write_amplitude_v, sp.write_width_s)
+        out["s_off"] = checked_pulse(backend.limits, "sparsity pulse", -sp.write_amplitude_v, sp.write_width_s)
+    return out
+
+
 def run_array_map(backend: ArrayBackend, params: ArrayMapParams, emit: Emit, *, model=None, should_stop=never,
                   skip=frozenset()) -> dict:
     """Write and read the pattern, one device row at a time; rows in ``skip`` (as str) are done already."""
     model = model_of(backend, model)
-    layout, op, dev = backend.layout, model.operating_point, model.weight
-    amp, width = params.amplitude_v or op.write_amplitude_v, params.width_s or op.write_width_s
-    up, down = checked_pulse(backend.limits, "amplitude_v", amp, width), checked_pulse(backend.limits, "amplitude_v", -amp, width)
-    read = checked_read(backend.limits, "read_v", params.read_v)
+    layout, dev = backend.layout, model.weight
+    p = plan(backend, params, model)
+    up, down, read = p["up"], p["down"], p["read"]
+    amp, width = up.amplitude_v, up.width_s
     w_target, s_target = targets(layout, params)
     if s_target is not None:
-        sp = model.sparsity_point
-        s_on = checked_pulse(backend.limits, "sparsity pulse", sp.write_amplitude_v, sp.write_width_s)
-        s_off = s_on.scaled(-sp.write_amplitude_v)
+        s_on, s_off = p["s_on"], p["s_off"]
         s_threshold = np.sqrt(model.sparsity.g_min_s * model.sparsity.g_max_s)
     span = dev.g_max_s - dev.g_min_s
     g_target = dev.g_min_s + w_target * span
@@ -220,9 +232,10 @@ def plot(df: pd.DataFrame, summary: dict, stem: Path) -> list[Path]:
     return [plotting.save(fig, stem, "maps"), save_maps(m, stem.with_name(f"{stem.name}_maps.{fmt}"))]
 
 
-SPEC = ProcedureSpec("array_map", "Write and read all devices from a target pattern (maps, error map)",
-                     ArrayMapParams, COLUMNS, run_array_map, analyse, plot, selection, "Device col",
-                     "Conductance (S)", resumable=True)
+SPEC = ProcedureSpec(name="array_map", title="Write and read all devices from a target pattern (maps, error map)",
+                     params_cls=ArrayMapParams, columns=COLUMNS, run=run_array_map, preflight=plan,
+                     analyse=analyse, plot=plot, selection=selection, x_axis="Device col",
+                     y_axis="Conductance (S)", resumable=True)
 
 
 class ArrayMapProcedure(LabProcedure):

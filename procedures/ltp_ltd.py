@@ -16,6 +16,7 @@ import pandas as pd
 
 from labctl.backend import ArrayBackend
 from labctl.layout import CellLayout
+from labctl.specs import PulseSpec, ReadSpec
 
 from . import plotting
 from .params import checked_pulse, checked_read, device_set, param
@@ -47,13 +48,17 @@ class LtpLtdParams:
     """Bipolar read voltage magnitude in V."""
 
 
-def amplitudes(params: LtpLtdParams, model) -> tuple[np.ndarray, float]:
-    """The signed amplitude of every pulse (LTP then LTD) and the width, defaults filled in."""
+def plan(backend: ArrayBackend, params: LtpLtdParams, model) -> tuple[list[PulseSpec], ReadSpec]:
+    """Every pulse (LTP ramp then LTD ramp, defaults filled in) and the read, checked against the limits."""
     op = model.operating_point
     start = params.start_amplitude_v or 0.95 * op.write_amplitude_v
     stop = params.stop_amplitude_v or 1.05 * op.write_amplitude_v
+    width_s = params.width_s or op.write_width_s
+    checked_pulse(backend.limits, "start_amplitude_v", start, width_s)
+    checked_pulse(backend.limits, "stop_amplitude_v", stop, width_s)
     ramp = np.linspace(start, stop, params.pulses)
-    return np.concatenate([ramp, -ramp]), params.width_s or op.write_width_s
+    pulses = [checked_pulse(backend.limits, "amplitude", float(a), width_s) for a in np.concatenate([ramp, -ramp])]
+    return pulses, checked_read(backend.limits, "read_v", params.read_v)
 
 
 def run_ltp_ltd(backend: ArrayBackend, params: LtpLtdParams, emit: Emit, *, model=None,
@@ -61,26 +66,23 @@ def run_ltp_ltd(backend: ArrayBackend, params: LtpLtdParams, emit: Emit, *, mode
     """Apply the LTP then LTD trains to the device set, reading after every pulse; return the summary."""
     model = model_of(backend, model)
     mask = selection(backend.layout, params)
-    amps, width_s = amplitudes(params, model)
-    for name, amp in (("start_amplitude_v", amps[0]), ("stop_amplitude_v", amps[params.pulses - 1]),
-                      ("stop_amplitude_v", amps[-1])):
-        checked_pulse(backend.limits, name, amp, width_s)
-    read = checked_read(backend.limits, "read_v", params.read_v)
+    pulses, read = plan(backend, params, model)
     rows, cols = np.nonzero(mask)
     records = []
-    for k, amp in enumerate(amps):
+    for k, pulse in enumerate(pulses):
         if should_stop():
             break
-        backend.apply_pulses(mask, checked_pulse(backend.limits, "amplitude", float(amp), width_s))
+        backend.apply_pulses(mask, pulse)
         g = backend.read(mask, read)[rows, cols]
         t = backend.time_s
-        phase = "LTP" if amp > 0 else "LTD"
+        phase = "LTP" if pulse.amplitude_v > 0 else "LTD"
         for r, c, gi in zip(rows, cols, g):
             rec = {"Device row": int(r), "Device col": int(c), "Phase": phase, "Pulse": k + 1,
-                   "Amplitude (V)": float(amp), "Width (s)": width_s, "Conductance (S)": float(gi), "Time (s)": t}
+                   "Amplitude (V)": pulse.amplitude_v, "Width (s)": pulse.width_s, "Conductance (S)": float(gi),
+                   "Time (s)": t}
             records.append(rec)
             emit("results", rec)
-        emit("progress", 100.0 * (k + 1) / amps.size)
+        emit("progress", 100.0 * (k + 1) / len(pulses))
     return analyse(pd.DataFrame(records, columns=COLUMNS), params, model)
 
 
@@ -114,8 +116,9 @@ def plot(df: pd.DataFrame, summary: dict, stem: Path) -> list[Path]:
     return [plotting.save(fig, stem, "conductance")]
 
 
-SPEC = ProcedureSpec("ltp_ltd", "LTP/LTD pulse trains with bipolar reads (G vs pulse number)", LtpLtdParams,
-                     COLUMNS, run_ltp_ltd, analyse, plot, selection, "Pulse", "Conductance (S)")
+SPEC = ProcedureSpec(name="ltp_ltd", title="LTP/LTD pulse trains with bipolar reads (G vs pulse number)",
+                     params_cls=LtpLtdParams, columns=COLUMNS, run=run_ltp_ltd, preflight=plan, analyse=analyse,
+                     plot=plot, selection=selection, x_axis="Pulse", y_axis="Conductance (S)")
 
 
 class LtpLtdProcedure(LabProcedure):

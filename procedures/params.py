@@ -117,6 +117,7 @@ def checked_pulse(limits: SafetyLimits, name: str, amplitude_v: float, width_s: 
 
     Procedures call this for every pulse they will send before they send the first one (a dry run).
     """
+    amplitude_v, width_s = float(amplitude_v), float(width_s)
     try:
         pulse = PulseSpec(amplitude_v, width_s, limits=limits)
         limits.check_pulse(pulse)
@@ -129,6 +130,7 @@ def checked_pulse(limits: SafetyLimits, name: str, amplitude_v: float, width_s: 
 
 def checked_read(limits: SafetyLimits, name: str, voltage_v: float, bipolar: bool = True) -> ReadSpec:
     """A read the backend's limits allow; otherwise ``SafetyLimitError`` naming the parameter."""
+    voltage_v = float(voltage_v)
     try:
         read = ReadSpec(voltage_v, bipolar, limits=limits)
         limits.check_read(read)

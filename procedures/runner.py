@@ -40,7 +40,7 @@ def run_procedure(name: str, backend, out_dir, emit: Callable[[str, object], Non
     out_dir.mkdir(parents=True, exist_ok=True)
     procedure = procedure_class(name)(backend=backend)
     _set_parameters(procedure, backend, params)
-    procedure.params()  # parameter ranges and names checked before any file or pulse
+    spec.preflight(backend, procedure.params(), procedure.chip_model())  # refused before any file or pulse
 
     csv_path = _resume_path(spec.name, out_dir) if resume else None
     if resume and not spec.resumable:

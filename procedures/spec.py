@@ -55,6 +55,8 @@ class ProcedureSpec:
     """CSV columns, pymeasure style ``"Name (unit)"``."""
     run: Callable[..., dict]
     """``run(backend, params, emit, *, model=None, should_stop=never, skip=frozenset()) -> summary``."""
+    preflight: Callable[[ArrayBackend, object, ChipModel], object]
+    """Dry run: build and check every pulse and read against the backend's limits, send nothing."""
     analyse: Callable[[pd.DataFrame, object, ChipModel], dict]
     """Summary (JSON-ready dict) from the records."""
     plot: Callable[[pd.DataFrame, dict, Path], list[Path]]

@@ -88,6 +88,7 @@ class LabProcedure(Procedure):
 
             self.backend = open_backend(self.backend_spec, model=self.model, seed=int(self.seed))
             self._owns_backend = True
+        self.spec.preflight(self.backend, self.params(), self.chip_model())
 
     def execute(self):
         emit = self.emit
