@@ -115,18 +115,19 @@ def run(
         except KeyboardInterrupt:
             bar.stop()
             chip.close()
-            console.print(f"interrupted: {procedure} stopped, data up to the last point in {out}", highlight=False)
+            console.print(f"interrupted: {procedure} stopped, data up to the last point in {out}",
+                          highlight=False, soft_wrap=True)
             sys.exit(EXIT_INTERRUPTED)
         finally:
             bar.stop()
     if df.attrs.get("status") != "completed":
         hint = " (continue with --resume)" if get_spec(procedure).resumable else ""
         console.print(f"interrupted: {procedure} stopped after {len(df)} records, CSV valid: {csv}{hint}",
-                      highlight=False)
+                      highlight=False, soft_wrap=True)
         sys.exit(EXIT_INTERRUPTED)
     Console().print(f"{procedure}: {len(df)} records -> {csv}")
     for key, value in df.attrs.get("summary", {}).items():
-        Console().print(f"  {key}: {value}", highlight=False)
+        Console().print(f"  {key}: {value}", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
