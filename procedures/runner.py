@@ -21,6 +21,7 @@ from .params import describe
 from .provenance import write_run_json
 from .registry import get_spec, procedure_class
 from .spec import never
+from .wrapper import BENCH_FILE, COMMON_FIELDS
 
 STATUS_RUNNING, STATUS_COMPLETED, STATUS_ABORTED = "running", "completed", "aborted"
 
@@ -59,8 +60,7 @@ def run_procedure(name: str, backend, out_dir, emit: Callable[[str, object], Non
     procedure.evaluate_metadata()
     if not resuming:
         results.store_metadata()
-    meta = {"procedure": name, "csv": csv_path.name, "parameters": procedure.parameter_values(),
-            "metadata": {m.name: str(m) for m in procedure.metadata_objects().values()}}
+    meta = _meta(procedure, csv_path)
     write_run_json(csv_path.with_suffix(".json"), {**meta, "status": STATUS_RUNNING})
 
     status = STATUS_ABORTED
@@ -87,11 +87,27 @@ def run_procedure(name: str, backend, out_dir, emit: Callable[[str, object], Non
         journal.unlink(missing_ok=True)
 
     df = read_records(csv_path)
+    write_outputs(procedure, csv_path, df, status)
+    return df, csv_path
+
+
+def write_outputs(procedure, csv_path: Path, df: pd.DataFrame, status: str) -> dict:
+    """Summary, plots and run metadata (``<stem>.json``) of a finished or stopped run; returns the summary.
+
+    Also stores ``summary`` and ``status`` in ``df.attrs``.
+    """
+    spec = procedure.spec
     summary = spec.analyse(df, procedure.params(), procedure.chip_model()) if len(df) else {}
     plots = [p.name for p in spec.plot(df, summary, csv_path.with_suffix(""))] if len(df) else []
-    write_run_json(csv_path.with_suffix(".json"), {**meta, "status": status, "summary": summary, "plots": plots})
+    write_run_json(csv_path.with_suffix(".json"), {**_meta(procedure, csv_path), "status": status,
+                                                   "summary": summary, "plots": plots})
     df.attrs.update(summary=summary, status=status)
-    return df, csv_path
+    return summary
+
+
+def _meta(procedure, csv_path: Path) -> dict:
+    return {"procedure": procedure.spec.name, "csv": csv_path.name, "parameters": procedure.parameter_values(),
+            "metadata": {m.name: str(m) for m in procedure.metadata_objects().values()}}
 
 
 def read_records(csv_path: Path) -> pd.DataFrame:
@@ -102,11 +118,15 @@ def read_records(csv_path: Path) -> pd.DataFrame:
 def _set_parameters(procedure, backend, params: dict) -> None:
     own = {i.name for i in describe(procedure.spec.params_cls)}
     model = getattr(backend, "model", None)
-    defaults = {"model": getattr(model, "name", procedure.model), "seed": getattr(backend, "seed", 0),
-                "backend_spec": getattr(backend, "backend_spec", type(backend).__name__)}
+    defaults = {"model": getattr(model, "name", procedure.model), "seed": getattr(backend, "seed", 0)}
     values = {**defaults, **params}
+    spec = values.pop("backend_spec", getattr(backend, "backend_spec", "sim"))
+    if spec not in ("sim", "sim-instruments"):  # a bench file path
+        values.update(backend_spec=BENCH_FILE, bench_file=str(spec))
+    else:
+        values["backend_spec"] = spec
     for key, value in values.items():
-        if key not in own and key not in ("model", "seed", "backend_spec", "chip_id"):
+        if key not in own and key not in COMMON_FIELDS:
             raise field_error(ConfigError, key, value,
                               f"unknown parameter of {procedure.spec.name}; see `labctl run --list`")
         setattr(procedure, key, value)

@@ -8,6 +8,7 @@ parameters and then closed in ``shutdown`` (GUI runs: outputs off, relays open o
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 import pandas as pd
@@ -25,8 +26,11 @@ from .params import ParamInfo, build, describe, device_ids
 from .provenance import git_revision, instrument_idns
 from .spec import ProcedureSpec, model_of
 
-COMMON_FIELDS = ("backend_spec", "model", "seed", "chip_id")
+COMMON_FIELDS = ("backend_spec", "bench_file", "model", "seed", "chip_id")
 """Procedure attributes every wrapper has besides the procedure's own parameters."""
+
+BENCH_FILE = "bench file"
+"""Backend choice meaning: open the bench described by the Bench file parameter."""
 
 
 def make_parameter(info: ParamInfo) -> Parameter:
@@ -49,7 +53,8 @@ class LabProcedure(Procedure):
 
     spec: ClassVar[ProcedureSpec]
 
-    backend_spec = Parameter("Backend", default="sim")
+    backend_spec = ListParameter("Backend", choices=["sim", "sim-instruments", BENCH_FILE], default="sim")
+    bench_file = Parameter("Bench file", default="-", group_by="backend_spec", group_condition=BENCH_FILE)
     model = Parameter("Model", default="ning-mos2-fefet")
     seed = IntegerParameter("Seed", default=0, minimum=0, maximum=2**31 - 1)
     chip_id = Parameter("Chip id", default="sim-chip")
@@ -58,6 +63,7 @@ class LabProcedure(Procedure):
     instrument_idns = Metadata("Instrument IDNs", fget="_instrument_idns")
     git_revision = Metadata("Git revision", fget=git_revision)
     device_ids = Metadata("Device ids", fget="_device_ids")
+    backend_class = Metadata("Backend class", fget="_backend_class")
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -70,6 +76,8 @@ class LabProcedure(Procedure):
         self._owns_backend = False
         self.records: list[dict] = []
         self.summary: dict = {}
+        self.data_filename: str | None = None
+        """The CSV the GUI's Recorder writes (set by the window); headless runs leave it None."""
         self.run_options: dict = {}
         """Extra keyword arguments for the run function (``skip`` when resuming)."""
         super().__init__(**kwargs)
@@ -86,7 +94,8 @@ class LabProcedure(Procedure):
         if self.backend is None:
             from labctl.backends import open_backend
 
-            self.backend = open_backend(self.backend_spec, model=self.model, seed=int(self.seed))
+            spec = self.bench_file if self.backend_spec == BENCH_FILE else self.backend_spec
+            self.backend = open_backend(spec, model=self.model, seed=int(self.seed))
             self._owns_backend = True
         self.spec.preflight(self.backend, self.params(), self.chip_model())
 
@@ -100,6 +109,11 @@ class LabProcedure(Procedure):
 
         self.summary = self.spec.run(self.backend, self.params(), record, model=self.chip_model(),
                                      should_stop=self.should_stop, **self.run_options)
+        if self.data_filename:  # GUI runs: plots and run metadata next to the Recorder's CSV
+            from .runner import write_outputs
+
+            status = "aborted" if self.should_stop() else "completed"
+            write_outputs(self, Path(self.data_filename), self.records_frame(), status)
 
     def shutdown(self):
         if self._owns_backend and self.backend is not None:
@@ -115,6 +129,9 @@ class LabProcedure(Procedure):
 
     def _instrument_idns(self) -> str:
         return instrument_idns(self.backend)
+
+    def _backend_class(self) -> str:
+        return f"{type(self.backend).__module__}.{type(self.backend).__name__}"
 
     def _device_ids(self) -> str:
         return device_ids(self.spec.selection(self.backend.layout, self.params()))
