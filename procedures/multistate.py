@@ -144,7 +144,8 @@ def plot(df: pd.DataFrame, summary: dict, stem: Path) -> list[Path]:
     g = df["Conductance (S)"] * 1e6
     bins = np.linspace(g.min(), g.max(), min(200, 12 * summary.get("levels", 8)))
     for lvl, part in df.groupby("Level"):
-        ax.hist(part["Conductance (S)"] * 1e6, bins=bins, alpha=0.7)
+        counts, _ = np.histogram(part["Conductance (S)"] * 1e6, bins=bins)
+        ax.stairs(counts, bins, fill=True, alpha=0.7)
     ax.set_xlabel("conductance (uS)")
     ax.set_ylabel("readings")
     ax.set_title(f"{summary.get('levels')} levels, sparsity {'on' if summary.get('sparsity_on') else 'off'}: "

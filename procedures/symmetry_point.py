@@ -36,9 +36,9 @@ class SymmetryPointParams:
     """Device set: "" (``n_devices`` weight devices spread over the array), "all", or "r:c,r:c"."""
     n_devices: int = param(8, "Number of devices", None, 1, 900)
     """Size of the default device set."""
-    widths_s: str = param("", "Pulse widths")
+    widths_s: str = param("", "Pulse widths", "s")
     """Comma-separated widths in s; "" = the model's operating point."""
-    amplitudes_v: str = param("", "Amplitudes")
+    amplitudes_v: str = param("", "Amplitudes", "V")
     """Comma-separated amplitude magnitudes in V, one per width (or one for all); "" = the operating point."""
     pulses: int = param(50, "Pulses per polarity", None, 0, 100_000)
     """N: pulses of each polarity before the alternation (50/50 in seed 002)."""

@@ -45,7 +45,7 @@ def make_parameter(info: ParamInfo) -> Parameter:
         return IntegerParameter(info.label, units=info.units, **limits, **kw)
     if info.kind is float:
         return FloatParameter(info.label, units=info.units, **limits, **kw)
-    return Parameter(info.label, **kw)
+    return Parameter(f"{info.label} ({info.units})" if info.units else info.label, **kw)  # text: unit in the name
 
 
 class LabProcedure(Procedure):
