@@ -17,7 +17,7 @@ from pymeasure.experiment import Results
 
 from labctl.errors import ConfigError, field_error
 
-from .params import describe
+from .params import build, describe
 from .provenance import write_run_json
 from .registry import get_spec, procedure_class
 from .spec import never
@@ -39,15 +39,16 @@ def run_procedure(name: str, backend, out_dir, emit: Callable[[str, object], Non
     spec = get_spec(name)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    procedure = procedure_class(name)(backend=backend)
-    _set_parameters(procedure, backend, params)
-    spec.preflight(backend, procedure.params(), procedure.chip_model())  # refused before any file or pulse
-
     csv_path = _resume_path(spec.name, out_dir) if resume else None
     if resume and not spec.resumable:
         raise field_error(ConfigError, "resume", name, "only array_map can be resumed")
     if resume and csv_path is None:
         raise field_error(ConfigError, "resume", str(out_dir), f"no unfinished {name} run in this folder")
+    procedure = procedure_class(name)(backend=backend)
+    if csv_path is not None:
+        params = _original_parameters(procedure, csv_path, params)
+    _set_parameters(procedure, backend, params)
+    spec.preflight(backend, procedure.params(), procedure.chip_model())  # refused before any file or pulse
     resuming = csv_path is not None
     csv_path = csv_path or _new_path(spec.name, out_dir)
     journal = csv_path.with_suffix(".journal")
@@ -130,6 +131,19 @@ def _set_parameters(procedure, backend, params: dict) -> None:
             raise field_error(ConfigError, key, value,
                               f"unknown parameter of {procedure.spec.name}; see `labctl run --list`")
         setattr(procedure, key, value)
+
+
+def _original_parameters(procedure, csv_path: Path, given: dict) -> dict:
+    """The interrupted run's procedure parameters; a different value given now is refused."""
+    import json
+
+    original = json.loads(csv_path.with_suffix(".json").read_text())["parameters"]
+    own = {i.name for i in describe(procedure.spec.params_cls)}
+    reference = procedure.spec.params_cls(**{k: v for k, v in original.items() if k in own})
+    for key, value in given.items():
+        if key in own and getattr(build(procedure.spec.params_cls, {key: value}), key) != getattr(reference, key):
+            raise field_error(ConfigError, key, value, f"differs from the interrupted run ({getattr(reference, key)!r})")
+    return {**{k: v for k, v in original.items() if k in own}, **given}
 
 
 def _new_path(name: str, out_dir: Path) -> Path:

@@ -81,7 +81,7 @@ def test_ctrl_c_stops_cleanly_and_closes_the_backend(tmp_path, monkeypatch):
 def test_sigint_to_a_real_process_then_resume(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-m", "labctl", "run", "array_map", "--out", str(tmp_path), "--param", "tolerance=0.004",
-           "--param", "reads_per_verify=6", "--param", "max_pulses=400"]
+           "--param", "reads_per_verify=4", "--param", "max_pulses=100"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     csv = tmp_path / "array_map.csv"
     deadline = time.monotonic() + 60
@@ -94,8 +94,11 @@ def test_sigint_to_a_real_process_then_resume(tmp_path):
     assert len(lines) == 1 and "--resume" in lines[0]
     partial = read_records(csv)
     assert 30 <= len(partial) < 900 and len(partial) % 30 == 0  # whole rows: the unit of the journal
-    resumed = subprocess.run(cmd[:-6] + ["--resume", "--param", "max_pulses=60"], cwd=ROOT, env=env,
+    refused = subprocess.run(cmd[:-6] + ["--resume", "--param", "max_pulses=60"], cwd=ROOT, env=env,
                              capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and "max_pulses" in refused.stdout + refused.stderr
+    resumed = subprocess.run(cmd[:-6] + ["--resume"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert resumed.returncode == 0, resumed.stderr
     full = read_records(csv)
     assert len(full) == 900 and not full.duplicated(["Device row", "Device col"]).any()
+    assert "#\tPulse budget: 100\n" in csv.read_text()  # the original parameters, kept
