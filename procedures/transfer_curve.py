@@ -144,7 +144,9 @@ def analyse(df: pd.DataFrame, params, model) -> dict:
 def plot(df: pd.DataFrame, summary: dict, stem: Path) -> list[Path]:
     from types import SimpleNamespace
 
-    fig, (ax, ax2, ax3) = plotting.new_figure(3, 4.2)
+    from scipy.stats import norm
+
+    fig, (ax, ax2, ax3, ax4) = plotting.new_figure(4, 4.2)
     for (r, c), part in list(df.groupby(["Device row", "Device col"]))[:8]:
         ax.semilogy(part["Gate voltage (V)"], part["Drain current (A)"], lw=0.8, label=f"r{r} c{c}")
     ax.set_xlabel("gate voltage (V)")
@@ -153,13 +155,19 @@ def plot(df: pd.DataFrame, summary: dict, stem: Path) -> list[Path]:
     ax.legend(fontsize="x-small")
     figs = device_figures(df, SimpleNamespace(criterion_a=summary["criterion_a"], read_gate_v=summary["read_gate_v"]))
     mw = summary.get("memory_window_v", {})
-    ax2.hist(figs.memory_window_v.dropna(), bins=20)
+    ax2.hist(figs.memory_window_v.dropna(), bins=20, density=True, alpha=0.7)
+    if mw.get("std"):
+        x = np.linspace(mw["mean"] - 4 * mw["std"], mw["mean"] + 4 * mw["std"], 200)
+        ax2.plot(x, norm.pdf(x, mw["mean"], mw["std"]), "k-", lw=1)
     ax2.set_xlabel("memory window (V)")
-    ax2.set_ylabel("devices")
+    ax2.set_ylabel("density")
     ax2.set_title(f"MW {mw.get('mean', float('nan')):.2f} +/- {mw.get('std', float('nan')):.2f} V (normal fit)")
-    grid = np.full((int(df["Device row"].max()) + 1, int(df["Device col"].max()) + 1), np.nan)
-    grid[figs.row, figs.col] = figs.memory_window_v
-    plotting.show_map(fig, ax3, grid, "memory window map", "MW (V)")
+    shape = (int(df["Device row"].max()) + 1, int(df["Device col"].max()) + 1)
+    for axis, values, title, label in ((ax3, figs.memory_window_v, "memory window map", "MW (V)"),
+                                       (ax4, np.log10(figs.on_off_ratio), "Ion/Ioff map", "log10 Ion/Ioff")):
+        grid = np.full(shape, np.nan)
+        grid[figs.row, figs.col] = values
+        plotting.show_map(fig, axis, grid, title, label)
     return [plotting.save(fig, stem, "transfer")]
 
 
