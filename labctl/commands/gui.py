@@ -50,7 +50,7 @@ def make_window(name: str, directory: str | Path):
 
 
 def gui(
-    procedures_: list[str] = typer.Argument(None, metavar="[PROCEDURE]...",
+    procedures_: list[str] = typer.Argument(None, metavar="PROCEDURE",
                                             help="Procedures to open (default: all, one window each)."),
     out: Path = typer.Option(Path("runs"), "--out", help="Folder the runs are saved in."),
 ) -> None:
