@@ -1,0 +1,74 @@
+"""``labctl gui``: a pymeasure ManagedWindow per procedure (backend selector, live plot, queue, browser).
+
+The windows run the very Procedure classes ``labctl run`` uses, so GUI and headless files share
+header and columns; after each run the procedure writes its PNG plots and ``<stem>.json`` next to the
+CSV. Qt is imported only when the command runs (PySide6: ``pip install labctl[gui]``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from labctl.errors import ConfigError, field_error
+
+
+def make_window(name: str, directory: str | Path):
+    """The ManagedWindow of procedure ``name`` saving into ``directory`` (a QApplication must exist)."""
+    from pymeasure.display.windows import ManagedWindow
+    from pymeasure.experiment import Results, unique_filename
+
+    from procedures import get_spec, procedure_class
+    from procedures.params import describe
+    from procedures.wrapper import COMMON_FIELDS
+
+    spec = get_spec(name)
+    cls = procedure_class(name)
+    inputs = [*COMMON_FIELDS, *(i.name for i in describe(spec.params_cls))]
+
+    class ProcedureWindow(ManagedWindow):
+        """One procedure: parameters on the left, live plot, queue and browser of past results."""
+
+        def __init__(self):
+            super().__init__(procedure_class=cls, inputs=inputs, displays=("backend_spec", "model", "seed"),
+                             x_axis=spec.x_axis, y_axis=spec.y_axis, inputs_in_scrollarea=True,
+                             enable_file_input=False)
+            self.setWindowTitle(f"labctl: {name}, {spec.title}")
+            self.output_dir = Path(directory)
+
+        def queue(self, procedure=None):
+            procedure = procedure or self.make_procedure()
+            self.output_dir.mkdir(parents=True, exist_ok=True)
+            filename = unique_filename(str(self.output_dir), prefix=f"{name}_", datetimeformat="%Y%m%d-%H%M%S")
+            procedure.data_filename = filename
+            results = Results(procedure, filename)
+            self.manager.queue(self.new_experiment(results))
+
+    return ProcedureWindow()
+
+
+def gui(
+    procedures_: list[str] = typer.Argument(None, metavar="PROCEDURE",
+                                            help="Procedures to open (default: all, one window each)."),
+    out: Path = typer.Option(Path("runs"), "--out", help="Folder the runs are saved in."),
+) -> None:
+    """Open the bench GUI: one window per procedure."""
+    os.environ.setdefault("QT_API", "pyside6")
+    try:
+        from pymeasure.display.Qt import QtWidgets
+    except ImportError as exc:  # pragma: no cover - depends on the optional extra
+        raise field_error(ConfigError, "gui", str(exc), "install the GUI extra: pip install 'labctl[gui]'") from None
+    from procedures import NAMES
+
+    names = procedures_ or list(NAMES)
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    windows = [make_window(n, out) for n in names]
+    for window in windows:
+        window.show()
+    app.exec()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("gui")(gui)

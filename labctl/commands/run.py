@@ -1,0 +1,134 @@
+"""``labctl run PROCEDURE``: a procedure headless into a run folder, with a progress bar.
+
+Ctrl-C stops the procedure after the current point: the CSV stays valid up to it, the backend is
+closed (outputs off, relays open) and the command exits with code 130 and a one-line message; a
+second Ctrl-C interrupts at once (the CSV is still flushed up to the last point).
+``--resume`` continues the newest interrupted array map in ``--out``.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from labctl.errors import ConfigError, field_error
+
+EXIT_INTERRUPTED = 130
+"""Exit code after Ctrl-C (128 + SIGINT), as shells report it."""
+
+console = Console(stderr=True)
+
+
+def parse_params(pairs: list[str]) -> dict[str, str]:
+    """``["name=value", ...]`` -> dict; the procedure converts and range-checks the values."""
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise field_error(ConfigError, "--param", pair, "expected name=value")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def list_procedures() -> None:
+    """Print every procedure with its parameters, units and defaults."""
+    from procedures import NAMES, get_spec
+    from procedures.params import describe
+
+    out = Console()
+    for name in NAMES:
+        spec = get_spec(name)
+        table = Table("parameter", "label", "unit", "default", "range", title=f"{name}: {spec.title}",
+                      title_justify="left")
+        for info in describe(spec.params_cls):
+            rng = "|".join(map(str, info.choices)) if info.choices else (
+                f"{info.minimum:g} .. {info.maximum:g}" if info.minimum is not None else "")
+            table.add_row(info.name, info.label, info.units or "", repr(info.default), rng)
+        out.print(table)
+
+
+class _StopFlag:
+    """SIGINT handler: the first Ctrl-C asks the procedure to stop, the second raises at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous = None
+
+    def __call__(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self):
+        self._previous = signal.signal(signal.SIGINT, self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        signal.signal(signal.SIGINT, self._previous)
+
+
+def run(
+    procedure: str = typer.Argument(None, help="Procedure name (see --list)."),
+    backend: str = typer.Option("sim", "--backend", help="sim | sim-instruments | BENCH.yaml"),
+    model: str = typer.Option("ning-mos2-fefet", "--model", help="Model preset name or model.json."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the simulated chip."),
+    out: Path = typer.Option(Path("runs"), "--out", help="Run folder (created)."),
+    param: list[str] = typer.Option([], "--param", help="Procedure parameter name=value (repeatable)."),
+    chip_id: str = typer.Option("", "--chip-id", help="Chip id for the header (default: backend and seed)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the interrupted array_map in --out."),
+    list_: bool = typer.Option(False, "--list", help="List procedures and their parameters."),
+) -> None:
+    """Run a bench procedure headless: CSV + plots in --out."""
+    if list_:
+        list_procedures()
+        return
+    if not procedure:
+        raise field_error(ConfigError, "procedure", procedure, "give a procedure name or --list")
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from labctl.backends import open_backend
+    from procedures import get_spec, run_procedure
+
+    get_spec(procedure)
+    params = parse_params(param)
+    extra = {"backend_spec": backend, "chip_id": chip_id or f"{backend}-seed{seed}"}
+    bar = Progress(TextColumn(f"[bold]{procedure}"), BarColumn(), TextColumn("{task.percentage:>5.1f}%"),
+                   TimeElapsedColumn(), console=console)
+    task = bar.add_task(procedure, total=100, start=False)
+
+    def on_emit(topic, value):
+        if topic == "progress":
+            if not bar.live.is_started:  # started at the first point: refusals print no bar
+                bar.start()
+                bar.start_task(task)
+            bar.update(task, completed=float(value))
+
+    with _StopFlag() as stop, open_backend(backend, model=model, seed=seed) as chip:
+        try:
+            df, csv = run_procedure(procedure, chip, out, on_emit, resume=resume,
+                                    should_stop=lambda: stop.requested, **extra, **params)
+        except KeyboardInterrupt:
+            bar.stop()
+            chip.close()
+            console.print(f"interrupted: {procedure} stopped, data up to the last point in {out}",
+                          highlight=False, soft_wrap=True)
+            sys.exit(EXIT_INTERRUPTED)
+        finally:
+            bar.stop()
+    if df.attrs.get("status") != "completed":
+        hint = " (continue with --resume)" if get_spec(procedure).resumable else ""
+        console.print(f"interrupted: {procedure} stopped after {len(df)} records, CSV valid: {csv}{hint}",
+                      highlight=False, soft_wrap=True)
+        sys.exit(EXIT_INTERRUPTED)
+    Console().print(f"{procedure}: {len(df)} records -> {csv}")
+    for key, value in df.attrs.get("summary", {}).items():
+        Console().print(f"  {key}: {value}", highlight=False, soft_wrap=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)

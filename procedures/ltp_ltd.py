@@ -1,0 +1,130 @@
+"""LTP/LTD: potentiation then depression pulse trains, each pulse followed by a bipolar read.
+
+Seed 002's bench protocol: write pulses of fixed width and increasing amplitude magnitude (a linear
+ramp from ``start_amplitude_v`` to ``stop_amplitude_v``), positive for LTP then negative for LTD, each
+followed by a non-destructive bipolar read at +/-``read_v``. The records feed ``labctl fit``
+(conductance gradient vs pulse number, 5th-degree LTP/LTD fits); the column names are a contract.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from labctl.backend import ArrayBackend
+from labctl.layout import CellLayout
+from labctl.specs import PulseSpec, ReadSpec
+
+from . import plotting
+from .params import checked_pulse, checked_read, device_set, param
+from .spec import Emit, ProcedureSpec, model_of, never
+from .wrapper import LabProcedure
+
+COLUMNS = ("Device row", "Device col", "Phase", "Pulse", "Amplitude (V)", "Width (s)", "Conductance (S)",
+           "Time (s)")
+"""CSV columns (imported by the fitting code: keep exactly)."""
+
+
+@dataclass(frozen=True)
+class LtpLtdParams:
+    """Parameters of an LTP/LTD run."""
+
+    devices: str = param("", "Devices")
+    """Device set: "" (``n_devices`` weight devices spread over the array), "all", or "r:c,r:c"."""
+    n_devices: int = param(4, "Number of devices", None, 1, 900)
+    """Size of the default device set."""
+    pulses: int = param(50, "Pulses per phase", None, 1, 100_000)
+    """Pulses in the LTP train and in the LTD train."""
+    width_s: float = param(0.0, "Pulse width", "s", 0.0, 10e-3)
+    """Write-pulse width in s; 0 = the model's operating point."""
+    start_amplitude_v: float = param(0.0, "Start amplitude", "V", 0.0, 20.0)
+    """Amplitude magnitude in V of the first pulse of each train; 0 = 0.95 x the operating point."""
+    stop_amplitude_v: float = param(0.0, "Stop amplitude", "V", 0.0, 20.0)
+    """Amplitude magnitude in V of the last pulse of each train; 0 = 1.05 x the operating point."""
+    read_v: float = param(0.1, "Read voltage", "V", 0.0, 2.0)
+    """Bipolar read voltage magnitude in V."""
+
+
+def plan(backend: ArrayBackend, params: LtpLtdParams, model) -> tuple[list[PulseSpec], ReadSpec]:
+    """Every pulse (LTP ramp then LTD ramp, defaults filled in) and the read, checked against the limits."""
+    op = model.operating_point
+    start = params.start_amplitude_v or 0.95 * op.write_amplitude_v
+    stop = params.stop_amplitude_v or 1.05 * op.write_amplitude_v
+    width_s = params.width_s or op.write_width_s
+    checked_pulse(backend.limits, "start_amplitude_v", start, width_s)
+    checked_pulse(backend.limits, "stop_amplitude_v", stop, width_s)
+    ramp = np.linspace(start, stop, params.pulses)
+    pulses = [checked_pulse(backend.limits, "amplitude", float(a), width_s) for a in np.concatenate([ramp, -ramp])]
+    return pulses, checked_read(backend.limits, "read_v", params.read_v)
+
+
+def run_ltp_ltd(backend: ArrayBackend, params: LtpLtdParams, emit: Emit, *, model=None,
+                should_stop=never) -> dict:
+    """Apply the LTP then LTD trains to the device set, reading after every pulse; return the summary."""
+    model = model_of(backend, model)
+    mask = selection(backend.layout, params)
+    pulses, read = plan(backend, params, model)
+    rows, cols = np.nonzero(mask)
+    records = []
+    for k, pulse in enumerate(pulses):
+        if should_stop():
+            break
+        backend.apply_pulses(mask, pulse)
+        g = backend.read(mask, read)[rows, cols]
+        t = backend.time_s
+        phase = "LTP" if pulse.amplitude_v > 0 else "LTD"
+        for r, c, gi in zip(rows, cols, g):
+            rec = {"Device row": int(r), "Device col": int(c), "Phase": phase, "Pulse": k + 1,
+                   "Amplitude (V)": pulse.amplitude_v, "Width (s)": pulse.width_s, "Conductance (S)": float(gi),
+                   "Time (s)": t}
+            records.append(rec)
+            emit("results", rec)
+        emit("progress", 100.0 * (k + 1) / len(pulses))
+    return analyse(pd.DataFrame(records, columns=COLUMNS), params, model)
+
+
+def selection(layout: CellLayout, params: LtpLtdParams) -> np.ndarray:
+    return device_set(layout, params.devices, params.n_devices)
+
+
+def analyse(df: pd.DataFrame, params, model) -> dict:
+    """Per phase: mean conductance at its first and last pulse, and the dynamic range reached."""
+    out = {"devices": int(df.groupby(["Device row", "Device col"]).ngroups) if len(df) else 0}
+    for phase in ("LTP", "LTD"):
+        part = df[df["Phase"] == phase]
+        if part.empty:
+            continue
+        by_pulse = part.groupby("Pulse")["Conductance (S)"].mean()
+        out[phase] = {"g_first_s": float(by_pulse.iloc[0]), "g_last_s": float(by_pulse.iloc[-1]),
+                      "pulses": int(by_pulse.size)}
+    if "LTP" in out and "LTD" in out:
+        out["on_off_ratio"] = out["LTP"]["g_last_s"] / out["LTD"]["g_last_s"]
+    return out
+
+
+def plot(df: pd.DataFrame, summary: dict, stem: Path) -> list[Path]:
+    fig, (ax,) = plotting.new_figure()
+    for (r, c), part in df.groupby(["Device row", "Device col"]):
+        ax.plot(part["Pulse"], part["Conductance (S)"] * 1e6, ".-", ms=3, lw=0.8, label=f"r{r} c{c}")
+    ax.set_xlabel("pulse number (LTP then LTD)")
+    ax.set_ylabel("conductance (uS)")
+    ax.set_title("LTP / LTD")
+    ax.legend(fontsize="small", ncols=2)
+    return [plotting.save(fig, stem, "conductance")]
+
+
+SPEC = ProcedureSpec(name="ltp_ltd", title="LTP/LTD pulse trains with bipolar reads (G vs pulse number)",
+                     params_cls=LtpLtdParams, columns=COLUMNS, run=run_ltp_ltd, preflight=plan, analyse=analyse,
+                     plot=plot, selection=selection, x_axis="Pulse", y_axis="Conductance (S)")
+
+
+class LtpLtdProcedure(LabProcedure):
+    """LTP/LTD pulse trains (pymeasure wrapper of :func:`run_ltp_ltd`)."""
+
+    spec = SPEC
+
+
+PROCEDURE = LtpLtdProcedure

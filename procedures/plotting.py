@@ -1,0 +1,30 @@
+"""Figures written next to a run's CSV (matplotlib's object API: no pyplot state, safe in threads)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+
+def new_figure(ncols: int = 1, width_in: float = 5.0, height_in: float = 3.6):
+    """A figure with ``ncols`` axes side by side."""
+    fig = Figure(figsize=(width_in * ncols, height_in), layout="constrained")
+    axes = fig.subplots(1, ncols, squeeze=False)[0]
+    return fig, axes
+
+
+def save(fig: Figure, stem: Path, suffix: str) -> Path:
+    """Save ``fig`` as ``<stem>_<suffix>.png`` and return the path."""
+    path = stem.with_name(f"{stem.name}_{suffix}.png")
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def show_map(fig: Figure, ax, values, title: str, label: str, cmap: str = "viridis", **kwargs) -> None:
+    """A device or cell map with a colour bar."""
+    image = ax.imshow(values, cmap=cmap, interpolation="nearest", **kwargs)
+    ax.set_title(title)
+    ax.set_xlabel("column")
+    ax.set_ylabel("row")
+    fig.colorbar(image, ax=ax, label=label)

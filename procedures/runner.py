@@ -1,0 +1,170 @@
+"""Headless runs: ``run_procedure`` writes a pymeasure Results CSV point by point, then plots.
+
+The CSV is written exactly as pymeasure's GUI Worker writes it (same ``Results`` header, same
+formatter), so headless and GUI files are interchangeable; each record is appended and flushed as it
+is emitted, so an interrupted run leaves a valid file up to its last point. Resumable procedures
+(array_map) also append each completed unit of work to ``<stem>.journal``; ``resume=True`` reopens
+the newest unfinished run of that procedure in ``out_dir`` and skips the journalled units.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+from pymeasure.experiment import Results
+
+from labctl.errors import ConfigError, field_error
+
+from .params import build, describe
+from .provenance import write_run_json
+from .registry import get_spec, procedure_class
+from .spec import never
+from .wrapper import BENCH_FILE, COMMON_FIELDS
+
+STATUS_RUNNING, STATUS_COMPLETED, STATUS_ABORTED = "running", "completed", "aborted"
+
+
+def run_procedure(name: str, backend, out_dir, emit: Callable[[str, object], None] | None = None, *,
+                  resume: bool = False, should_stop: Callable[[], bool] | None = None,
+                  **params) -> tuple[pd.DataFrame, Path]:
+    """Run procedure ``name`` on an open ``backend`` into ``out_dir``; return (records, CSV path).
+
+    ``params`` are the procedure's parameters (``labctl run NAME --list``) plus ``model``, ``seed``,
+    ``backend_spec`` and ``chip_id`` for the header (defaults: the backend's own). ``emit`` also
+    receives every record and progress value. The backend is not closed (the caller owns it).
+    ``df.attrs`` holds ``summary`` and ``status`` ("completed" or "aborted" when ``should_stop``).
+    """
+    spec = get_spec(name)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    csv_path = _resume_path(spec.name, out_dir) if resume else None
+    if resume and not spec.resumable:
+        raise field_error(ConfigError, "resume", name, "only array_map can be resumed")
+    if resume and csv_path is None:
+        raise field_error(ConfigError, "resume", str(out_dir), f"no unfinished {name} run in this folder")
+    procedure = procedure_class(name)(backend=backend)
+    if csv_path is not None:
+        params = _original_parameters(procedure, csv_path, params)
+    _set_parameters(procedure, backend, params)
+    spec.preflight(backend, procedure.params(), procedure.chip_model())  # refused before any file or pulse
+    resuming = csv_path is not None
+    csv_path = csv_path or _new_path(spec.name, out_dir)
+    journal = csv_path.with_suffix(".journal")
+    done = frozenset(journal.read_text().split()) if resuming and journal.exists() else frozenset()
+    if spec.resumable:
+        procedure.run_options = {"skip": done}
+
+    results = Results(procedure, str(csv_path))
+    procedure.startup()
+    procedure.evaluate_metadata()
+    if not resuming:
+        results.store_metadata()
+    meta = _meta(procedure, csv_path)
+    write_run_json(csv_path.with_suffix(".json"), {**meta, "status": STATUS_RUNNING})
+
+    status = STATUS_ABORTED
+    with open(csv_path, "a", encoding=Results.ENCODING) as data, open(journal, "a") as log:
+        def record(topic, value):
+            if topic == "results":
+                data.write(results.format(value) + Results.LINE_BREAK)
+                data.flush()
+            elif topic == "checkpoint":
+                log.write(f"{value}\n")
+                log.flush()
+            if emit is not None:
+                emit(topic, value)
+
+        procedure.emit = record
+        procedure.should_stop = should_stop or never
+        try:
+            procedure.execute()
+            status = STATUS_ABORTED if procedure.should_stop() else STATUS_COMPLETED
+        finally:
+            procedure.shutdown()
+            write_run_json(csv_path.with_suffix(".json"), {**meta, "status": status})
+    if status == STATUS_COMPLETED or not spec.resumable:
+        journal.unlink(missing_ok=True)
+
+    df = read_records(csv_path)
+    write_outputs(procedure, csv_path, df, status)
+    return df, csv_path
+
+
+def write_outputs(procedure, csv_path: Path, df: pd.DataFrame, status: str) -> dict:
+    """Summary, plots and run metadata (``<stem>.json``) of a finished or stopped run; returns the summary.
+
+    Also stores ``summary`` and ``status`` in ``df.attrs``.
+    """
+    spec = procedure.spec
+    summary = spec.analyse(df, procedure.params(), procedure.chip_model()) if len(df) else {}
+    plots = [p.name for p in spec.plot(df, summary, csv_path.with_suffix(""))] if len(df) else []
+    write_run_json(csv_path.with_suffix(".json"), {**_meta(procedure, csv_path), "status": status,
+                                                   "summary": summary, "plots": plots})
+    df.attrs.update(summary=summary, status=status)
+    return summary
+
+
+def _meta(procedure, csv_path: Path) -> dict:
+    return {"procedure": procedure.spec.name, "csv": csv_path.name, "parameters": procedure.parameter_values(),
+            "metadata": {m.name: str(m) for m in procedure.metadata_objects().values()}}
+
+
+def read_records(csv_path: Path) -> pd.DataFrame:
+    """The data table of a Results CSV (header lines skipped)."""
+    return pd.read_csv(csv_path, comment=Results.COMMENT)
+
+
+def _set_parameters(procedure, backend, params: dict) -> None:
+    own = {i.name for i in describe(procedure.spec.params_cls)}
+    model = getattr(backend, "model", None)
+    defaults = {"model": getattr(model, "name", procedure.model), "seed": getattr(backend, "seed", 0)}
+    values = {**defaults, **params}
+    spec = values.pop("backend_spec", getattr(backend, "backend_spec", "sim"))
+    if spec not in ("sim", "sim-instruments"):  # a bench file path
+        values.update(backend_spec=BENCH_FILE, bench_file=str(spec))
+    else:
+        values["backend_spec"] = spec
+    for key, value in values.items():
+        if key not in own and key not in COMMON_FIELDS:
+            raise field_error(ConfigError, key, value,
+                              f"unknown parameter of {procedure.spec.name}; see `labctl run --list`")
+        setattr(procedure, key, value)
+
+
+def _original_parameters(procedure, csv_path: Path, given: dict) -> dict:
+    """The interrupted run's procedure parameters; a different value given now is refused."""
+    import json
+
+    original = json.loads(csv_path.with_suffix(".json").read_text())["parameters"]
+    own = {i.name for i in describe(procedure.spec.params_cls)}
+    reference = procedure.spec.params_cls(**{k: v for k, v in original.items() if k in own})
+    for key, value in given.items():
+        if key in own and getattr(build(procedure.spec.params_cls, {key: value}), key) != getattr(reference, key):
+            raise field_error(ConfigError, key, value, f"differs from the interrupted run ({getattr(reference, key)!r})")
+    return {**{k: v for k, v in original.items() if k in own}, **given}
+
+
+def _new_path(name: str, out_dir: Path) -> Path:
+    path, k = out_dir / f"{name}.csv", 1
+    while path.exists():
+        k += 1
+        path = out_dir / f"{name}-{k:03d}.csv"
+    return path
+
+
+def _resume_path(name: str, out_dir: Path) -> Path | None:
+    """The newest run of ``name`` in ``out_dir`` still marked running or aborted."""
+    import json
+
+    candidates = []
+    for meta in out_dir.glob(f"{name}*.json"):
+        try:
+            record = json.loads(meta.read_text())
+        except ValueError:
+            continue
+        csv = meta.with_suffix(".csv")
+        if record.get("procedure") == name and record.get("status") != STATUS_COMPLETED and csv.exists():
+            candidates.append((csv.stat().st_mtime, csv))
+    return max(candidates)[1] if candidates else None

@@ -1,0 +1,104 @@
+"""``labctl run``: listing, parameters, refusal, Ctrl-C (in process and as a real SIGINT), --resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import labctl.backends
+from labctl.cli import app
+from procedures import read_records
+from sim_backend import SimulatedArray
+
+runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_list_shows_every_procedure_with_units_and_defaults():
+    result = runner.invoke(app, ["run", "--list"], terminal_width=200)
+    assert result.exit_code == 0
+    for name in ("ltp_ltd", "symmetry_point", "retention", "multistate", "transfer_curve", "array_map"):
+        assert name in result.output
+    assert "Pulse width" in result.output and "0.1" in result.output
+
+
+def test_run_writes_csv_and_plot(tmp_path):
+    result = runner.invoke(app, ["run", "ltp_ltd", "--out", str(tmp_path), "--seed", "4", "--param", "pulses=5",
+                                 "--param", "n_devices=2"])
+    assert result.exit_code == 0, result.output
+    df = read_records(tmp_path / "ltp_ltd.csv")
+    assert len(df) == 20
+    text = (tmp_path / "ltp_ltd.csv").read_text()
+    assert "#\tBackend: sim\n" in text and "#\tSeed: 4\n" in text and "#\tChip id: sim-seed4\n" in text
+
+
+@pytest.mark.parametrize("args, name", [(["--param", "stop_amplitude_v=11"], "stop_amplitude_v"),
+                                        (["--param", "pulses=0"], "pulses"),
+                                        (["--param", "bogus=1"], "bogus")])
+def test_bad_parameters_are_refused_naming_them(tmp_path, args, name):
+    from labctl.errors import LabctlError
+
+    result = runner.invoke(app, ["run", "ltp_ltd", "--out", str(tmp_path), *args])
+    assert result.exit_code != 0
+    assert isinstance(result.exception, LabctlError) and name in str(result.exception)
+    assert not (tmp_path / "ltp_ltd.csv").exists()
+
+
+def test_ctrl_c_stops_cleanly_and_closes_the_backend(tmp_path, monkeypatch):
+    chips = []
+
+    class InterruptedChip(SimulatedArray):
+        def apply_pulses(self, *args, **kwargs):
+            if len(chips[0].pulses_seen) == 40:
+                signal.raise_signal(signal.SIGINT)  # what Ctrl-C delivers
+            chips[0].pulses_seen.append(1)
+            return super().apply_pulses(*args, **kwargs)
+
+    def fake_open(spec, model, seed, **kw):
+        chip = InterruptedChip(model, seed=seed)
+        chip.pulses_seen = []
+        chips.append(chip)
+        return chip
+
+    monkeypatch.setattr(labctl.backends, "open_backend", fake_open)
+    result = runner.invoke(app, ["run", "ltp_ltd", "--out", str(tmp_path), "--param", "n_devices=2"])
+    assert result.exit_code == 130
+    assert "interrupted" in result.output
+    assert chips[0].closed
+    df = read_records(tmp_path / "ltp_ltd.csv")
+    assert len(df) == 2 * 41  # the pulse in flight completes, then it stops
+    assert json.loads((tmp_path / "ltp_ltd.json").read_text())["status"] == "aborted"
+
+
+def test_sigint_to_a_real_process_then_resume(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "labctl", "run", "array_map", "--out", str(tmp_path), "--param", "tolerance=0.004",
+           "--param", "reads_per_verify=4", "--param", "max_pulses=100"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    csv = tmp_path / "array_map.csv"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (csv.exists() and len(csv.read_text().splitlines()) > 40):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    lines = [line for line in err.splitlines() if line.startswith("interrupted")]
+    assert len(lines) == 1 and "--resume" in lines[0]
+    partial = read_records(csv)
+    assert 30 <= len(partial) < 900 and len(partial) % 30 == 0  # whole rows: the unit of the journal
+    refused = subprocess.run(cmd[:-6] + ["--resume", "--param", "max_pulses=60"], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and "max_pulses" in refused.stdout + refused.stderr
+    resumed = subprocess.run(cmd[:-6] + ["--resume"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    full = read_records(csv)
+    assert len(full) == 900 and not full.duplicated(["Device row", "Device col"]).any()
+    assert "#\tPulse budget: 100\n" in csv.read_text()  # the original parameters, kept
