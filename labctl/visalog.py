@@ -71,6 +71,30 @@ def read_log(path: str | Path) -> list[tuple[float, str, str, str]]:
     return out
 
 
+def audit(entries: list[tuple[float, str, str, str]]) -> tuple[list[str], set[str]]:
+    """Replay a log: (relay changes sent while a B1500 output was on, outputs still on at the end).
+
+    Tracks ``CN``/``CL`` in every ``;``-joined command written to the b1500; any switch
+    ``:ROUT:CLOS``/``:ROUT:OPEN`` while a channel is on is reported as a readable line.
+    """
+    on: set[str] = set()
+    found = []
+    for t, instrument, kind, message in entries:
+        if instrument == "b1500" and kind == "write":
+            for command in message.split(";"):
+                head, _, args = command.strip().partition(" ")
+                chans = {a.strip() for a in args.split(",") if a.strip()}
+                if head == "CN":
+                    on |= chans
+                elif head == "CL":
+                    on = on - chans if chans else set()
+                elif head == "*RST":
+                    on = set()
+        elif instrument == "switch" and message.startswith((":ROUT:CLOS ", ":ROUT:OPEN")) and on:
+            found.append(f"{t:.6f}s {message} while {sorted(on)} on")
+    return found, on
+
+
 class LoggedAdapter(Adapter):
     """Wraps another pymeasure adapter: logs and counts every message, names the resource on failure."""
 
