@@ -10,6 +10,7 @@ Example (``labctl/benches/sim-instruments.yaml`` is the one ``--backend sim-inst
       swA: {resource: GPIB0::22::INSTR}
       swB: {resource: GPIB0::23::INSTR}
     probe_card: probecard.yaml                      # relative to this file
+    direct_path: false                              # true: SPGU wired past the matrix (< 100 ns pulses)
     limits: {max_write_v: 6.0}                      # SafetyLimits fields, narrowed per chip
     timings: {round_trip_s: 0.02, relay_settle_s: 0.005}
 
@@ -69,6 +70,8 @@ class BenchConfig:
     """Safety limits of this chip on this bench."""
     timings: BenchTimings = field(default_factory=BenchTimings)
     """Bench timings for the estimate (and the simulated instruments)."""
+    direct_path: bool = False
+    """The SPGU reaches the array without the matrix, so pulses < 100 ns are allowed (BENCH.md)."""
     reset_on_connect: bool = False
     """Send ``*RST`` to the B1500 on connect (off by default: it clears another user's setup)."""
     path: Path | None = None
@@ -126,7 +129,11 @@ def load_bench(path: str | Path) -> BenchConfig:
     reset = b1500.get("reset_on_connect", False)
     if not isinstance(reset, bool):
         raise doc.error(("b1500", "reset_on_connect"), reset, "must be true or false")
-    return BenchConfig(b1500["resource"], dict(modules), resources, probecard, limits, timings, reset, doc.path)
+    direct = data.get("direct_path", False)
+    if not isinstance(direct, bool):
+        raise doc.error(("direct_path",), direct, "must be true or false")
+    return BenchConfig(b1500["resource"], dict(modules), resources, probecard, limits, timings, direct, reset,
+                       doc.path)
 
 
 def _section(doc, key: str, cls):

@@ -59,7 +59,7 @@ class HardwareArray(BackendBase):
 
     def __init__(self, config: BenchConfig, model: str | ChipModel = "ning-mos2-fefet",
                  layout: CellLayout | None = None, adapters: dict[str, Adapter] | None = None,
-                 clock: Clock | None = None, visa_log=None, direct_path: bool = False) -> None:
+                 clock: Clock | None = None, visa_log=None) -> None:
         from .visalog import WallClock
 
         self.model = load_model(model)
@@ -70,11 +70,10 @@ class HardwareArray(BackendBase):
             raise field_error(ConfigError, "layout.shape", layout.shape, f"probe card wires {config.probecard.shape}")
         super().__init__(layout, config.limits)
         self.config = config
-        self.direct_path = direct_path
         self.clock = clock or WallClock()
         self.log = VisaLog(visa_log, self.clock)
         self.stats = BenchStats()
-        adapters = adapters or _visa_adapters(config)
+        adapters = adapters or visa_adapters(config)
         self.b1500 = B1500(self._adapter(adapters, config.b1500_resource, "b1500"))
         self.switches = {name: SwitchMatrix(self._adapter(adapters, res, "switch"))
                          for name, res in config.switches.items()}
@@ -221,7 +220,7 @@ class HardwareArray(BackendBase):
         return self._operation(lambda: self._train(rows, cols, pulse, count), int(rows.sum() * cols.sum() * count))
 
     def _train(self, rows: np.ndarray, cols: np.ndarray, pulse: PulseSpec, count: int) -> None:
-        if pulse.width_s < MIN_ROUTED_WIDTH_S and not self.direct_path:
+        if pulse.width_s < MIN_ROUTED_WIDTH_S and not self.config.direct_path:
             raise field_error(SafetyLimitError, "PulseSpec.width_s", pulse.width_s,
                               f"below {MIN_ROUTED_WIDTH_S!r} s through the matrix; declare direct_path in the bench file")
         row_ch, col_ch = self.pulse_channels
@@ -308,7 +307,7 @@ class HardwareArray(BackendBase):
         return 300.0
 
 
-def _visa_adapters(config: BenchConfig) -> dict[str, Adapter]:
+def visa_adapters(config: BenchConfig) -> dict[str, Adapter]:
     """Open a VISA session per resource; a failure names the resource."""
     from pymeasure.adapters import VISAAdapter
 
