@@ -38,6 +38,8 @@ from .layout import CellLayout, Role
 from .specs import PulseSpec, ReadSpec
 from .visalog import Clock, LoggedAdapter, VisaLog
 
+SWEEP_INTEGRATION_S = 100e-6
+"""High-speed ADC integration per staircase point, in s (``AIT``)."""
 MIN_ROUTED_WIDTH_S = 100e-9
 """Shortest pulse the matrix passes faithfully (30 MHz bandwidth, ~145 pF; BENCH.md)."""
 
@@ -86,6 +88,7 @@ class HardwareArray(BackendBase):
                               "row_pulse and col_pulse must be the two channels of one SPGU (one shared run)")
         self._closed: dict[str, set[Channel]] = {name: set() for name in self.switches}
         self._on = True  # unknown until the first outputs_off
+        self._active_s, self._output_events = 0.0, 0
         self._t0 = self.clock.now()
         with self._guard():
             self._connect()
@@ -143,6 +146,7 @@ class HardwareArray(BackendBase):
         if self._on:
             self.b1500.outputs_off()
             self._on = False
+            self._output_events += 1
 
     def _route(self, lines: dict[int, tuple[list[int], list[int]]]) -> None:
         """Connect each input channel to its (rows, cols); break before make, sources off, read back."""
@@ -194,10 +198,12 @@ class HardwareArray(BackendBase):
                     cmds = ([flex.dv(s, 0.0, self.limits.compliance_a) for s in sense] + cmds
                             + [flex.cn([self.drive, *sense]), flex.ait(0, 3, integration_s)]
                             + [flex.aad(ch, 0) for ch in (self.drive, *sense)])
+                self._output_events += 0 if self._on else 1
                 self.b1500.transaction(cmds)
                 self._on = True
                 per_v.append(measure_currents([self.b1500.smu(s) for s in sense],
                                               expected_s=len(sense) * integration_s))
+                self._active_s += len(sense) * integration_s
             out.append(np.array(per_v))
         return out
 
@@ -232,20 +238,30 @@ class HardwareArray(BackendBase):
                                                         col_ch % 100: PulseShape(0.0, -half, **shape)})
         spgu.enable([row_ch % 100, col_ch % 100])
         self._on = True
+        self._output_events += 1
         spgu.run()
+        self._active_s += count * spgu_period_s(**shape)
         self._outputs_off()
 
-    def _operation(self, action, pulses: int) -> PulseReport:
-        messages, t0 = self.log.messages, self.clock.now()
+    def _run(self, action):
+        """Run ``action`` under the safety guard; returns (result, messages sent, elapsed s) and updates stats."""
+        messages, routings, t0 = self.log.messages, self.stats.routings, self.clock.now()
+        self._active_s, self._output_events = 0.0, 0
         with self._guard():
-            action()
+            result = action()
         sent = self.log.messages - messages
+        t = self.config.timings
         self.stats.messages += sent
-        return PulseReport(pulses, sent, self.clock.now() - t0)
+        self.stats.estimated_s += (sent * t.round_trip_s + (self.stats.routings - routings) * t.relay_settle_s
+                                   + self._output_events * t.output_switch_s + self._active_s)
+        return result, sent, self.clock.now() - t0
+
+    def _operation(self, action, pulses: int) -> PulseReport:
+        _, sent, elapsed = self._run(action)
+        return PulseReport(pulses, sent, elapsed)
 
     def _do_read(self, mask: np.ndarray, read: ReadSpec) -> np.ndarray:
-        with self._guard():
-            return self._read_conductance(mask, read)
+        return self._run(lambda: self._read_conductance(mask, read))[0]
 
     def _do_read_mvm(self, inputs: np.ndarray, read: ReadSpec) -> np.ndarray:
         x = np.atleast_2d(inputs)
@@ -254,8 +270,7 @@ class HardwareArray(BackendBase):
         mask = np.zeros(self.shape, dtype=bool)
         cols = list(lay.weight_cols) + ([] if lay.partner_cols is None else list(lay.partner_cols))
         mask[np.ix_(rows, cols)] = True
-        with self._guard():
-            g = np.nan_to_num(self._read_conductance(mask, read))
+        g = np.nan_to_num(self._run(lambda: self._read_conductance(mask, read))[0])
         g_cell = lay.to_cells(g)
         if lay.partner is Role.SPARSITY:
             g_s = lay.to_cells(g, Role.SPARSITY)
@@ -267,27 +282,33 @@ class HardwareArray(BackendBase):
         return out[0] if inputs.ndim == 1 else out
 
     def _do_sweep_transfer(self, mask: np.ndarray, gate_v: np.ndarray, drain_v: float) -> np.ndarray:
+        return self._run(lambda: self._sweep(mask, gate_v, drain_v))[0]
+
+    def _sweep(self, mask: np.ndarray, gate_v: np.ndarray, drain_v: float) -> np.ndarray:
         chunks = read_chunks(mask, len(self.sense))
         segments = linear_segments(gate_v)
         out = np.full((int(mask.sum()), gate_v.size), np.nan)
         position = {(r, c): k for k, (r, c) in enumerate(zip(*np.nonzero(mask)))}
         comp = self.limits.compliance_a
-        with self._guard():
-            for row, cols in chunks:
-                sense = self.sense[:len(cols)]
-                self._route({self.drive: ([row], []), **{s: ([], [c]) for s, c in zip(sense, cols)}})
-                self.b1500.transaction([flex.dv(self.drive, 0.0, comp)] + [flex.dv(s, drain_v, comp) for s in sense]
-                                       + [flex.cn([self.drive, *sense])])
-                self._on = True
-                gate = self.b1500.smu(self.drive)
-                for start, stop in segments:
-                    seg = gate_v[start:stop]
-                    hold = self.config.timings.sweep_hold_s
-                    i = gate.sweep_current(seg[0], seg[-1], seg.size, comp, [self.b1500.smu(s) for s in sense],
-                                           hold_s=0.0, delay_s=0.0, expected_s=seg.size * (hold + 1e-3))
-                    for k, c in enumerate(cols):
-                        out[position[(row, c)], start:stop] = i[k]
-                self._outputs_off()
+        hold = self.config.timings.sweep_hold_s
+        for row, cols in chunks:
+            sense = self.sense[:len(cols)]
+            self._route({self.drive: ([row], []), **{s: ([], [c]) for s, c in zip(sense, cols)}})
+            self.b1500.transaction([flex.dv(self.drive, 0.0, comp)] + [flex.dv(s, drain_v, comp) for s in sense]
+                                   + [flex.cn([self.drive, *sense]), flex.ait(0, 3, SWEEP_INTEGRATION_S)]
+                                   + [flex.aad(s, 0) for s in sense])
+            self._on = True
+            self._output_events += 1
+            gate = self.b1500.smu(self.drive)
+            for start, stop in segments:
+                seg = gate_v[start:stop]
+                point_s = hold + SWEEP_INTEGRATION_S
+                i = gate.sweep_current(seg[0], seg[-1], seg.size, comp, [self.b1500.smu(s) for s in sense],
+                                       expected_s=seg.size * point_s)
+                self._active_s += seg.size * point_s
+                for k, c in enumerate(cols):
+                    out[position[(row, c)], start:stop] = i[k]
+            self._outputs_off()
         return out
 
     def _do_wait(self, duration_s: float) -> None:

@@ -47,11 +47,12 @@ class VisaLog:
     def __init__(self, path: str | Path | None, clock: Clock) -> None:
         self.clock = clock
         self.messages = 0
+        """Writes and queries sent so far."""
         self._file: TextIO | None = open(path, "w", encoding="utf-8") if path else None  # noqa: SIM115
 
     def record(self, instrument: str, kind: str, message: str) -> None:
-        """Count one message and log it."""
-        self.messages += 1
+        """Log one message; writes and queries count as transactions, reads (their replies) do not."""
+        self.messages += kind != "read"
         if self._file is not None:
             self._file.write(f"{self.clock.now():.9f}\t{instrument}\t{kind}\t{message}\n")
 
