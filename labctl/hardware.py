@@ -153,6 +153,9 @@ class HardwareArray(BackendBase):
         pc = self.config.probecard
         want: dict[str, set[Channel]] = {name: set() for name in self.switches}
         for channel, (rows, cols) in lines.items():
+            if len(rows) + len(cols) > 1 and channel not in self.pulse_channels:
+                raise field_error(ConfigError, "route", channel,
+                                  "only the SPGU pulse inputs may drive several array lines at once")
             for kind, indices in (("row", rows), ("col", cols)):
                 for index in indices:
                     pin = pc.pin(kind, int(index))
@@ -219,16 +222,21 @@ class HardwareArray(BackendBase):
 
     # -- hooks -------------------------------------------------------------------------------------
     def _do_apply_pulses(self, counts: np.ndarray, pulse: PulseSpec) -> PulseReport:
+        self._check_routable(pulse)
         return self._operation(lambda: [self._train(r, c, pulse, n) for r, c, n in pulse_groups(counts)],
                                int(counts.sum()))
 
     def _do_apply_vector_update(self, rows, cols, pulse: PulseSpec, count: int) -> PulseReport:
+        self._check_routable(pulse)
         return self._operation(lambda: self._train(rows, cols, pulse, count), int(rows.sum() * cols.sum() * count))
 
-    def _train(self, rows: np.ndarray, cols: np.ndarray, pulse: PulseSpec, count: int) -> None:
+    def _check_routable(self, pulse: PulseSpec) -> None:
+        """Refuse (before sending anything) a pulse the matrix cannot pass faithfully."""
         if pulse.width_s < MIN_ROUTED_WIDTH_S and not self.config.direct_path:
             raise field_error(SafetyLimitError, "PulseSpec.width_s", pulse.width_s,
                               f"below {MIN_ROUTED_WIDTH_S!r} s through the matrix; declare direct_path in the bench file")
+
+    def _train(self, rows: np.ndarray, cols: np.ndarray, pulse: PulseSpec, count: int) -> None:
         row_ch, col_ch = self.pulse_channels
         self._route({row_ch: (np.flatnonzero(rows), []), col_ch: ([], np.flatnonzero(cols))})
         half = pulse.amplitude_v / 2

@@ -180,3 +180,18 @@ def test_keyboard_interrupt_leaves_bench_safe(bench, monkeypatch):
         chip.read(np.eye(30, dtype=bool))
     chip.world.b1500.handlers["XE"] = original
     assert calls["n"] == 1 and _all_relays_open(chip) and not chip.world.b1500.enabled
+
+
+def test_pulse_shorter_than_100ns_through_the_matrix_is_refused(bench):
+    chip, log = bench
+    sent = chip.log.messages
+    with pytest.raises(LabctlError, match="direct_path"):
+        chip.apply_pulses(np.eye(30, dtype=bool), PulseSpec(3.0, 50e-9))
+    assert chip.log.messages == sent  # refused before anything was sent
+    assert _all_relays_open(chip)
+
+
+def test_smu_inputs_never_fan_out(bench):
+    chip, _ = bench
+    with pytest.raises(LabctlError, match="several array lines"):
+        chip._route({chip.drive: ([0, 1], [])})
