@@ -8,6 +8,7 @@ SMU and SPGU helpers live in :mod:`.smu` and :mod:`.spgu`.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
 from pymeasure.instruments import Instrument
@@ -88,8 +89,12 @@ class B1500(Instrument):
         self.write(trigger)
         try:
             block = self.read()
-        except Exception as exc:  # a VISA timeout (pyvisa's VisaIOError) or a closed link
-            raise field_error(InstrumentError, "b1500", trigger, f"no data within the timeout: {exc}") from exc
+        except Exception as exc:  # a VISA timeout, a closed link, or a trigger the instrument refused
+            detail = ""
+            with contextlib.suppress(Exception):
+                code, text = self.next_error()
+                detail = f"; instrument error {code}: {text}" if code else ""
+            raise InstrumentError(f"b1500 {trigger!r}: no data ({exc}){detail}") from exc
         self.check(trigger)
         return parse_block(block)
 

@@ -195,3 +195,18 @@ def test_smu_inputs_never_fan_out(bench):
     chip, _ = bench
     with pytest.raises(LabctlError, match="several array lines"):
         chip._route({chip.drive: ([0, 1], [])})
+
+
+def test_refused_trigger_reports_the_instrument_text(bench):
+    chip, _ = bench
+    with pytest.raises(InstrumentError, match=r"'XE'.*Channel 3 output is off"):
+        chip.b1500.measure(["MM 1,3"])
+
+
+def test_unknown_command_and_malformed_channel_list_are_errors(bench):
+    chip, _ = bench
+    with pytest.raises(InstrumentError, match="Undefined GPIB command"):
+        chip.b1500.transaction(["XYZ 1"])
+    chip.switches["swA"].write(":ROUT:CLOS (@1010)")
+    with pytest.raises(InstrumentError, match="-222"):
+        chip.switches["swA"].check(":ROUT:CLOS (@1010)")
