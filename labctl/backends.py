@@ -21,7 +21,8 @@ on simulated instruments (so any bench file can be tried on the simulator first)
 
 
 def open_backend(spec: str = "sim", model: str | ChipModel = "ning-mos2-fefet", seed: int = 0,
-                 layout: CellLayout | None = None, visa_log: str | Path | None = None, **options) -> ArrayBackend:
+                 layout: CellLayout | None = None, visa_log: str | Path | None = None, simulate: bool = False,
+                 **options) -> ArrayBackend:
     """Open the backend named by ``spec``.
 
     ``sim``: :class:`sim_backend.SimulatedArray` of ``model``. Extra ``options`` go to the backend.
@@ -29,6 +30,8 @@ def open_backend(spec: str = "sim", model: str | ChipModel = "ning-mos2-fefet", 
     B1500A and switch matrices driving a SimulatedArray of ``model``; ``options`` go to that chip);
     ``bench.yaml``: HardwareArray over the VISA resources of that bench file. ``visa_log=FILE``
     writes one line per instrument message (an empty file on ``sim``: it sends none).
+    ``simulate=True`` runs a bench file on simulated instruments with that file's modules, probe card
+    and timings: a dry run whose ``stats`` (messages, routings, estimated_s) predict the real run.
 
     >>> chip = open_backend("sim", model="garg-hzo-20ns", seed=3)
     >>> chip.shape
@@ -44,7 +47,7 @@ def open_backend(spec: str = "sim", model: str | ChipModel = "ning-mos2-fefet", 
     if spec == "sim-instruments" or Path(spec).suffix in (".yaml", ".yml"):
         from .hardware import HardwareArray
 
-        config, adapters, world = open_bench_link(spec, chip_model, seed, layout, **options)
+        config, adapters, world = open_bench_link(spec, chip_model, seed, layout, simulate, **options)
         array = HardwareArray(config, chip_model, layout, adapters=adapters,
                               clock=world.clock if world else None, visa_log=visa_log)
         array.world = world  # the simulated bench's ground truth on sim-instruments; None on a real bench
@@ -53,7 +56,7 @@ def open_backend(spec: str = "sim", model: str | ChipModel = "ning-mos2-fefet", 
 
 
 def open_bench_link(spec: str, model: str | ChipModel = "ning-mos2-fefet", seed: int = 0,
-                    layout: CellLayout | None = None, **chip_options):
+                    layout: CellLayout | None = None, simulate: bool = False, **chip_options):
     """(bench config, {resource: adapter}, simulated world or None) for ``sim-instruments`` or a bench file.
 
     Nothing is sent to any instrument here.
@@ -63,7 +66,7 @@ def open_bench_link(spec: str, model: str | ChipModel = "ning-mos2-fefet", seed:
 
     config = load_bench(SIM_BENCH_FILE if spec == "sim-instruments" else spec)
     resources = [config.b1500_resource, *config.switches.values()]
-    if all(r.startswith(SIM_RESOURCE) for r in resources):
+    if simulate or all(r.startswith(SIM_RESOURCE) for r in resources):
         from sim_backend.instruments.bench import simulated_bench
 
         world, adapters = simulated_bench(config, load_model(model), seed=seed, layout=layout, **chip_options)

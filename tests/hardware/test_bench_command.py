@@ -65,3 +65,17 @@ def test_sim_resources_in_any_bench_file_run_on_the_simulator(tmp_path):
     shutil.copy(SIM_BENCH_FILE.parent / "sim-instruments-probecard.yaml", tmp_path)
     with open_backend(str(bench), seed=1) as chip:
         assert chip.world is not None and chip.shape == (30, 30)
+
+
+def test_a_real_bench_file_can_be_dry_run_on_simulated_instruments(tmp_path):
+    bench = tmp_path / "lab.yaml"
+    bench.write_text(SIM_BENCH_FILE.read_text().replace("sim://", "GPIB0::").replace("round_trip_s: 0.02",
+                                                                                       "round_trip_s: 0.05"))
+    shutil.copy(SIM_BENCH_FILE.parent / "sim-instruments-probecard.yaml", tmp_path)
+    import numpy as np
+
+    with open_backend(str(bench), simulate=True) as chip:
+        t0 = chip.time_s
+        chip.read(np.eye(30, dtype=bool))
+        assert chip.stats.estimated_s == pytest.approx(chip.time_s - t0, rel=0.1)
+        assert chip.stats.messages * 0.05 < chip.time_s - t0

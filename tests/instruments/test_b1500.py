@@ -147,3 +147,11 @@ def test_outputs_off():
     """4 "SPP" (stop the SPGU), "CL" without channels = every output."""
     with expected_protocol(B1500, [("SPP;CL", None), ("ERRX?", OK)]) as b:
         b.outputs_off()
+
+
+def test_read_timeout_is_computed_from_the_measurement():
+    """Timeout = 2 x expected measurement time + margin, not a guess (peer drivers time out on sweeps)."""
+    with expected_protocol(B1500, [("MM 2,3;CMM 3,1", None), ("ERRX?", OK), ("XE", None), (None, "NCI+1E-09"),
+                                   ("ERRX?", OK)], connection_attributes={"timeout": 2000}) as b:
+        b.measure(["MM 2,3", "CMM 3,1"], expected_s=30.0)
+        assert b.adapter.connection.timeout == 1000 * (2 * 30 + 2)
