@@ -90,8 +90,12 @@ class HardwareArray(BackendBase):
         self._on = True  # unknown until the first outputs_off
         self._active_s, self._output_events = 0.0, 0
         self._t0 = self.clock.now()
-        with self._guard():
-            self._connect()
+        try:
+            with self._guard():
+                self._connect()
+        except BaseException:
+            self.log.close()
+            raise
 
     # -- connection --------------------------------------------------------------------------------
     def _adapter(self, adapters, resource: str, instrument: str) -> Adapter:
