@@ -6,10 +6,12 @@ so the check changes nothing on the bench. The bus round trip is measured with `
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from .benchfile import BenchConfig
-from .errors import LabctlError
+from .errors import ConfigError, LabctlError
 from .instruments import B1500, SwitchMatrix
 from .visalog import Clock, LoggedAdapter, VisaLog
 
@@ -75,3 +77,19 @@ def make_safe(config: BenchConfig, adapters: dict, log: VisaLog) -> None:
     B1500(LoggedAdapter(adapters[config.b1500_resource], "b1500", config.b1500_resource, log)).outputs_off()
     for name, resource in config.switches.items():
         SwitchMatrix(LoggedAdapter(adapters[resource], "switch", resource, log)).open_all()
+
+
+_ROUND_TRIP = re.compile(r"(round_trip_s:\s*)([-+0-9.eE]+)")
+
+
+def store_round_trip(path: str | Path, round_trip_s: float) -> None:
+    """Write the measured round trip into the bench file's ``timings.round_trip_s`` (comments kept)."""
+    path = Path(path)
+    text = path.read_text()
+    if _ROUND_TRIP.search(text):
+        text = _ROUND_TRIP.sub(lambda m: f"{m.group(1)}{round_trip_s:.4g}", text, count=1)
+    elif re.search(r"^timings:", text, re.MULTILINE):
+        raise ConfigError(f"{path}: timings has no round_trip_s to update; add 'round_trip_s: 0.02' under timings")
+    else:
+        text = text.rstrip("\n") + f"\ntimings: {{round_trip_s: {round_trip_s:.4g}}}\n"
+    path.write_text(text)

@@ -16,14 +16,19 @@ def register(app: typer.Typer) -> None:
 
     @bench.command("check")
     def check(config: str = typer.Option(..., "--config", help=CONFIG_HELP),
-              visa_log: Path | None = typer.Option(None, "--visa-log", help=LOG_HELP)) -> None:
-        """Read IDNs, modules and cards, compare them with the bench file and probe-card map; change nothing."""
+              visa_log: Path | None = typer.Option(None, "--visa-log", help=LOG_HELP),
+              store: bool = typer.Option(False, "--store", help="write the measured round trip into the bench file")
+              ) -> None:
+        """Read IDNs, modules and cards, compare them with the bench file and probe-card map.
+
+        Sends queries only: nothing on the bench changes (``--store`` edits the bench file, not the bench).
+        """
         from rich.console import Console
         from rich.table import Table
 
         from labctl.backends import open_bench_link
-        from labctl.benchcheck import check_bench
-        from labctl.errors import InstrumentError
+        from labctl.benchcheck import check_bench, store_round_trip
+        from labctl.errors import ConfigError, InstrumentError
         from labctl.visalog import VisaLog, WallClock
 
         cfg, adapters, world = open_bench_link(config)
@@ -38,6 +43,11 @@ def register(app: typer.Typer) -> None:
             table.add_row(row.item, row.expected, row.found, "[green]yes[/green]" if row.ok else "[red]NO[/red]")
         Console().print(table)
         Console().print(f"measured round trip {round_trip:.4g} s per query; {log.messages} messages sent")
+        if store:
+            if world is not None and config == "sim-instruments":
+                raise ConfigError("--store: pass a bench file path, not sim-instruments (the shipped file)")
+            store_round_trip(cfg.path, round_trip)
+            Console().print(f"stored timings.round_trip_s = {round_trip:.4g} in {cfg.path}")
         failed = [r.item for r in rows if not r.ok]
         if failed:
             raise InstrumentError(f"bench check failed: {', '.join(failed)}")

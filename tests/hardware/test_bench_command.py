@@ -79,3 +79,37 @@ def test_a_real_bench_file_can_be_dry_run_on_simulated_instruments(tmp_path):
         chip.read(np.eye(30, dtype=bool))
         assert chip.stats.estimated_s == pytest.approx(chip.time_s - t0, rel=0.1)
         assert chip.stats.messages * 0.05 < chip.time_s - t0
+
+
+def test_check_stores_the_measured_round_trip(tmp_path):
+    bench = tmp_path / "bench.yaml"
+    shutil.copy(SIM_BENCH_FILE, bench)
+    shutil.copy(SIM_BENCH_FILE.parent / "sim-instruments-probecard.yaml", tmp_path)
+    text = bench.read_text()
+    bench.write_text(text.replace("round_trip_s: 0.02 ", "round_trip_s: 0.5 "))
+    result = runner.invoke(app, ["bench", "check", "--config", str(bench), "--store"])
+    assert result.exit_code == 0, result.output
+    from labctl.benchfile import load_bench
+
+    # the simulated bus answers in the file's own round trip (0.5 s), so that is what is measured and stored
+    assert load_bench(bench).timings.round_trip_s == 0.5
+    assert "# GPIB, NI-VISA" in bench.read_text()  # comments kept
+
+
+def test_store_round_trip_appends_when_missing(tmp_path):
+    from labctl.benchcheck import store_round_trip
+
+    path = tmp_path / "b.yaml"
+    path.write_text("b1500: {resource: x}\n")
+    store_round_trip(path, 0.0123)
+    assert path.read_text().endswith("timings: {round_trip_s: 0.0123}\n")
+
+
+def test_store_round_trip_replaces_the_value_keeping_comments(tmp_path):
+    from labctl.benchcheck import store_round_trip
+
+    path = tmp_path / "b.yaml"
+    shutil.copy(SIM_BENCH_FILE, path)
+    store_round_trip(path, 0.0037)
+    text = path.read_text()
+    assert "round_trip_s: 0.0037      # GPIB" in text and text.count("round_trip_s") == 1
