@@ -3,7 +3,11 @@
 Safety order, always: outputs off -> open relays -> close relays (read back) -> source. Every
 instrument error, timeout or Ctrl-C ends with outputs off and every relay open. Vector operations
 are one routing and one SPGU pulse train (V/2 scheme: selected rows +V/2 on one SPGU channel,
-selected columns -V/2 on the other, unselected lines at 0 V). What the bench measures:
+selected columns -V/2 on the other, unselected lines at 0 V). ``apply_pulses`` with per-device
+counts groups rows sharing the same (columns, count) into one such crossing train, so half-selected
+devices see V/2 there too (unlike SimulatedArray's ideal per-device pulses). ``PulseReport.transactions``
+counts VISA writes and queries (relay changes included); ``stats`` keeps running totals and the
+bench-time estimate from the bench file's timings. What the bench measures:
 
 - ``read``: row by row; the row SMU forces +V (and -V if bipolar), up to N column SMUs held at 0 V
   measure the current of N devices at once; G = -I / V.
@@ -188,9 +192,9 @@ class HardwareArray(BackendBase):
                 got = sw.closed_channels(card)
                 expect = {ch for ch in want[name] if ch[0] == card}
                 if got != expect:
-                    missing = sorted(expect - got)
-                    raise InstrumentError(f"switch {name} card {card}: read-back {sorted(got)[:4]} "
-                                          f"lacks {missing[:4]} (relay did not close)")
+                    raise InstrumentError(f"switch {name} card {card}: read-back differs: not closed "
+                                          f"{sorted(expect - got)[:4]}, unexpectedly closed {sorted(got - expect)[:4]} "
+                                          "(relay did not close)")
 
     def _measure_rows(self, chunks, volts: list[float], integration_s: float) -> list[np.ndarray]:
         """For each (row, cols) chunk, the currents of the column SMUs at each drive voltage."""
