@@ -39,7 +39,7 @@ class FakeB1500(FakeInstrument):
             "*OPC?": lambda a: self.output.append("1"), "UNT?": self._unt, "ERRX?": self._errx,
             "FMT": self._fmt, "CN": self._cn, "CL": self._cl, "DV": self._dv, "MM": self._mm,
             "CMM": self._cmm, "RI": self._range, "RV": self._range, "AAD": self._aad, "AIT": self._ait,
-            "TI": self._ti, "WT": self._wt, "WV": self._wv, "PT": self._noop_pulse, "PV": self._noop_pulse,
+            "TI": self._ti, "WT": self._wt, "WV": self._wv, "PT": self._pt, "PV": self._pv,
             "XE": self._xe, "SIM": self._sim, "SPM": self._spm, "SPPER": self._spper, "SPRM": self._sprm,
             "SPV": self._spv, "SPT": self._spt, "SER": self._ser, "SPUPD": self._spupd, "SRP": self._srp,
             "SPP": lambda a: None, "SPST?": lambda a: self.output.append("0"),
@@ -154,9 +154,15 @@ class FakeB1500(FakeInstrument):
             raise CommandError(BAD_PARAMETER, "Sweep points outside 1..10001")
         self.sweep = (ch, float(args[3]), float(args[4]), points)
 
-    def _noop_pulse(self, args) -> None:
-        if args and args[0].isdigit() and len(args) > 3:
-            self._slot(args[0])
+    def _pt(self, args) -> None:
+        """Pulse timing is accepted and range-checked; pulsed measurements themselves are not simulated."""
+        width, period = float(args[1]), float(args[2]) if len(args) > 2 else 5e-3
+        if not 0.5e-3 <= width <= 2.0 or not 5e-3 <= period <= 5.0:
+            raise CommandError(BAD_PARAMETER, "PT width 0.5 ms..2 s, period 5 ms..5 s")
+
+    def _pv(self, args) -> None:
+        self._slot(args[0])
+        float(args[3])
 
     def _ti(self, args) -> None:
         ch = self._slot(args[0])
