@@ -1,4 +1,5 @@
-"""Instrument drivers for the bench: Keysight B1500A (SMU, SPGU) and the B2200A/E5250A switch matrix."""
+"""Instrument drivers for the bench: Keysight B1500A (SMU, SPGU), the B2200A/E5250A switch matrix, and
+the B1530A WGFMU through its vendor library (:mod:`.wgfmu`, imported on demand)."""
 
 from .b1500 import B1500
 from .smu import SMU
