@@ -15,5 +15,5 @@ def pytest_collection_modifyitems(config, items):
         return
     skip = pytest.mark.skip(reason="needs real instruments: pass --bench bench.yaml")
     for item in items:
-        if "bench" in item.keywords:
+        if item.get_closest_marker("bench"):
             item.add_marker(skip)

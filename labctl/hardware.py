@@ -1,0 +1,357 @@
+"""``HardwareArray``: the ``ArrayBackend`` seam on the bench (B1500A + switch matrices + probe card).
+
+Safety order, always: outputs off -> open relays -> close relays (read back) -> source. Every
+instrument error, timeout or Ctrl-C ends with outputs off and every relay open. Vector operations
+are one routing and one SPGU pulse train (V/2 scheme: selected rows +V/2 on one SPGU channel,
+selected columns -V/2 on the other, unselected lines at 0 V). ``apply_pulses`` with per-device
+counts groups rows sharing the same (columns, count) into one such crossing train, so half-selected
+devices see V/2 there too (unlike SimulatedArray's ideal per-device pulses). ``PulseReport.transactions``
+counts VISA writes and queries (relay changes included); ``stats`` keeps running totals and the
+bench-time estimate from the bench file's timings. What the bench measures:
+
+- ``read``: row by row; the row SMU forces +V (and -V if bipolar), up to N column SMUs held at 0 V
+  measure the current of N devices at once; G = -I / V.
+- ``read_mvm``: row-by-row drive and column current measurement, summed by superposition over
+  the rows with a non-zero input (the matrix cannot give 30 rows 30 distinct potentials at once:
+  14 inputs at most). A cell's sparsity gating (weight in series with its sparsity device) is
+  composed from the two measured conductances.
+- ``sweep_transfer``: the row SMU is the gate (staircase ``WV``, one per linear segment), column SMUs
+  the drains at ``drain_v`` (``MM 2``), N devices of a row per routing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+import numpy as np
+from pymeasure.adapters import Adapter
+
+from device_models import load_model
+from device_models.params import ChipModel
+
+from .backend import BackendBase, PulseReport
+from .benchfile import BenchConfig
+from .benchplan import linear_segments, pulse_groups, read_chunks, spgu_period_s
+from .errors import ConfigError, InstrumentError, LabctlError, SafetyLimitError, field_error
+from .instruments import B1500, SwitchMatrix, flex
+from .instruments.smu import measure_currents
+from .instruments.spgu import PulseShape
+from .instruments.switch_matrix import Channel
+from .layout import CellLayout, Role
+from .specs import PulseSpec, ReadSpec
+from .visalog import Clock, LoggedAdapter, VisaLog
+
+SWEEP_INTEGRATION_S = 100e-6
+"""High-speed ADC integration per staircase point, in s (``AIT``)."""
+MIN_ROUTED_WIDTH_S = 100e-9
+"""Shortest pulse the matrix passes faithfully (30 MHz bandwidth, ~145 pF; BENCH.md)."""
+
+
+@dataclass
+class BenchStats:
+    """Running totals of what the bench did."""
+
+    messages: int = 0
+    """VISA writes and queries sent."""
+    routings: int = 0
+    """Relay changes (each ``:ROUT:OPEN``/``:ROUT:CLOS``)."""
+    estimated_s: float = 0.0
+    """Bench time estimated from the timings in the bench file, in s."""
+
+
+class HardwareArray(BackendBase):
+    """The FeFET array on the bench, reached through ``adapters`` ({VISA resource: pymeasure Adapter})."""
+
+    def __init__(self, config: BenchConfig, model: str | ChipModel = "ning-mos2-fefet",
+                 layout: CellLayout | None = None, adapters: dict[str, Adapter] | None = None,
+                 clock: Clock | None = None, visa_log=None) -> None:
+        from .visalog import WallClock
+
+        self.model = load_model(model)
+        if layout is None:
+            rows, cols = config.probecard.shape
+            layout = CellLayout.sparse(rows, cols) if self.model.sparsity is not None else CellLayout.dense(rows, cols)
+        if layout.shape != config.probecard.shape:
+            raise field_error(ConfigError, "layout.shape", layout.shape, f"probe card wires {config.probecard.shape}")
+        super().__init__(layout, config.limits)
+        self.config = config
+        self.clock = clock or WallClock()
+        self.log = VisaLog(visa_log, self.clock)
+        self.stats = BenchStats()
+        adapters = adapters or visa_adapters(config)
+        self.b1500 = B1500(self._adapter(adapters, config.b1500_resource, "b1500"))
+        self.switches = {name: SwitchMatrix(self._adapter(adapters, res, "switch"))
+                         for name, res in config.switches.items()}
+        pc = config.probecard
+        self.drive = pc.inputs_for("row_drive")[0].channel
+        self.sense = list(dict.fromkeys(p.channel for p in pc.inputs_for("col_sense")))
+        self.pulse_channels = (pc.inputs_for("row_pulse")[0].channel, pc.inputs_for("col_pulse")[0].channel)
+        if self.pulse_channels[0] // 100 != self.pulse_channels[1] // 100:
+            raise field_error(ConfigError, "probe_card.inputs", self.pulse_channels,
+                              "row_pulse and col_pulse must be the two channels of one SPGU (one shared run)")
+        self._closed: dict[str, set[Channel]] = {name: set() for name in self.switches}
+        self._on = True  # unknown until the first outputs_off
+        self._active_s, self._output_events = 0.0, 0
+        self._t0 = self.clock.now()
+        try:
+            with self._guard():
+                self._connect()
+        except BaseException:
+            self.log.close()
+            raise
+
+    # -- connection --------------------------------------------------------------------------------
+    def _adapter(self, adapters, resource: str, instrument: str) -> Adapter:
+        if resource not in adapters:
+            raise field_error(ConfigError, f"{instrument}.resource", resource, "no such instrument connected")
+        return LoggedAdapter(adapters[resource], instrument, resource, self.log)
+
+    def _connect(self) -> None:
+        """Defensive connect: clear errors, outputs off, relays open, check modules and connection rule."""
+        self.b1500.prepare(reset=self.config.reset_on_connect)
+        self._on = False
+        found = self.b1500.modules()
+        for slot, model in self.config.modules.items():
+            if found.get(slot) != model:
+                raise field_error(ConfigError, f"b1500.modules.{slot}", model,
+                                  f"the B1500 reports {found.get(slot) or 'no module'} in slot {slot}")
+        for name, sw in self.switches.items():
+            sw.clear_errors()
+            sw.open_all()
+            sw.set_rule("FREE")  # row/column-parallel pulses fan one input out to many lines
+            sw.set_sequence("BBM")
+            for card in range(1, self.config.probecard.cards[name] + 1):
+                if sw.rule(card) != "FREE" or sw.sequence(card) != "BBM":
+                    raise field_error(InstrumentError, f"switch {name} card {card}", sw.rule(card),
+                                      "connection rule/sequence did not take")
+                if sw.closed_channels(card):
+                    raise field_error(InstrumentError, f"switch {name} card {card}", "closed", "relays stay closed")
+
+    @contextlib.contextmanager
+    def _guard(self):
+        """Any exception (or Ctrl-C): outputs off, relays open, then re-raise (non-labctl errors wrapped)."""
+        try:
+            yield
+        except BaseException as exc:
+            self._safe_state()
+            if isinstance(exc, (LabctlError, KeyboardInterrupt)):
+                raise
+            raise InstrumentError(f"bench operation failed: {type(exc).__name__}: {exc}") from exc
+
+    def _safe_state(self) -> None:
+        """Best effort, never raising: every output off, then every relay open."""
+        with contextlib.suppress(Exception):
+            self.b1500.outputs_off()
+            self._on = False
+        for name, sw in self.switches.items():
+            with contextlib.suppress(Exception):
+                sw.open_all()
+                self._closed[name] = set()
+
+    # -- building blocks ---------------------------------------------------------------------------
+    def _outputs_off(self) -> None:
+        if self._on:
+            self.b1500.outputs_off()
+            self._on = False
+            self._output_events += 1
+
+    def _route(self, lines: dict[int, tuple[list[int], list[int]]]) -> None:
+        """Connect each input channel to its (rows, cols); break before make, sources off, read back."""
+        pc = self.config.probecard
+        want: dict[str, set[Channel]] = {name: set() for name in self.switches}
+        for channel, (rows, cols) in lines.items():
+            if len(rows) + len(cols) > 1 and channel not in self.pulse_channels:
+                raise field_error(ConfigError, "route", channel,
+                                  "only the SPGU pulse inputs may drive several array lines at once")
+            for kind, indices in (("row", rows), ("col", cols)):
+                for index in indices:
+                    pin = pc.pin(kind, int(index))
+                    port = next((p for p in pc.inputs if p.channel == channel and p.mainframe == pin.mainframe), None)
+                    if port is None:
+                        raise field_error(ConfigError, "probe_card.inputs", channel,
+                                          f"channel {channel} has no input on {pin.mainframe} for {kind}{index}")
+                    want[pin.mainframe].add((pin.card, port.input, pin.output))
+        if want == self._closed:
+            return
+        self._outputs_off()
+        for name, sw in self.switches.items():
+            stale = self._closed[name] - want[name]
+            if stale:
+                sw.open_channels(stale)
+                self._closed[name] -= stale
+                self.stats.routings += 1
+        for name, sw in self.switches.items():
+            new = want[name] - self._closed[name]
+            if not new:
+                continue
+            sw.close_channels(new)
+            self.stats.routings += 1
+            self._closed[name] = want[name]
+            for card in sorted({c for c, _, _ in want[name]}):
+                got = sw.closed_channels(card)
+                expect = {ch for ch in want[name] if ch[0] == card}
+                if got != expect:
+                    raise InstrumentError(f"switch {name} card {card}: read-back differs: not closed "
+                                          f"{sorted(expect - got)[:4]}, unexpectedly closed {sorted(got - expect)[:4]} "
+                                          "(relay did not close)")
+
+    def _measure_rows(self, chunks, volts: list[float], integration_s: float) -> list[np.ndarray]:
+        """For each (row, cols) chunk, the currents of the column SMUs at each drive voltage."""
+        out = []
+        for row, cols in chunks:
+            sense = self.sense[:len(cols)]
+            self._route({self.drive: ([row], []), **{s: ([], [c]) for s, c in zip(sense, cols)}})
+            per_v = []
+            for v in volts:
+                cmds = [flex.dv(self.drive, v, self.limits.compliance_a)]
+                if not self._on:
+                    cmds = ([flex.dv(s, 0.0, self.limits.compliance_a) for s in sense] + cmds
+                            + [flex.cn([self.drive, *sense]), flex.ait(0, 3, integration_s)]
+                            + [flex.aad(ch, 0) for ch in (self.drive, *sense)])
+                self._output_events += 0 if self._on else 1
+                self.b1500.transaction(cmds)
+                self._on = True
+                per_v.append(measure_currents([self.b1500.smu(s) for s in sense],
+                                              expected_s=len(sense) * integration_s))
+                self._active_s += len(sense) * integration_s
+            out.append(np.array(per_v))
+        return out
+
+    def _read_conductance(self, mask: np.ndarray, read: ReadSpec) -> np.ndarray:
+        volts = [read.voltage_v, -read.voltage_v] if read.bipolar else [read.voltage_v]
+        chunks = read_chunks(mask, len(self.sense))
+        currents = self._measure_rows(chunks, volts, read.integration_s)
+        self._outputs_off()
+        g = np.full(self.shape, np.nan)
+        for (row, cols), i in zip(chunks, currents):
+            g[row, cols] = np.mean([-i[k] / v for k, v in enumerate(volts)], axis=0)
+        return g
+
+    # -- hooks -------------------------------------------------------------------------------------
+    def _do_apply_pulses(self, counts: np.ndarray, pulse: PulseSpec) -> PulseReport:
+        self._check_routable(pulse)
+        return self._operation(lambda: [self._train(r, c, pulse, n) for r, c, n in pulse_groups(counts)],
+                               int(counts.sum()))
+
+    def _do_apply_vector_update(self, rows, cols, pulse: PulseSpec, count: int) -> PulseReport:
+        self._check_routable(pulse)
+        return self._operation(lambda: self._train(rows, cols, pulse, count), int(rows.sum() * cols.sum() * count))
+
+    def _check_routable(self, pulse: PulseSpec) -> None:
+        """Refuse (before sending anything) a pulse the matrix cannot pass faithfully."""
+        if pulse.width_s < MIN_ROUTED_WIDTH_S and not self.config.direct_path:
+            raise field_error(SafetyLimitError, "PulseSpec.width_s", pulse.width_s,
+                              f"below {MIN_ROUTED_WIDTH_S!r} s through the matrix; declare direct_path in the bench file")
+
+    def _train(self, rows: np.ndarray, cols: np.ndarray, pulse: PulseSpec, count: int) -> None:
+        row_ch, col_ch = self.pulse_channels
+        self._route({row_ch: (np.flatnonzero(rows), []), col_ch: ([], np.flatnonzero(cols))})
+        half = pulse.amplitude_v / 2
+        shape = dict(width_s=pulse.width_s, rise_s=pulse.rise_s, fall_s=pulse.fall_s)
+        spgu = self.b1500.spgu(row_ch // 100)
+        spgu.configure(spgu_period_s(**shape), count, {row_ch % 100: PulseShape(0.0, half, **shape),
+                                                        col_ch % 100: PulseShape(0.0, -half, **shape)})
+        spgu.enable([row_ch % 100, col_ch % 100])
+        self._on = True
+        self._output_events += 1
+        spgu.run()
+        self._active_s += count * spgu_period_s(**shape)
+        self._outputs_off()
+
+    def _run(self, action):
+        """Run ``action`` under the safety guard; returns (result, messages sent, elapsed s) and updates stats."""
+        messages, routings, t0 = self.log.messages, self.stats.routings, self.clock.now()
+        self._active_s, self._output_events = 0.0, 0
+        with self._guard():
+            result = action()
+        sent = self.log.messages - messages
+        t = self.config.timings
+        self.stats.messages += sent
+        self.stats.estimated_s += (sent * t.round_trip_s + (self.stats.routings - routings) * t.relay_settle_s
+                                   + self._output_events * t.output_switch_s + self._active_s)
+        return result, sent, self.clock.now() - t0
+
+    def _operation(self, action, pulses: int) -> PulseReport:
+        _, sent, elapsed = self._run(action)
+        return PulseReport(pulses, sent, elapsed)
+
+    def _do_read(self, mask: np.ndarray, read: ReadSpec) -> np.ndarray:
+        return self._run(lambda: self._read_conductance(mask, read))[0]
+
+    def _do_read_mvm(self, inputs: np.ndarray, read: ReadSpec) -> np.ndarray:
+        x = np.atleast_2d(inputs)
+        lay = self.layout
+        rows = np.flatnonzero(np.any(x != 0, axis=0))
+        mask = np.zeros(self.shape, dtype=bool)
+        cols = list(lay.weight_cols) + ([] if lay.partner_cols is None else list(lay.partner_cols))
+        mask[np.ix_(rows, cols)] = True
+        g = np.nan_to_num(self._run(lambda: self._read_conductance(mask, read))[0])
+        g_cell = lay.to_cells(g)
+        if lay.partner is Role.SPARSITY:
+            g_s = lay.to_cells(g, Role.SPARSITY)
+            total = g_cell + g_s
+            g_cell = np.divide(g_cell * g_s, total, out=np.zeros_like(total), where=total > 0)
+        elif lay.partner is Role.REFERENCE:
+            g_cell = g_cell - lay.to_cells(g, Role.REFERENCE)
+        out = (x * read.voltage_v) @ g_cell
+        return out[0] if inputs.ndim == 1 else out
+
+    def _do_sweep_transfer(self, mask: np.ndarray, gate_v: np.ndarray, drain_v: float) -> np.ndarray:
+        return self._run(lambda: self._sweep(mask, gate_v, drain_v))[0]
+
+    def _sweep(self, mask: np.ndarray, gate_v: np.ndarray, drain_v: float) -> np.ndarray:
+        chunks = read_chunks(mask, len(self.sense))
+        segments = linear_segments(gate_v)
+        out = np.full((int(mask.sum()), gate_v.size), np.nan)
+        position = {(r, c): k for k, (r, c) in enumerate(zip(*np.nonzero(mask)))}
+        comp = self.limits.compliance_a
+        hold = self.config.timings.sweep_hold_s
+        for row, cols in chunks:
+            sense = self.sense[:len(cols)]
+            self._route({self.drive: ([row], []), **{s: ([], [c]) for s, c in zip(sense, cols)}})
+            self.b1500.transaction([flex.dv(self.drive, 0.0, comp)] + [flex.dv(s, drain_v, comp) for s in sense]
+                                   + [flex.cn([self.drive, *sense]), flex.ait(0, 3, SWEEP_INTEGRATION_S)]
+                                   + [flex.aad(s, 0) for s in sense])
+            self._on = True
+            self._output_events += 1
+            gate = self.b1500.smu(self.drive)
+            for start, stop in segments:
+                seg = gate_v[start:stop]
+                point_s = hold + SWEEP_INTEGRATION_S
+                i = gate.sweep_current(seg[0], seg[-1], seg.size, comp, [self.b1500.smu(s) for s in sense],
+                                       expected_s=seg.size * point_s)
+                self._active_s += seg.size * point_s
+                for k, c in enumerate(cols):
+                    out[position[(row, c)], start:stop] = i[k]
+            self._outputs_off()
+        return out
+
+    def _do_wait(self, duration_s: float) -> None:
+        self.clock.sleep(duration_s)
+
+    def _do_close(self) -> None:
+        self._safe_state()
+        self.log.close()
+
+    @property
+    def time_s(self) -> float:
+        return self.clock.now() - self._t0
+
+    @property
+    def temperature_k(self) -> float:
+        """Chuck temperature in K: the bench has no thermometer wired here, so room temperature."""
+        return 300.0
+
+
+def visa_adapters(config: BenchConfig) -> dict[str, Adapter]:
+    """Open a VISA session per resource; a failure names the resource."""
+    from pymeasure.adapters import VISAAdapter
+
+    out = {}
+    for resource in [config.b1500_resource, *config.switches.values()]:
+        try:
+            out[resource] = VISAAdapter(resource)
+        except Exception as exc:
+            raise field_error(InstrumentError, "resource", resource, f"cannot open: {exc}") from exc
+    return out

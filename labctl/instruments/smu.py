@@ -1,0 +1,104 @@
+"""B1500 SMU (B1511B/B1517A class) operations: DC force and spot, staircase sweep, pulsed spot."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from labctl.errors import InstrumentError, SafetyLimitError, field_error
+
+from . import flex
+from .ascii_data import OK_STATUS
+
+if TYPE_CHECKING:
+    from .b1500 import B1500
+
+PULSE_WIDTH_RANGE_S = (0.5e-3, 2.0)
+"""SMU pulsed-mode width range in s (``PT``; BENCH.md)."""
+PULSE_PERIOD_RANGE_S = (5e-3, 5.0)
+"""SMU pulsed-mode period range in s (``PT``; BENCH.md)."""
+HIGH_SPEED_ADC_TIME_S = (2e-6, 20e-3)
+"""High-speed ADC integration time range in s (``AIT`` time mode; BENCH.md)."""
+
+
+class SMU:
+    """One SMU, addressed by its slot (the channel number of an SMU is its slot)."""
+
+    def __init__(self, mainframe: B1500, slot: int) -> None:
+        self.mainframe = mainframe
+        self.slot = int(slot)
+
+    def enable(self) -> None:
+        """Connect the output (``CN``)."""
+        self.mainframe.transaction([flex.cn([self.slot])])
+
+    def disable(self) -> None:
+        """Disconnect the output (``CL``)."""
+        self.mainframe.transaction([flex.cl([self.slot])])
+
+    def force_voltage(self, voltage_v: float, compliance_a: float) -> None:
+        """Force a DC voltage in V with a current compliance in A, auto range (``DV``)."""
+        self.mainframe.transaction([flex.dv(self.slot, voltage_v, compliance_a)])
+
+    def set_integration(self, time_s: float) -> None:
+        """Use the high-speed ADC with an integration time in s, 2 us to 20 ms (``AAD``; ``AIT``)."""
+        _check_range("AIT time_s", time_s, HIGH_SPEED_ADC_TIME_S)
+        self.mainframe.transaction([flex.aad(self.slot, 0), flex.ait(0, 3, time_s)])
+
+    def spot_current(self) -> float:
+        """Measure the current in A once (``TI``)."""
+        return _by_slot(self.mainframe.measure([], trigger=flex.ti(self.slot)), [self.slot], 1)[0, 0]
+
+    def sweep_current(self, start_v: float, stop_v: float, points: int, compliance_a: float,
+                      sense: list[SMU], hold_s: float = 0.0, delay_s: float = 0.0,
+                      expected_s: float = 0.0) -> np.ndarray:
+        """Staircase-sweep this SMU's voltage and measure the current of each ``sense`` SMU (``WV``; ``MM 2``).
+
+        Returns ``(len(sense), points)`` currents in A.
+        """
+        slots = [s.slot for s in sense]
+        readings = self.mainframe.measure(
+            [flex.wt(hold_s, delay_s), flex.wv(self.slot, start_v, stop_v, points, compliance_a),
+             flex.mm(2, slots)] + [flex.cmm(s, 1) for s in slots], expected_s)
+        return _by_slot(readings, slots, points)
+
+    def pulsed_spot_current(self, base_v: float, pulse_v: float, width_s: float, period_s: float,
+                            compliance_a: float, expected_s: float = 0.0) -> float:
+        """Apply one SMU voltage pulse and measure the current during it (``PT``; ``PV``; ``MM 3``)."""
+        _check_range("PT width_s", width_s, PULSE_WIDTH_RANGE_S)
+        _check_range("PT period_s", period_s, PULSE_PERIOD_RANGE_S)
+        readings = self.mainframe.measure(
+            [flex.pt(0.0, width_s, period_s), flex.pv(self.slot, base_v, pulse_v, compliance_a),
+             flex.mm(3, [self.slot]), flex.cmm(self.slot, 1)], expected_s)
+        return _by_slot(readings, [self.slot], 1)[0, 0]
+
+
+def measure_currents(sense: list[SMU], expected_s: float = 0.0) -> np.ndarray:
+    """Spot-measure the current of several SMUs in one trigger (``MM 1``; ``CMM``; ``XE``)."""
+    if not sense:
+        return np.empty(0)
+    slots = [s.slot for s in sense]
+    readings = sense[0].mainframe.measure([flex.mm(1, slots)] + [flex.cmm(s, 1) for s in slots], expected_s)
+    return _by_slot(readings, slots, 1)[:, 0]
+
+
+def _by_slot(readings, slots: list[int], points: int) -> np.ndarray:
+    out = np.full((len(slots), points), np.nan)
+    currents = [r for r in readings if r.kind == "I"]
+    for r in currents:
+        if r.status not in OK_STATUS:
+            raise field_error(InstrumentError, f"b1500 slot {r.slot} status", r.status,
+                              "reading flagged by the instrument (compliance or overflow)")
+    for k, slot in enumerate(slots):
+        mine = [r.value for r in currents if r.slot == slot]
+        if len(mine) != points:
+            raise field_error(InstrumentError, f"b1500 slot {slot} data", len(mine),
+                              f"expected {points} current readings")
+        out[k] = mine
+    return out
+
+
+def _check_range(name: str, value: float, bounds: tuple[float, float]) -> None:
+    if not bounds[0] <= value <= bounds[1]:
+        raise field_error(SafetyLimitError, name, value, f"outside [{bounds[0]!r}, {bounds[1]!r}]")

@@ -1,0 +1,157 @@
+"""Keysight B2200A/B2201A and E5250A switch matrix: SCPI routing with validated channel lists.
+
+A channel is ``CIIOO``: card (1 digit), input port (2 digits), output pin (2 digits); a list is
+``(@10101,10203)``. B2200A User's Guide, "SCPI Command Reference": ``:ROUT:CLOS``, ``:ROUT:OPEN``,
+``:ROUT:OPEN:CARD``, ``:ROUT:CLOS:CARD?``, ``:ROUT:CONN:RULE`` (``FREE``/``SROU``),
+``:ROUT:CONN:SEQ`` (``BBM``/``MBBR``/``NSEQ``), ``:SYST:ERR?``. Cards 1-4 address outputs 01-12
+(card 0, auto-configuration, 01-48, is not used here).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from pymeasure.instruments import Instrument
+
+from labctl.errors import InstrumentError, field_error
+
+MAX_CARDS = 4
+"""Cards per mainframe."""
+MAX_INPUTS = 14
+"""Input ports per card (B2200A: 8 SMU + 6 AUX; the E5250A has 10)."""
+MAX_OUTPUTS = 12
+"""Output pins per card."""
+
+Channel = tuple[int, int, int]
+"""(card, input port, output pin), all 1-based."""
+
+_CHANNEL = re.compile(r"^(\d)(\d\d)(\d\d)$")
+
+
+def to_channel(card: int, input_port: int, output_pin: int) -> str:
+    """``CIIOO`` for one crosspoint, refusing ports out of range."""
+    for name, value, top in (("card", card, MAX_CARDS), ("input", input_port, MAX_INPUTS),
+                             ("output", output_pin, MAX_OUTPUTS)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
+            raise field_error(InstrumentError, f"switch {name}", value, f"must be an integer in 1..{top}")
+    return f"{card}{input_port:02d}{output_pin:02d}"
+
+
+def to_channel_list(channels: Iterable[Channel]) -> str:
+    """``(@CIIOO,...)`` for the crosspoints, sorted; at most one input per output pin."""
+    chans = sorted(set(channels))
+    owner: dict[tuple[int, int], int] = {}
+    for card, inp, out in chans:
+        if owner.setdefault((card, out), inp) != inp:
+            raise field_error(InstrumentError, "switch output", f"card {card} pin {out}",
+                              f"would connect inputs {owner[(card, out)]} and {inp} together")
+    return "(@" + ",".join(to_channel(*c) for c in chans) + ")"
+
+
+def parse_channel_list(text: str) -> set[Channel]:
+    """Parse ``(@CIIOO,...)`` (ranges ``a:b`` over outputs of one card and input too); empty ``(@)``."""
+    text = text.strip()
+    if not (text.startswith("(@") and text.endswith(")")):
+        raise field_error(InstrumentError, "channel list", text, "must look like (@CIIOO,...)")
+    body = text[2:-1].strip()
+    out: set[Channel] = set()
+    for item in filter(None, (p.strip() for p in body.split(","))):
+        first, _, last = item.partition(":")
+        a, b = _parse_one(first, text), _parse_one(last or first, text)
+        if a[0] != b[0] or a[1] != b[1] or b[2] < a[2]:
+            raise field_error(InstrumentError, "channel range", item, "must run over outputs of one card and input")
+        out.update((a[0], a[1], o) for o in range(a[2], b[2] + 1))
+    return out
+
+
+def _parse_one(item: str, text: str) -> Channel:
+    match = _CHANNEL.match(item)
+    if not match:
+        raise field_error(InstrumentError, "channel", item, f"not CIIOO in {text}")
+    card, inp, out = (int(g) for g in match.groups())
+    to_channel(card, inp, out)
+    return card, inp, out
+
+
+class SwitchMatrix(Instrument):
+    """One B2200A/E5250A mainframe; every routing change is followed by ``:SYST:ERR?``."""
+
+    def __init__(self, adapter, name: str = "Keysight B2200A", **kwargs) -> None:
+        kwargs.setdefault("read_termination", "\n")
+        kwargs.setdefault("write_termination", "\n")
+        super().__init__(adapter, name, includeSCPI=False, **kwargs)
+
+    @property
+    def idn(self) -> str:
+        """Get the identification string (``*IDN?``)."""
+        return self.ask("*IDN?").strip()
+
+    def next_error(self) -> tuple[int, str]:
+        """Get the oldest queued error as (code, text) (``:SYST:ERR?``)."""
+        reply = self.ask(":SYST:ERR?").strip()
+        code, _, text = reply.partition(",")
+        try:
+            return int(code), text.strip().strip('"')
+        except ValueError:
+            raise field_error(InstrumentError, ":SYST:ERR?", reply, "unparseable error reply") from None
+
+    def check(self, sent: str) -> None:
+        """Raise ``InstrumentError`` naming ``sent`` if the matrix queued an error (``:SYST:ERR?``)."""
+        code, text = self.next_error()
+        if code:
+            raise InstrumentError(f"switch refused {sent!r}: error {code}: {text}")
+
+    def clear_errors(self) -> list[tuple[int, str]]:
+        """Drain the error queue (``*CLS`` then ``:SYST:ERR?`` until 0)."""
+        drained = []
+        for _ in range(32):
+            code, text = self.next_error()
+            if code == 0:
+                return drained
+            drained.append((code, text))
+        raise field_error(InstrumentError, "switch error queue", drained[-1], "does not empty")
+
+    def send(self, command: str) -> None:
+        """Write one command and check the error queue."""
+        self.write(command)
+        self.check(command)
+
+    def close_channels(self, channels: Iterable[Channel]) -> None:
+        """Close the crosspoints (``:ROUT:CLOS``)."""
+        self.send(f":ROUT:CLOS {to_channel_list(channels)}")
+
+    def open_channels(self, channels: Iterable[Channel]) -> None:
+        """Open the crosspoints (``:ROUT:OPEN``)."""
+        self.send(f":ROUT:OPEN {to_channel_list(channels)}")
+
+    def open_all(self) -> None:
+        """Open every relay of every card (``:ROUT:OPEN:CARD ALL``)."""
+        self.send(":ROUT:OPEN:CARD ALL")
+
+    def closed_channels(self, card: int) -> set[Channel]:
+        """Get the closed crosspoints of ``card`` (``:ROUT:CLOS:CARD?``)."""
+        to_channel(card, 1, 1)
+        return parse_channel_list(self.ask(f":ROUT:CLOS:CARD? {card}"))
+
+    def set_rule(self, rule: str) -> None:
+        """Set the connection rule of all cards, ``FREE`` or ``SROU`` (``:ROUT:CONN:RULE``)."""
+        if rule not in ("FREE", "SROU"):
+            raise field_error(InstrumentError, "connection rule", rule, "must be FREE or SROU")
+        self.send(f":ROUT:CONN:RULE ALL,{rule}")
+
+    def rule(self, card: int) -> str:
+        """Get the connection rule of ``card`` (``:ROUT:CONN:RULE?``)."""
+        to_channel(card, 1, 1)
+        return self.ask(f":ROUT:CONN:RULE? {card}").strip()
+
+    def set_sequence(self, sequence: str) -> None:
+        """Set the connection sequence of all cards: ``BBM``, ``MBBR`` or ``NSEQ`` (``:ROUT:CONN:SEQ``)."""
+        if sequence not in ("BBM", "MBBR", "NSEQ"):
+            raise field_error(InstrumentError, "connection sequence", sequence, "must be BBM, MBBR or NSEQ")
+        self.send(f":ROUT:CONN:SEQ ALL,{sequence}")
+
+    def sequence(self, card: int) -> str:
+        """Get the connection sequence of ``card`` (``:ROUT:CONN:SEQ?``)."""
+        to_channel(card, 1, 1)
+        return self.ask(f":ROUT:CONN:SEQ? {card}").strip()

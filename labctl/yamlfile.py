@@ -1,0 +1,56 @@
+"""Load a YAML file and remember the source line of every field, so errors can name it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from .errors import ConfigError
+
+
+class Located:
+    """A parsed YAML document plus the line (1-based) of each field path such as ``("pins", 3, "card")``."""
+
+    def __init__(self, path: Path, data: object, lines: dict[tuple, int]) -> None:
+        self.path = path
+        self.data = data
+        self.lines = lines
+
+    def error(self, where: tuple, value: object, why: str) -> ConfigError:
+        """Build a ``ConfigError`` naming the file, line and dotted field of ``where``."""
+        field = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in where).replace(".[", "[")
+        line = next((self.lines[where[:n]] for n in range(len(where), -1, -1) if where[:n] in self.lines), 1)
+        return ConfigError(f"{self.path}:{line}: {field or '<document>'}={value!r}: {why}")
+
+
+def load_located(path: str | Path) -> Located:
+    """Parse ``path``; a missing file or bad YAML raises ``ConfigError`` naming it."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        raise ConfigError(f"{path}:{line}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    lines: dict[tuple, int] = {}
+    _walk(root, (), lines)
+    return Located(path, data, lines)
+
+
+def _walk(node, where: tuple, lines: dict[tuple, int]) -> None:
+    if node is None:
+        return
+    lines[where] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            _walk(value, where + (key.value,), lines)
+            lines[where + (key.value,)] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk(item, where + (i,), lines)

@@ -1,0 +1,273 @@
+"""A simulated Keysight B1500A: parses FLEX messages through a dispatch table and keeps module state.
+
+Where the simulation differs from the instrument: a refused command stops the rest of its message
+(the manual leaves partial execution unspecified); pulsed SMU measurements (``MM 3``/``MM 4``) are
+refused as not simulated; error codes are this fake's own (the texts name the command).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from labctl.instruments.ascii_data import Reading, format_reading
+
+from .adapter import FakeInstrument
+
+SMU_MODELS = ("B1510A", "B1511A", "B1511B", "B1514A", "B1517A")
+UNDEFINED, BAD_PARAMETER, BAD_STATE = 100, 120, 150
+"""This fake's error codes: unknown mnemonic, bad argument, command not allowed in this state."""
+
+
+class CommandError(Exception):
+    def __init__(self, code: int, text: str) -> None:
+        super().__init__(text)
+        self.code = code
+
+
+class FakeB1500(FakeInstrument):
+    """Stateful B1500A with SMUs and SPGUs in the given slots."""
+
+    def __init__(self, world, modules: dict[int, str], idn: str = "Agilent Technologies,B1500A,0,A.06.00") -> None:
+        super().__init__()
+        self.world = world
+        self.modules = dict(modules)
+        self.idn = idn
+        world.b1500 = self
+        self.reset()
+        self.handlers = {
+            "*IDN?": lambda a: self.output.append(self.idn), "*RST": lambda a: self.reset(),
+            "*OPC?": lambda a: self.output.append("1"), "UNT?": self._unt, "ERRX?": self._errx,
+            "FMT": self._fmt, "CN": self._cn, "CL": self._cl, "DV": self._dv, "MM": self._mm,
+            "CMM": self._cmm, "RI": self._range, "RV": self._range, "AAD": self._aad, "AIT": self._ait,
+            "TI": self._ti, "WT": self._wt, "WV": self._wv, "PT": self._pt, "PV": self._pv,
+            "XE": self._xe, "SIM": self._sim, "SPM": self._spm, "SPPER": self._spper, "SPRM": self._sprm,
+            "SPV": self._spv, "SPT": self._spt, "SER": self._ser, "SPUPD": self._spupd, "SRP": self._srp,
+            "SPP": lambda a: None, "SPST?": lambda a: self.output.append("0"),
+        }
+
+    def reset(self) -> None:
+        """Power-on state: outputs off, ASCII with header, no measurement set."""
+        self.enabled: set[int] = set()
+        self.dc: dict[int, float] = {}
+        self.format = (1, 0)
+        self.mode: tuple[int, list[int]] | None = None
+        self.integration_s = 1e-4
+        self.sweep: tuple | None = None
+        self.hold_s = (0.0, 0.0)
+        self.spgu = {"period_s": 1e-6, "count": 1, "shapes": {}, "applied": False, "pg_mode": False}
+
+    # -- parsing -----------------------------------------------------------------------------------
+    def handle(self, message: str) -> None:
+        for command in filter(None, (c.strip() for c in message.split(";"))):
+            head, _, rest = command.partition(" ")
+            handler = self.handlers.get(head.upper())
+            if handler is None:
+                self.error(UNDEFINED, f"Undefined GPIB command: {command}")
+                return
+            try:
+                handler([a.strip() for a in rest.split(",")] if rest.strip() else [])
+            except CommandError as exc:
+                self.error(exc.code, f"{exc}: {command}")
+                return
+            except ValueError:
+                self.error(BAD_PARAMETER, f"Incorrect parameter: {command}")
+                return
+
+    def _slot(self, arg: str, kinds=SMU_MODELS) -> int:
+        channel = int(arg)
+        slot = channel // 100 if channel > 100 else channel
+        if self.modules.get(slot) not in kinds:
+            raise CommandError(BAD_PARAMETER, f"No module in slot {slot} for channel {channel}")
+        if channel > 100 and channel % 100 not in (1, 2):
+            raise CommandError(BAD_PARAMETER, f"No channel {channel}")
+        return channel
+
+    def _any_channel(self, arg: str) -> int:
+        return self._slot(arg, SMU_MODELS + ("B1525A",))
+
+    # -- handlers ----------------------------------------------------------------------------------
+    def _unt(self, args) -> None:
+        self.output.append(";".join(f"{self.modules.get(s, '0')},0" for s in range(1, 11)))
+
+    def _errx(self, args) -> None:
+        code, text = self.errors.popleft() if self.errors else (0, "No Error.")
+        self.output.append(f'{code},"{text}"')
+
+    def _fmt(self, args) -> None:
+        self.format = (int(args[0]), int(args[1]) if len(args) > 1 else 0)
+
+    def _cn(self, args) -> None:
+        chans = [self._any_channel(a) for a in args] or [s for s in self.modules if self.modules[s] in SMU_MODELS]
+        for ch in chans:
+            if ch > 100 and not self.spgu["applied"]:
+                raise CommandError(BAD_STATE, "SPGU output enabled before SPUPD")
+        self.enabled.update(chans)
+        self.world.advance(self.world.timings.output_switch_s)
+
+    def _cl(self, args) -> None:
+        chans = [self._any_channel(a) for a in args] if args else list(self.enabled)
+        self.enabled.difference_update(chans)
+        for ch in chans:
+            self.dc.pop(ch, None)
+        self.world.advance(self.world.timings.output_switch_s)
+
+    def _dv(self, args) -> None:
+        ch = self._slot(args[0])
+        voltage = float(args[2])
+        if abs(voltage) > 100:
+            raise CommandError(BAD_PARAMETER, "Voltage out of range")
+        self.dc[ch] = voltage
+
+    def _mm(self, args) -> None:
+        mode = int(args[0])
+        if mode not in (1, 2):
+            raise CommandError(BAD_PARAMETER, f"MM {mode} is not simulated")
+        self.mode = (mode, [self._slot(a) for a in args[1:]])
+
+    def _cmm(self, args) -> None:
+        self._slot(args[0])
+        if int(args[1]) not in (0, 1, 2, 3, 4):
+            raise CommandError(BAD_PARAMETER, "Bad CMM mode")
+
+    def _range(self, args) -> None:
+        self._slot(args[0])
+        int(args[1])
+
+    def _aad(self, args) -> None:
+        self._slot(args[0])
+        if int(args[1]) not in (0, 1, 2):
+            raise CommandError(BAD_PARAMETER, "Bad ADC type")
+
+    def _ait(self, args) -> None:
+        value = float(args[2])
+        if int(args[1]) == 3 and not 2e-6 <= value <= 20e-3:
+            raise CommandError(BAD_PARAMETER, "AIT time outside 2 us..20 ms")
+        self.integration_s = value if int(args[1]) == 3 else value / 50.0
+
+    def _wt(self, args) -> None:
+        self.hold_s = (float(args[0]), float(args[1]) if len(args) > 1 else 0.0)
+
+    def _wv(self, args) -> None:
+        ch = self._slot(args[0])
+        points = int(args[5])
+        if not 1 <= points <= 10001:
+            raise CommandError(BAD_PARAMETER, "Sweep points outside 1..10001")
+        self.sweep = (ch, float(args[3]), float(args[4]), points)
+
+    def _pt(self, args) -> None:
+        """Pulse timing is accepted and range-checked; pulsed measurements themselves are not simulated."""
+        width, period = float(args[1]), float(args[2]) if len(args) > 2 else 5e-3
+        if not 0.5e-3 <= width <= 2.0 or not 5e-3 <= period <= 5.0:
+            raise CommandError(BAD_PARAMETER, "PT width 0.5 ms..2 s, period 5 ms..5 s")
+
+    def _pv(self, args) -> None:
+        self._slot(args[0])
+        float(args[3])
+
+    def _ti(self, args) -> None:
+        ch = self._slot(args[0])
+        self._require_on([ch])
+        self._emit([ch], np.array([self._spot([ch])]).T)
+
+    def _xe(self, args) -> None:
+        if self.mode is None:
+            raise CommandError(BAD_STATE, "No measurement mode set (MM)")
+        mode, chans = self.mode
+        self._require_on(chans)
+        if mode == 1:
+            self._emit(chans, np.array([self._spot(chans)]).T)
+            return
+        if self.sweep is None:
+            raise CommandError(BAD_STATE, "No staircase source set (WV)")
+        gate, start, stop, points = self.sweep
+        self._require_on([gate])
+        gate_v = np.linspace(start, stop, points)
+        dc = {ch: v for ch, v in self.dc.items() if ch in self.enabled}
+        currents = self.world.sweep(gate, gate_v, dc, chans)
+        self.world.advance(points * (sum(self.hold_s) + self.world.timings.sweep_hold_s + self.integration_s))
+        self._emit(chans, currents)
+
+    def _require_on(self, chans: list[int]) -> None:
+        off = [ch for ch in chans if ch not in self.enabled]
+        if off:
+            raise CommandError(BAD_STATE, f"Channel {off[0]} output is off")
+
+    def _spot(self, chans: list[int]) -> list[float]:
+        dc = {ch: v for ch, v in self.dc.items() if ch in self.enabled}
+        self.world.advance(len(chans) * self.integration_s)
+        return self.world.currents(dc, chans)
+
+    def _emit(self, chans: list[int], currents: np.ndarray) -> None:
+        """Queue one data block: point-major, channel-minor, as the B1500 orders multi-channel data."""
+        tokens = []
+        for k in range(currents.shape[1]):
+            for s, ch in enumerate(chans):
+                reading = Reading("N", ch, "I", float(currents[s, k]))
+                tokens.append(format_reading(reading) if self.format[0] == 1 else f"{reading.value:+.5E}")
+        self.output.append(",".join(tokens))
+
+    # -- SPGU --------------------------------------------------------------------------------------
+    def _sim(self, args) -> None:
+        if int(args[0]) != 0:
+            raise CommandError(BAD_PARAMETER, "Only PG mode (SIM 0) is simulated")
+        self.spgu["pg_mode"] = True
+
+    def _spm(self, args) -> None:
+        self._slot(args[0], ("B1525A",))
+        if int(args[1]) not in (0, 1, 2, 3):
+            raise CommandError(BAD_PARAMETER, "Bad SPM mode")
+
+    def _spper(self, args) -> None:
+        period = float(args[0])
+        if not 20e-9 <= period <= 10.0:
+            raise CommandError(BAD_PARAMETER, "SPPER outside 20 ns..10 s")
+        self.spgu["period_s"] = period
+
+    def _sprm(self, args) -> None:
+        if int(args[0]) != 1 or not 1 <= int(args[1]) <= 1_000_000:
+            raise CommandError(BAD_PARAMETER, "SPRM count outside 1..1000000")
+        self.spgu["count"] = int(args[1])
+
+    def _shape(self, args) -> dict:
+        ch = self._slot(args[0], ("B1525A",))
+        self.spgu["applied"] = False
+        return self.spgu["shapes"].setdefault(ch, {"base": 0.0, "peak": 0.0, "width": 1e-7, "rise": 2e-8,
+                                                   "fall": 2e-8})
+
+    def _spv(self, args) -> None:
+        shape = self._shape(args)
+        base, peak = float(args[2]), float(args[3])
+        if max(abs(base), abs(peak)) > 40:
+            raise CommandError(BAD_PARAMETER, "SPV outside -40..40 V")
+        shape.update(base=base, peak=peak)
+
+    def _spt(self, args) -> None:
+        shape = self._shape(args)
+        delay, width, rise, fall = (float(a) for a in args[2:6])
+        if width < 10e-9 or width > self.spgu["period_s"] - 10e-9:
+            raise CommandError(BAD_PARAMETER, "SPT width outside 10 ns..period-10 ns")
+        shape.update(width=width, rise=rise, fall=fall)
+
+    def _ser(self, args) -> None:
+        self._slot(args[0], ("B1525A",))
+        float(args[1])
+
+    def _spupd(self, args) -> None:
+        for a in args:
+            self._slot(a, ("B1525A",))
+        self.spgu["applied"] = True
+
+    def _srp(self, args) -> None:
+        spgu = self.spgu
+        if not spgu["pg_mode"] or not spgu["applied"]:
+            raise CommandError(BAD_STATE, "SPGU not set up (SIM 0 ... SPUPD)")
+        on = {ch: s for ch, s in spgu["shapes"].items() if ch in self.enabled}
+        if on:
+            first = next(iter(on.values()))
+            base = {ch: s["base"] for ch, s in on.items()}
+            peak = {ch: s["peak"] for ch, s in on.items()}
+            for ch, v in self.dc.items():
+                if ch in self.enabled:
+                    base[ch] = peak[ch] = v
+            self.world.pulse(base, peak, first["width"], first["rise"], first["fall"], spgu["count"])
+        self.world.advance(spgu["count"] * spgu["period_s"])
