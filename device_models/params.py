@@ -1,7 +1,7 @@
 """Parameter dataclasses of the FeFET device model, with units, documentation and validation.
 
 The state of a device is its normalised polarisation ``g`` in [0, 1]; its read conductance is
-``g_min_s + g * (g_max_s - g_min_s)``. A write pulse moves ``g`` by a step whose size depends on the
+``g_min_s + g * (g_max_s - g_min_s)`` (or log-scaled for digital devices). A write pulse moves ``g`` by a step whose size depends on the
 state (``StepShape``), on the pulse amplitude and width (``Kinetics``, nucleation-limited switching
 with Merz's law) and on the polarity. Everything here is data: presets and fitted models are JSON.
 """
@@ -132,9 +132,13 @@ class Retention:
     """Activation energy of the decay rate in eV."""
     t_ref_k: float = 300.0
     """Reference temperature of ``nu_ref`` in K."""
+    rewrite_threshold: float = 1e-3
+    """Smallest state change (normalised) that restarts the relaxation clock; a weaker disturb,
+    such as a half-selected V/2 pulse, does not rejuvenate the stored state."""
 
     def __post_init__(self) -> None:
-        _check(self, positive=("t0_s", "t_ref_k"), unit=("relaxed_state",), nonneg=("nu_ref", "activation_ev"))
+        _check(self, positive=("t0_s", "t_ref_k"), unit=("relaxed_state", "rewrite_threshold"),
+               nonneg=("nu_ref", "activation_ev"))
 
 
 @dataclass(frozen=True)
@@ -170,6 +174,10 @@ class DeviceParams:
     """Conductance of the fully depressed state in S."""
     g_max_s: float
     """Conductance of the fully potentiated state in S."""
+    conductance_scale: str = "linear"
+    """How conductance follows the state: "linear" (analog weight devices, read above threshold) or
+    "log" (``g_min (g_max/g_min)^g``: a digital device read in subthreshold, where the threshold
+    shift, not the conductance, is linear in the polarisation)."""
     potentiation: PolarityParams = field(default_factory=PolarityParams)
     """Response to pulses of positive amplitude (raise G)."""
     depression: PolarityParams = field(default_factory=PolarityParams)
@@ -184,6 +192,9 @@ class DeviceParams:
 
     def __post_init__(self) -> None:
         _check(self, positive=("g_min_s", "g_max_s", "reference_amplitude_v", "reference_width_s"))
+        if self.conductance_scale not in ("linear", "log"):
+            raise field_error(ModelError, "DeviceParams.conductance_scale", self.conductance_scale,
+                              'must be "linear" or "log"')
         if self.g_min_s >= self.g_max_s:
             raise field_error(ModelError, "DeviceParams.g_min_s", self.g_min_s,
                               f"must be below g_max_s={self.g_max_s!r}")

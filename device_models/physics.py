@@ -76,9 +76,12 @@ def drain_current(tr: Transfer, g, gate_v, drain_v: float):
     return drain_v * (tr.g_floor_s + tr.g_on_s_per_v * s * np.logaddexp(0.0, overdrive))
 
 
-def conductance(g, g_min_s, g_max_s):
-    """Read conductance in S of state ``g`` between a device's bounds."""
-    return g_min_s + np.asarray(g) * (g_max_s - g_min_s)
+def conductance(g, g_min_s, g_max_s, scale: str = "linear"):
+    """Read conductance in S of state ``g`` between a device's bounds (``scale`` "linear" or "log")."""
+    g = np.asarray(g)
+    if scale == "log":
+        return g_min_s * (g_max_s / g_min_s) ** g
+    return g_min_s + g * (g_max_s - g_min_s)
 
 
 def symmetry_state(up_scale, down_scale, up_exponent=1.0, down_exponent=1.0, iterations: int = 60):

@@ -75,7 +75,7 @@ class SimulatedArray(BackendBase):
     def __init__(self, model: str | ChipModel = "ning-mos2-fefet", seed: int = 0,
                  layout: CellLayout | None = None, limits: SafetyLimits = DEFAULT_LIMITS,
                  temperature_k: float = 300.0, faults: Faults | None = None,
-                 initial_state: float = 0.0) -> None:
+                 initial_state: float = 0.0, age_s: float = 0.0) -> None:
         self.model = load_model(model)
         if layout is None:
             layout = CellLayout.sparse() if self.model.sparsity is not None else CellLayout.dense(30, 30)
@@ -97,7 +97,7 @@ class SimulatedArray(BackendBase):
         self._kind[sparse] = 1
         self._read_sigma = np.array([p.params.variation.read_noise for p in self._pops])[self._kind]
         self._g = np.full(sparse.size, float(initial_state))
-        self._age_s = np.zeros(sparse.size)
+        self._age_s = np.full(sparse.size, float(age_s))
         self._cells_cache: tuple[np.ndarray, np.ndarray] | None = None
         self._apply_faults()
 
@@ -184,6 +184,7 @@ class SimulatedArray(BackendBase):
         if idx.size == 0:
             return
         self._flush_relaxation()
+        before = self._g[idx]
         for pop, sel in self._split(idx):
             members = np.searchsorted(pop.index, idx[sel])
             left = counts[sel]
@@ -197,7 +198,8 @@ class SimulatedArray(BackendBase):
                 left = left - 1
                 members = members[left > 0]
                 left = left[left > 0]
-        self._age_s[idx] = 0.0
+            rewritten = np.abs(self._g[idx[sel]] - before[sel]) >= pop.params.retention.rewrite_threshold
+            self._age_s[idx[sel][rewritten]] = 0.0
         self._cells_cache = None
         self._apply_faults()
 
@@ -213,7 +215,8 @@ class SimulatedArray(BackendBase):
         out = np.empty(idx.size)
         for pop, sel in self._split(idx):
             members = np.searchsorted(pop.index, idx[sel])
-            out[sel] = physics.conductance(self._g[idx[sel]], pop.g_min[members], pop.g_max[members])
+            out[sel] = physics.conductance(self._g[idx[sel]], pop.g_min[members], pop.g_max[members],
+                                           pop.params.conductance_scale)
         return np.where(self.faults.dead_mask(self.shape).ravel()[idx], 0.0, out)
 
     def _noisy(self, values: np.ndarray, idx: np.ndarray) -> np.ndarray:

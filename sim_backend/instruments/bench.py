@@ -8,11 +8,12 @@ from ..array import SimulatedArray
 from .adapter import SimAdapter
 from .fake_b1500 import FakeB1500
 from .fake_switch import FakeSwitchMatrix
-from .world import CHIP_LIMITS, BenchWorld
+from .world import CHIP_AGE_S, CHIP_LIMITS, BenchWorld
 
 
 def simulated_bench(config: BenchConfig, model, seed: int = 0, layout=None, **chip_options):
     """(world, {resource: adapter}) for ``config``; the chip is a SimulatedArray of ``model``."""
+    chip_options.setdefault("age_s", CHIP_AGE_S)
     chip = SimulatedArray(model, seed=seed, layout=layout, limits=CHIP_LIMITS, **chip_options)
     world = BenchWorld(chip, config.probecard, config.timings)
     adapters = {config.b1500_resource: SimAdapter(FakeB1500(world, config.modules), world)}

@@ -22,9 +22,8 @@ CHIP_LIMITS = SafetyLimits(max_write_v=40.0, max_width_s=10.0, max_gate_v=40.0, 
                            max_read_v=40.0)
 """The simulated chip accepts whatever the instruments can deliver; HardwareArray enforces the real limits."""
 CHIP_AGE_S = 1e8
-"""Seconds since the chip's initial state was written (about 3 years). A fresh SimulatedArray has
-age 0 and relaxes by tens of percent per bench minute near state 0 (sparsity g_min is 1e-5 of
-g_max); a chip that reaches the probe station has rested, so bench-paced reads see no drift."""
+"""Seconds since the simulated bench chip's initial state was written (about 3 years): a chip that
+reaches the probe station has rested, so its first bench-paced minutes see no fast early drift."""
 READ_PROBE = ReadSpec(0.1, bipolar=False, integration_s=1e-4, limits=CHIP_LIMITS)
 """Spec used to draw a noisy conductance from the chip; the current is then G * dv."""
 
@@ -45,10 +44,8 @@ class SimClock:
 class BenchWorld:
     """Ties the chip to the fakes: who drives which line, and what a trigger does to the chip."""
 
-    def __init__(self, chip: SimulatedArray, probecard: ProbeCardMap, timings: BenchTimings,
-                 chip_age_s: float = CHIP_AGE_S) -> None:
+    def __init__(self, chip: SimulatedArray, probecard: ProbeCardMap, timings: BenchTimings) -> None:
         self.chip = chip
-        chip._age_s[:] = chip_age_s  # same package: the chip has rested since its state was set
         self.map = probecard
         self.timings = timings
         self.clock = SimClock()
