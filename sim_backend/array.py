@@ -9,6 +9,7 @@ from :mod:`device_models.physics`; this module only holds state and bookkeeping.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -126,6 +127,29 @@ class SimulatedArray(BackendBase):
             raise field_error(ConfigError, "temperature_k", temperature_k, "must be a positive number of kelvin")
         self._flush_relaxation()
         self._temperature_k = float(temperature_k)
+
+    def snapshot(self) -> dict[str, np.ndarray]:
+        """The dynamic state (device states, ages, clock, RNG, read cache) as arrays, for checkpoints.
+
+        Device-to-device parameters are not included: they follow from ``model`` and ``seed``.
+        """
+        snap = {"g": self._g.copy(), "age_s": self._age_s.copy(),
+                "clock": np.array([self._clock_s, self._pending_s, self._temperature_k]),
+                "rng": np.array(json.dumps(self.rng.bit_generator.state))}
+        if self._cells_cache is not None:
+            snap["cells_g"], snap["cells_var"] = (a.copy() for a in self._cells_cache)
+        return snap
+
+    def restore(self, snap: dict[str, np.ndarray]) -> None:
+        """Return to a :meth:`snapshot` of an array of the same model, seed and layout."""
+        if np.shape(snap["g"]) != self._g.shape:
+            raise field_error(ConfigError, "snapshot.g.shape", np.shape(snap["g"]), f"expected {self._g.shape}")
+        self._g = np.array(snap["g"], dtype=float)
+        self._age_s = np.array(snap["age_s"], dtype=float)
+        self._clock_s, self._pending_s, self._temperature_k = (float(v) for v in snap["clock"])
+        self.rng.bit_generator.state = json.loads(str(snap["rng"]))
+        has_cache = "cells_g" in snap
+        self._cells_cache = (np.array(snap["cells_g"]), np.array(snap["cells_var"])) if has_cache else None
 
     # -- hooks -------------------------------------------------------------------------------------
     def _do_apply_pulses(self, counts: np.ndarray, pulse: PulseSpec) -> PulseReport:
