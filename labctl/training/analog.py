@@ -6,8 +6,8 @@ Each weight is a cell of a weight device and a fixed reference device (``CellLay
 the unit of seed 002's histograms) and the layer computes ``y = gain / sqrt(fan_in) * x @ w + b``.
 Inputs pass an 8-bit DAC after per-sample abs-max scaling, outputs an 8-bit ADC over
 ``[-out_bound, out_bound]`` (aihwkit's defaults). The backward pass uses the weights as last read from
-the devices: all once, then only the devices each update pulsed (read-after-write), so the backward
-pass costs no full-array read per batch. A layer smaller than the backend's cell grid uses its
+the devices: all once, then only the devices each update pulsed (read-after-write, averaged over
+``weight_reads`` readings against read noise), so the backward pass costs no full-array read per batch. A layer smaller than the backend's cell grid uses its
 top-left corner, so a 30x10 layer runs unchanged on the 30x30 chip or a bench.
 """
 
@@ -66,7 +66,7 @@ class AnalogLayer:
     """``fan_in x fan_out`` weights as reference-paired cells of ``backend``; see the module docstring."""
 
     def __init__(self, backend: ArrayBackend, model: ChipModel, fan_in: int, fan_out: int,
-                 gain: float = 12.0, converters: Converters = Converters()) -> None:
+                 gain: float = 12.0, converters: Converters = Converters(), weight_reads: int = 1) -> None:
         layout = backend.layout
         if layout.partner is not Role.REFERENCE:
             raise field_error(ConfigError, "layout.partner", getattr(layout.partner, "value", None),
@@ -78,6 +78,7 @@ class AnalogLayer:
         self.backend, self.model = backend, model
         self.fan_in, self.fan_out = fan_in, fan_out
         self.converters = converters
+        self.weight_reads = int(weight_reads)
         op = model.operating_point
         self.read_spec = ReadSpec(voltage_v=op.read_v, limits=backend.limits)
         self.pulses = {+1: PulseSpec(op.write_amplitude_v, op.write_width_s, limits=backend.limits),
@@ -100,7 +101,7 @@ class AnalogLayer:
         """Re-read the weights of ``cells`` (a ``fan_in x fan_out`` mask; None = all, references too)."""
         lay = self.backend.layout
         if cells is None:
-            g = self.backend.read(self.weight_devices | self.reference_devices, self.read_spec)
+            g = self._read(self.weight_devices | self.reference_devices)
             self._g_reference = lay.to_cells(g, Role.REFERENCE)[: self.fan_in, : self.fan_out]
             g_weight = lay.to_cells(g, Role.WEIGHT)[: self.fan_in, : self.fan_out]
             self.w = ((g_weight - self._g_reference) / self.half_range_s).astype(np.float32)
@@ -109,9 +110,16 @@ class AnalogLayer:
             return
         full = np.zeros(lay.cell_shape, dtype=bool)
         full[: self.fan_in, : self.fan_out] = cells
-        g = lay.to_cells(self.backend.read(lay.devices(full, Role.WEIGHT), self.read_spec), Role.WEIGHT)
+        g = lay.to_cells(self._read(lay.devices(full, Role.WEIGHT)), Role.WEIGHT)
         g = g[: self.fan_in, : self.fan_out]
         self.w[cells] = ((g[cells] - self._g_reference[cells]) / self.half_range_s).astype(np.float32)
+
+    def _read(self, devices: np.ndarray) -> np.ndarray:
+        """Conductance of ``devices``, averaged over ``weight_reads`` readings (less read noise)."""
+        total = self.backend.read(devices, self.read_spec)
+        for _ in range(self.weight_reads - 1):
+            total = total + self.backend.read(devices, self.read_spec)
+        return total / self.weight_reads
 
     # -- forward / backward ----------------------------------------------------------------------
     def forward(self, x: np.ndarray) -> np.ndarray:

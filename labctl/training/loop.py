@@ -37,7 +37,7 @@ CHIP_SHAPE = (30, 30)
 class TrainOptions:
     """Hyper-parameters of a run (``train(**options)``)."""
 
-    lr: float = 0.1
+    lr: float = 0.2
     """Learning rate of the effective weights."""
     batch_size: int = 100
     """Samples per update (one pulse update per layer per batch)."""
@@ -49,6 +49,8 @@ class TrainOptions:
     """ADC full scale in normalised units."""
     dac_bits: int = 8
     adc_bits: int = 8
+    weight_reads: int = 1
+    """Readings averaged when the weights are read back for the backward pass."""
     symmetry_pairs: int = 300
     """Alternating pulse pairs of the symmetry protocol (symshift)."""
     resume: bool = False
@@ -68,7 +70,7 @@ def _options(options: dict) -> TrainOptions:
     for name in ("lr", "gain", "out_bound"):
         if not getattr(opts, name) > 0:
             raise field_error(ConfigError, name, getattr(opts, name), "must be > 0")
-    for name in ("batch_size", "max_pulses"):
+    for name in ("batch_size", "max_pulses", "weight_reads"):
         if getattr(opts, name) < 1:
             raise field_error(ConfigError, name, getattr(opts, name), "must be >= 1")
     return opts
@@ -98,7 +100,8 @@ def train(backend: str = "sim", model: str = "garg-hzo-20ns", algo: str = "mpsgd
 
     Columns: epoch, train_loss, test_accuracy, pulses, energy_j (pulses x Schottky energy per pulse of
     the model's operating point), wall_s. ``df.attrs`` adds setup pulses (symmetry protocol), bench
-    transactions per epoch and the configuration. With ``out``: ``metrics.csv``, ``training_curve.png``,
+    transactions and backend time (the bench time estimate) per epoch, the configuration and the
+    final layer's weights. With ``out``: ``metrics.csv``, ``training_curve.png``,
     ``run.json`` and ``checkpoint.npz`` (after every epoch; ``resume=True`` continues from it).
     """
     opts = _options(options)
@@ -117,7 +120,7 @@ def train(backend: str = "sim", model: str = "garg-hzo-20ns", algo: str = "mpsgd
     config = {"backend": backend, "model": chip_model.name, "algo": algo, "epochs": epochs, "layers": list(layers),
               "seed": seed, "train_samples": len(data.x_train), "test_samples": len(data.x_test),
               **{k: getattr(opts, k) for k in ("lr", "batch_size", "max_pulses", "gain", "out_bound",
-                                                "dac_bits", "adc_bits", "symmetry_pairs")}}
+                                                "dac_bits", "adc_bits", "weight_reads", "symmetry_pairs")}}
     out_dir = Path(out) if out is not None else None
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -132,13 +135,14 @@ def train(backend: str = "sim", model: str = "garg-hzo-20ns", algo: str = "mpsgd
                 continue
             chip = _open_layer(backend, chip_model, seed, k, fan_in, fan_out, len(layers) - 1, opts)
             backends.append(chip)
-            net_layers.append(AnalogLayer(chip, chip_model, fan_in, fan_out, opts.gain, converters))
+            net_layers.append(AnalogLayer(chip, chip_model, fan_in, fan_out, opts.gain, converters, opts.weight_reads))
         up, down = device_steps(chip_model)
         optimizer = Optimizer(algo, net_layers, opts.lr, (up, down), opts.max_pulses, rng)
         state = load_checkpoint(out_dir, config, net_layers, optimizer.accumulators, rng) \
             if opts.resume and out_dir is not None else None
         if state is None:
-            done, rows, extra = 0, [], {"setup_pulses": 0, "setup_transactions": 0, "transactions": []}
+            done, rows, extra = 0, [], {"setup_pulses": 0, "setup_transactions": 0, "transactions": [],
+                                   "chip_time_s": []}
             if algo == "symshift":
                 extra["setup_pulses"], extra["setup_transactions"] = _shift_references(net_layers, opts)
         else:
@@ -177,6 +181,7 @@ def _run(config, data: Dataset, layers, optimizer: Optimizer, rng, backends, don
             start = time.perf_counter()
             bar.reset(task, total=batches, description=f"epoch {epoch}/{epochs} ({config['algo']})")
             order = rng.permutation(n)
+            chip_start_s = [chip.time_s for chip in backends]
             losses, pulses, transactions = [], 0, 0
             for b in range(batches):
                 idx = order[b * batch_size:(b + 1) * batch_size]
@@ -192,6 +197,7 @@ def _run(config, data: Dataset, layers, optimizer: Optimizer, rng, backends, don
                          "pulses": int(pulses), "energy_j": pulses * energy_per_pulse,
                          "wall_s": time.perf_counter() - start})
             extra["transactions"].append(int(transactions))
+            extra["chip_time_s"].append(max((c.time_s - t0 for c, t0 in zip(backends, chip_start_s)), default=0.0))
             bar.update(task, description=f"epoch {epoch}/{epochs} loss {rows[-1]['train_loss']:.3f} acc {accuracy:.3f}")
             if out_dir is not None:
                 _write_outputs(out_dir, config, rows, extra)
