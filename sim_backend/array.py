@@ -96,9 +96,17 @@ class SimulatedArray(BackendBase):
             self._pops.append(_Population.draw(self.model.sparsity, np.flatnonzero(sparse), self.rng))
         self._kind = np.zeros(sparse.size, dtype=np.int8)
         self._kind[sparse] = 1
+        # Per-device views of the population parameters: O(1) lookups instead of searchsorted.
+        self._member = np.zeros(sparse.size, dtype=np.int64)
+        self._g_min_dev, self._g_max_dev, self._read_sigma_dev = (np.empty(sparse.size) for _ in range(3))
+        for pop in self._pops:
+            self._member[pop.index] = np.arange(pop.index.size)
+            self._g_min_dev[pop.index], self._g_max_dev[pop.index] = pop.g_min, pop.g_max
+            self._read_sigma_dev[pop.index] = pop.params.variation.read_noise
         self._g = np.full(sparse.size, float(initial_state))
         self._age_s = np.zeros(sparse.size)
         self._cells_cache: tuple[np.ndarray, np.ndarray] | None = None
+        self._cell_sigma: tuple[np.ndarray, np.ndarray | None] | None = None
         self._apply_faults()
 
     # -- introspection (the simulator's ground truth; the bench has no equivalent) -----------------
@@ -111,7 +119,7 @@ class SimulatedArray(BackendBase):
     def true_conductance(self) -> np.ndarray:
         """Noise-free conductance in S of every device (``shape`` array)."""
         self._flush_relaxation()
-        return self._conductance(np.arange(self._g.size)).reshape(self.shape)
+        return self._conductance(None).reshape(self.shape)
 
     @property
     def time_s(self) -> float:
@@ -203,12 +211,13 @@ class SimulatedArray(BackendBase):
     # -- physics bookkeeping -----------------------------------------------------------------------
     def _pulse(self, idx: np.ndarray, counts: np.ndarray, amplitude_v: float, width_s: float) -> None:
         """Apply ``counts[i]`` pulses to flat device ``idx[i]``; cost scales with pulses, not devices."""
-        idx, counts = idx[self._writable(idx)], counts[self._writable(idx)]
+        writable = self._writable(idx)
+        idx, counts = idx[writable], counts[writable]
         if idx.size == 0:
             return
         self._flush_relaxation()
         for pop, sel in self._split(idx):
-            members = np.searchsorted(pop.index, idx[sel])
+            members = self._member[idx[sel]]
             left = counts[sel]
             c2c = pop.params.variation.c2c_write
             while members.size:
@@ -232,15 +241,18 @@ class SimulatedArray(BackendBase):
             if sel.size:
                 yield pop, sel
 
-    def _conductance(self, idx: np.ndarray) -> np.ndarray:
-        out = np.empty(idx.size)
-        for pop, sel in self._split(idx):
-            members = np.searchsorted(pop.index, idx[sel])
-            out[sel] = physics.conductance(self._g[idx[sel]], pop.g_min[members], pop.g_max[members])
-        return np.where(self.faults.dead_mask(self.shape).ravel()[idx], 0.0, out)
+    def _conductance(self, idx: np.ndarray | None) -> np.ndarray:
+        """Noise-free conductance of devices ``idx`` (None = every device, without gathering)."""
+        dead = self.faults.dead_mask(self.shape).ravel()
+        if idx is None:
+            out = physics.conductance(self._g, self._g_min_dev, self._g_max_dev)
+        else:
+            out = physics.conductance(self._g[idx], self._g_min_dev[idx], self._g_max_dev[idx])
+            dead = dead[idx]
+        return np.where(dead, 0.0, out) if dead.any() else out
 
     def _noisy(self, values: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        sigma = np.array([self._pops[k].params.variation.read_noise for k in self._kind[idx]]) if idx.size else 0
+        sigma = self._read_sigma_dev[idx] if idx.size else 0
         return values * (1 + sigma * self.rng.standard_normal(values.shape))
 
     def _cells(self) -> tuple[np.ndarray, np.ndarray]:
@@ -248,9 +260,12 @@ class SimulatedArray(BackendBase):
         if self._cells_cache is None:
             self._flush_relaxation()
             lay = self.layout
-            g = self._conductance(np.arange(self._g.size)).reshape(self.shape)
-            sigma = np.array([p.params.variation.read_noise for p in self._pops])[self._kind].reshape(self.shape)
-            g_w, s_w = lay.to_cells(g), lay.to_cells(sigma)
+            g = self._conductance(None).reshape(self.shape)
+            if self._cell_sigma is None:  # read-noise sigmas are fixed per device: gather them once
+                sigma = self._read_sigma_dev.reshape(self.shape)
+                self._cell_sigma = (lay.to_cells(sigma),
+                                    lay.to_cells(sigma, Role.REFERENCE) if lay.partner is Role.REFERENCE else None)
+            g_w, s_w = lay.to_cells(g), self._cell_sigma[0]
             var = (s_w * g_w) ** 2
             if lay.partner is Role.SPARSITY:
                 g_s = lay.to_cells(g, Role.SPARSITY)
@@ -258,7 +273,7 @@ class SimulatedArray(BackendBase):
                 var = (s_w * g_w) ** 2
             elif lay.partner is Role.REFERENCE:
                 g_r = lay.to_cells(g, Role.REFERENCE)
-                var = var + (lay.to_cells(sigma, Role.REFERENCE) * g_r) ** 2
+                var = var + (self._cell_sigma[1] * g_r) ** 2
                 g_w = g_w - g_r
             self._cells_cache = (g_w, var)
         return self._cells_cache
@@ -277,6 +292,10 @@ class SimulatedArray(BackendBase):
         if self._pending_s <= 0:
             return
         for pop in self._pops:
+            if len(self._pops) == 1:  # one population holds every device: no gather / scatter
+                self._g = physics.relax(pop.params.retention, self._g, self._age_s, self._pending_s,
+                                        self._temperature_k)
+                continue
             devices = pop.index
             self._g[devices] = physics.relax(pop.params.retention, self._g[devices], self._age_s[devices],
                                              self._pending_s, self._temperature_k)
