@@ -106,13 +106,14 @@ class AnalogLayer:
             g_weight = lay.to_cells(g, Role.WEIGHT)[: self.fan_in, : self.fan_out]
             self.w = ((g_weight - self._g_reference) / self.half_range_s).astype(np.float32)
             return
-        if not cells.any():
+        rows, cols = np.nonzero(cells)
+        if rows.size == 0:
             return
-        full = np.zeros(lay.cell_shape, dtype=bool)
-        full[: self.fan_in, : self.fan_out] = cells
-        g = lay.to_cells(self._read(lay.devices(full, Role.WEIGHT)), Role.WEIGHT)
-        g = g[: self.fan_in, : self.fan_out]
-        self.w[cells] = ((g[cells] - self._g_reference[cells]) / self.half_range_s).astype(np.float32)
+        device_cols = lay.weight_cols[cols]
+        mask = np.zeros(lay.shape, dtype=bool)
+        mask[rows, device_cols] = True
+        g = self._read(mask)[rows, device_cols]
+        self.w[rows, cols] = ((g - self._g_reference[rows, cols]) / self.half_range_s).astype(np.float32)
 
     def _read(self, devices: np.ndarray) -> np.ndarray:
         """Conductance of ``devices``, averaged over ``weight_reads`` readings (less read noise)."""
@@ -152,15 +153,14 @@ class AnalogLayer:
         Returns (pulses delivered, bench transactions). The pulsed devices are read back.
         """
         lay = self.backend.layout
+        signed = np.zeros(lay.shape, dtype=np.int64)
+        signed[: self.fan_in, lay.weight_cols[: self.fan_out]] = counts
         pulses = transactions = 0
         for sign in (+1, -1):
-            cell_counts = np.zeros(lay.cell_shape, dtype=np.int64)
-            part = np.maximum(sign * counts, 0)
-            if not part.any():
+            mask = signed > 0 if sign > 0 else signed < 0
+            if not mask.any():
                 continue
-            cell_counts[: self.fan_in, : self.fan_out] = part
-            device_counts = lay.to_devices(cell_counts, Role.WEIGHT)
-            report = self.backend.apply_pulses(device_counts > 0, self.pulses[sign], device_counts)
+            report = self.backend.apply_pulses(mask, self.pulses[sign], np.abs(signed))
             pulses += report.pulses
             transactions += report.transactions
         self.refresh(counts != 0)
