@@ -153,14 +153,17 @@ class AnalogLayer:
         Returns (pulses delivered, bench transactions). The pulsed devices are read back.
         """
         lay = self.backend.layout
+        pulses = transactions = 0
+        if not counts.any():
+            return pulses, transactions
         signed = np.zeros(lay.shape, dtype=np.int64)
         signed[: self.fan_in, lay.weight_cols[: self.fan_out]] = counts
-        pulses = transactions = 0
+        magnitude = np.abs(signed)
         for sign in (+1, -1):
             mask = signed > 0 if sign > 0 else signed < 0
             if not mask.any():
                 continue
-            report = self.backend.apply_pulses(mask, self.pulses[sign], np.abs(signed))
+            report = self.backend.apply_pulses(mask, self.pulses[sign], magnitude)
             pulses += report.pulses
             transactions += report.transactions
         self.refresh(counts != 0)
