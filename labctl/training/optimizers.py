@@ -1,0 +1,70 @@
+"""Update rules that turn a digital gradient into write pulses (seed 002's three algorithms).
+
+* plain SGD: the sign of each weight change picks the polarity, its magnitude over the device step
+  the pulse count (stochastic rounding, capped per update); every update reaches the devices, so
+  zero-mean gradient noise becomes equal numbers of LTP and LTD pulses, which an asymmetric device
+  turns into a drift toward its symmetry point.
+* mixed-precision SGD (Nandakumar et al. 2020): changes accumulate digitally and a cell is pulsed
+  only when its accumulator crosses the device step; noise cancels in the accumulator.
+* symmetry-point shifting: plain SGD after :func:`labctl.training.symmetry.program_symmetry_point`
+  put each reference device at its own symmetry point (see there).
+
+Biases are digital in every case. Plain SGD sizes pulses with one ``device_step`` for both
+polarities, the mean of the LTP and LTD steps at mid range (aihwkit's ``dw_min``), as a pulse
+generator without device knowledge would. Mixed-precision SGD has a digital unit anyway, so it
+fires when the accumulator crosses the step *of the polarity it needs* (``steps = (ltp, ltd)`` at
+mid range, from the device model): the up/down asymmetry at mid range is compensated and only the
+state dependence of the step remains, a mild pull toward mid range.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .analog import AnalogLayer
+
+ALGORITHMS = ("float", "sgd", "mpsgd", "symshift")
+"""Training algorithms: float = the same network without a device."""
+
+
+class Optimizer:
+    """Applies one batch's gradients to every layer; counts the pulses it sends."""
+
+    def __init__(self, algo: str, layers: list, lr: float, steps: tuple[float, float], max_pulses: int,
+                 rng: np.random.Generator) -> None:
+        self.algo, self.layers, self.lr = algo, layers, np.float32(lr)
+        self.steps = tuple(np.float32(s) for s in steps)
+        self.device_step = np.float32((steps[0] + steps[1]) / 2)
+        self.max_pulses = int(max_pulses)
+        self.rng = rng
+        self.accumulators = [np.zeros((layer.fan_in, layer.fan_out), dtype=np.float32)
+                             if algo == "mpsgd" and isinstance(layer, AnalogLayer) else None for layer in layers]
+
+    def step(self, grads) -> tuple[int, int]:
+        """Apply ``[(dL/dW, dL/db), ...]``; returns (pulses, bench transactions)."""
+        pulses = transactions = 0
+        for k, (layer, (grad_w, grad_b)) in enumerate(zip(self.layers, grads)):
+            layer.bias -= self.lr * grad_b
+            if not isinstance(layer, AnalogLayer):
+                layer.w -= self.lr * grad_w
+                continue
+            change = layer.weight_units(-self.lr * grad_w)
+            counts = self._mixed_precision(k, change) if self.algo == "mpsgd" else self._plain(change)
+            p, t = layer.apply_counts(counts)
+            pulses, transactions = pulses + p, transactions + t
+        return pulses, transactions
+
+    def _plain(self, change: np.ndarray) -> np.ndarray:
+        """Signed pulse counts: |change| / step rounded stochastically, capped at ``max_pulses``."""
+        ratio = np.abs(change) / self.device_step
+        counts = np.floor(ratio + self.rng.random(ratio.shape, dtype=np.float32))
+        return (np.sign(change) * np.minimum(counts, self.max_pulses)).astype(np.int64)
+
+    def _mixed_precision(self, k: int, change: np.ndarray) -> np.ndarray:
+        """Accumulate; pulse whole device steps of each polarity out of the accumulator (at most ``max_pulses``)."""
+        acc = self.accumulators[k]
+        acc += change
+        step = np.where(acc > 0, self.steps[0], self.steps[1])
+        counts = np.clip(np.trunc(acc / step), -self.max_pulses, self.max_pulses)
+        acc -= counts * step
+        return counts.astype(np.int64)
