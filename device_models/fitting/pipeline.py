@@ -101,6 +101,9 @@ def fit_measurements(measurements: list[Measurement], base_model: str | ChipMode
     bound_spread = np.hypot(device_spread(plateaus(trains["LTP"]), trains["LTP"].device),
                             device_spread(plateaus(trains["LTD"]), trains["LTD"].device)) / np.sqrt(2)
     d2d_bounds = float(np.sqrt(max(0.0, bound_spread**2 - read_noise**2 / m)))
+    c2c_resolved = c2c is not None
+    if not c2c_resolved:  # write noise hidden under read noise: keep the base model's, and say so
+        c2c = base.weight.variation.c2c_write
     variation = Variation(d2d_bounds=d2d_bounds, d2d_step=float(d2d_step), d2d_nonlinearity=0.0,
                           c2c_write=c2c, read_noise=read_noise)
     weight = DeviceParams(
@@ -111,7 +114,7 @@ def fit_measurements(measurements: list[Measurement], base_model: str | ChipMode
         retention=base.weight.retention, transfer=base.weight.transfer)
     read_v = next((ms.read_voltage_v for ms in measurements if ms.read_voltage_v), base.operating_point.read_v)
     op = OperatingPoint(write_amplitude_v=ref_v, write_width_s=ref_t, read_v=abs(read_v))
-    report = _report(chosen, fits, trains, scales, g_min, g_max, variation)
+    report = _report(chosen, fits, trains, scales, g_min, g_max, variation, c2c_resolved)
     sym = symmetry_point(weight, op)
     model = ChipModel(
         name=name or f"fit-{measurements[0].path.stem}", weight=weight, operating_point=op,
@@ -195,7 +198,7 @@ def _combine(measurements: list[Measurement]) -> pd.DataFrame:
     return pd.concat(tables, ignore_index=True)
 
 
-def _report(chosen, fits, trains, scales, g_min, g_max, variation: Variation) -> pd.DataFrame:
+def _report(chosen, fits, trains, scales, g_min, g_max, variation: Variation, c2c_resolved: bool) -> pd.DataFrame:
     rows = {}
     for p, lam in zip(PHASES, scales):
         fit, tr = chosen[p], trains[p]
@@ -206,6 +209,7 @@ def _report(chosen, fits, trains, scales, g_min, g_max, variation: Variation) ->
             "aic_poly5": fits[p]["polynomial"].aic, "aic_soft_bounds": fits[p]["power"].aic,
             "nrmse_mean": fit.nrmse, "nrmse_readings": float(np.sqrt(np.nanmean((pred - g) ** 2))),
             "g_min_s": g_min, "g_max_s": g_max, "c2c_write": variation.c2c_write,
+            "c2c_source": "fit" if c2c_resolved else "base model (not resolved under read noise)",
             "read_noise": variation.read_noise, "d2d_step": variation.d2d_step,
             "n_trains": int(g.shape[0]), "n_pulses": int(np.isfinite(g).sum()),
         }
@@ -216,6 +220,8 @@ def _provenance(measurements, base: ChipModel, report: pd.DataFrame, sym: float,
                 width_known: bool) -> dict:
     assumptions = [f"switching kinetics, retention and transfer curve from base model {base.name!r}",
                    "d2d of the nonlinearity not estimated (0)"]
+    if not report["c2c_source"].eq("fit").all():
+        assumptions.append(f"c2c write noise not resolved under the read noise: value of {base.name!r}")
     if not amp_known:
         assumptions.append(f"no amplitude column: reference amplitude of {base.name!r}")
     if not width_known:

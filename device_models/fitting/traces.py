@@ -107,33 +107,42 @@ def plateaus(trains: PhaseTrains) -> np.ndarray:
 
 
 def noise_from_residuals(fits: list[StepFit], trains: list[PhaseTrains], scales: list[np.ndarray],
-                         g_min_s: list, g_max_s: list) -> tuple[float, float]:
-    """(relative read noise, relative c2c write noise) from step residuals, by the method of moments.
+                         g_min_s: list, g_max_s: list, resamples: int = 200) -> tuple[float, float | None]:
+    """(relative read noise, relative c2c write noise or None) from step residuals, by the method of moments.
 
     A step residual ``e_n = dG_n - model step at the measured G`` holds the write noise of pulse n
     (variance ``c2c^2 * step^2``) and the read noise of readings n-1 and n; neighbouring residuals
     share one reading, so their covariance is minus its variance. The read noise comes from that
     covariance, the write noise from what remains of the variance. The write noise is only
-    resolved when it is not much smaller than the read noise of a single step. ``g_min_s`` and
-    ``g_max_s`` hold each phase's bounds (per-train columns).
+    resolved when it is not much smaller than the read noise of a single step: a bootstrap over
+    trains gives its spread, and when the estimate is below twice that spread it is reported as
+    None (not resolved) rather than as a number. ``g_min_s`` and ``g_max_s`` hold each phase's
+    bounds (per-train columns).
     """
-    parts: dict[str, list[np.ndarray]] = {"lag": [], "level": [], "e2": [], "pair": [], "s2": []}
+    rows = []  # per train: sums of lag, level, e2, pair, s2 and their counts
     for fit, tr, lam, lo, hi in zip(fits, trains, scales, g_min_s, g_max_s):
         g = tr.normalised(lo, hi)
         sign = 1.0 if fit.phase == "LTP" else -1.0
         model = lam[:, None] * tr.ratios[:, 1:] * fit.step(np.clip(g[:, :-1], 0, 1))
         e = np.diff(g, axis=1) - sign * model
         absolute = tr.conductance_s / (hi - lo)
-        parts["lag"].append((e[:, :-1] * e[:, 1:]).ravel())
-        parts["level"].append((absolute[:, 1:-1] ** 2).ravel())
-        parts["e2"].append((e**2).ravel())
-        parts["pair"].append((absolute[:, :-1] ** 2 + absolute[:, 1:] ** 2).ravel())
-        parts["s2"].append((model**2).ravel())
-    lag, level, e2, pair, s2 = (np.concatenate(parts[k]) for k in ("lag", "level", "e2", "pair", "s2"))
-    ok = np.isfinite(lag) & np.isfinite(level)
-    read2 = max(0.0, -np.mean(lag[ok]) / np.mean(level[ok])) if ok.any() else 0.0
-    ok = np.isfinite(e2) & np.isfinite(pair) & np.isfinite(s2)
-    c2c2 = 0.0
-    if ok.any() and np.mean(s2[ok]) > 0:
-        c2c2 = max(0.0, (np.mean(e2[ok]) - read2 * np.mean(pair[ok])) / np.mean(s2[ok]))
-    return float(np.sqrt(read2)), float(np.sqrt(c2c2))
+        lag, level = e[:, :-1] * e[:, 1:], absolute[:, 1:-1] ** 2
+        e2, pair, s2 = e**2, absolute[:, :-1] ** 2 + absolute[:, 1:] ** 2, model**2
+        ok1 = np.isfinite(lag) & np.isfinite(level)
+        ok2 = np.isfinite(e2) & np.isfinite(pair) & np.isfinite(s2)
+        rows.append(np.column_stack([np.where(ok1, lag, 0).sum(1), np.where(ok1, level, 0).sum(1),
+                                     np.where(ok2, e2, 0).sum(1), np.where(ok2, pair, 0).sum(1),
+                                     np.where(ok2, s2, 0).sum(1), ok1.sum(1), ok2.sum(1)]))
+    sums = np.concatenate(rows)
+
+    def estimate(t: np.ndarray) -> tuple[float, float]:
+        lag, level, e2, pair, s2, n1, n2 = t.sum(axis=0)
+        read2 = max(0.0, -lag / level) if n1 and level > 0 else 0.0
+        c2c2 = (e2 - read2 * pair) / s2 if n2 and s2 > 0 else 0.0
+        return read2, c2c2
+
+    read2, c2c2 = estimate(sums)
+    rng = np.random.default_rng(0)
+    boot = [estimate(sums[rng.integers(0, len(sums), len(sums))])[1] for _ in range(resamples)]
+    resolved = c2c2 > 0 and c2c2 > 2 * np.std(boot)
+    return float(np.sqrt(read2)), float(np.sqrt(c2c2)) if resolved else None

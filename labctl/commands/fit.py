@@ -43,6 +43,7 @@ def fit(
             ("nRMSE, every reading vs fit", "nrmse_readings", "{:.4f}"), ("AIC poly5", "aic_poly5", "{:.1f}"),
             ("AIC soft bounds", "aic_soft_bounds", "{:.1f}"), ("Gmin (S)", "g_min_s", "{:.4g}"),
             ("Gmax (S)", "g_max_s", "{:.4g}"), ("c2c write noise (rel.)", "c2c_write", "{:.3f}"),
+            ("c2c from", "c2c_source", "{}"),
             ("read noise (rel.)", "read_noise", "{:.3f}"), ("d2d step spread (rel.)", "d2d_step", "{:.3f}"),
             ("trains", "n_trains", "{}")]
     for label, column, fmt in rows:
