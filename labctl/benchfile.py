@@ -11,7 +11,8 @@ Example (``labctl/benches/sim-instruments.yaml`` is the one ``--backend sim-inst
       swB: {resource: GPIB0::23::INSTR}
     probe_card: probecard.yaml                      # relative to this file
     direct_path: false                              # true: SPGU wired past the matrix (< 100 ns pulses)
-    limits: {max_write_v: 6.0}                      # SafetyLimits fields, narrowed per chip
+    limits: {max_write_v: 6.0}                      # SafetyLimits fields: chip policy, and instrument
+                                                    # ranges (spgu_*, smu_*, adc_*, wgfmu_*) narrowed only
     timings: {round_trip_s: 0.02, relay_settle_s: 0.005}
 
 Timings the data sheets do not publish (relay actuation) are configurable assumptions here, never
@@ -125,6 +126,11 @@ def load_bench(path: str | Path) -> BenchConfig:
                             f"probe card wires channel {port.channel} ({port.role}) but slot {slot} holds no "
                             f"{'SPGU' if port.channel > 100 else 'SMU'}")
     limits = _section(doc, "limits", SafetyLimits)
+    try:
+        limits.check_narrows()
+    except ConfigError as exc:
+        name = str(exc).split("=")[0].split(".")[-1]
+        raise doc.error(("limits", name), getattr(limits, name), str(exc)) from None
     timings = _section(doc, "timings", BenchTimings)
     reset = b1500.get("reset_on_connect", False)
     if not isinstance(reset, bool):

@@ -80,7 +80,7 @@ class HardwareArray(BackendBase):
         self.log = VisaLog(visa_log, self.clock)
         self.stats = BenchStats()
         adapters = adapters or visa_adapters(config)
-        self.b1500 = B1500(self._adapter(adapters, config.b1500_resource, "b1500"))
+        self.b1500 = B1500(self._adapter(adapters, config.b1500_resource, "b1500"), limits=config.limits)
         self.switches = {name: SwitchMatrix(self._adapter(adapters, res, "switch"))
                          for name, res in config.switches.items()}
         pc = config.probecard

@@ -26,6 +26,20 @@ def _finite(owner: str, name: str, value: float) -> float:
     return float(value)
 
 
+SPGU_MIN_EDGE_BY_SWING = ((10.0, 20e-9), (20.0, 30e-9), (math.inf, 60e-9))
+"""(largest output swing in V, shortest rise/fall in s) of the B1525A SPGU (BENCH.md)."""
+WGFMU_MIN_MEASURED_PULSE_S = {1e-6: 40e-6, 10e-6: 6.8e-6, 100e-6: 950e-9, 1e-3: 240e-9, 10e-3: 145e-9}
+"""Shortest WGFMU pulse with a current measurement, per current range in A (BENCH.md; 1 uA approximate)."""
+WRITE_OUTPUTS = 2
+"""A write pulse is delivered as +A/2 on its row and -A/2 on its column (V/2 scheme, ``labctl.hardware``)."""
+
+
+def check_within(name: str, value: float, low: float, high: float, note: str = "") -> None:
+    """Raise ``SafetyLimitError`` naming ``name`` and ``value`` if it is outside [low, high]."""
+    if not low <= value <= high:
+        raise field_error(SafetyLimitError, name, value, f"outside [{low!r}, {high!r}]{note}")
+
+
 @dataclass(frozen=True)
 class SafetyLimits:
     """Per-chip and per-instrument limits that no backend may exceed."""
@@ -50,6 +64,36 @@ class SafetyLimits:
     """Largest DC drain voltage magnitude in V during a sweep."""
     compliance_a: float = 1e-3
     """SMU current compliance in A for DC measurements."""
+    spgu_min_period_s: float = 20e-9
+    """Shortest SPGU period in s (B1525A: 20 ns to 10 s)."""
+    spgu_max_period_s: float = 10.0
+    """Longest SPGU period in s."""
+    spgu_max_level_v: float = 20.0
+    """Largest SPGU output level magnitude in V (into 50 ohm; 40 V open load is not relied on)."""
+    smu_min_pulse_width_s: float = 0.5e-3
+    """Shortest SMU pulsed-mode width in s (``PT``: 0.5 ms to 2 s)."""
+    smu_max_pulse_width_s: float = 2.0
+    """Longest SMU pulsed-mode width in s."""
+    smu_min_pulse_period_s: float = 5e-3
+    """Shortest SMU pulsed-mode period in s (``PT``: 5 ms to 5 s)."""
+    smu_max_pulse_period_s: float = 5.0
+    """Longest SMU pulsed-mode period in s."""
+    adc_min_integration_s: float = 2e-6
+    """Shortest high-speed ADC integration in s (``AIT`` time mode: 2 us to 20 ms)."""
+    adc_max_integration_s: float = 20e-3
+    """Longest high-speed ADC integration in s."""
+    wgfmu_max_force_v: float = 10.0
+    """Largest WGFMU force magnitude in V (ranges +/-3, +/-5, -10..0, 0..+10 V)."""
+    wgfmu_min_step_s: float = 10e-9
+    """Shortest WGFMU waveform vector in s (10 ns resolution and minimum)."""
+    wgfmu_min_averaging_s: float = 10e-9
+    """Shortest WGFMU averaging time per sample in s (10 ns to 20 ms)."""
+    wgfmu_max_averaging_s: float = 20e-3
+    """Longest WGFMU averaging time per sample in s."""
+    wgfmu_min_interval_s: float = 10e-9
+    """Shortest WGFMU sampling interval in s (10 ns to 1.342 s)."""
+    wgfmu_max_interval_s: float = 1.342
+    """Longest WGFMU sampling interval in s."""
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -59,9 +103,52 @@ class SafetyLimits:
         if self.min_width_s > self.max_width_s:
             raise field_error(ConfigError, "SafetyLimits.min_width_s", self.min_width_s,
                               f"exceeds max_width_s={self.max_width_s!r}")
-        if self.min_edge_s > self.max_edge_s:
-            raise field_error(ConfigError, "SafetyLimits.min_edge_s", self.min_edge_s,
-                              f"exceeds max_edge_s={self.max_edge_s!r}")
+        for low, high in _RANGES:
+            if getattr(self, low) > getattr(self, high):
+                raise field_error(ConfigError, f"SafetyLimits.{low}", getattr(self, low),
+                                  f"exceeds {high}={getattr(self, high)!r}")
+
+    def check_narrows(self, physical: SafetyLimits | None = None) -> None:
+        """Raise ``ConfigError`` naming the field if an instrument range is wider than ``physical``.
+
+        A bench file may narrow what the instruments can do, never widen it; chip limits
+        (``max_write_v``, ``max_read_v``...) are policy and may take any value the checks accept.
+        """
+        physical = physical or DEFAULT_LIMITS
+        for name in INSTRUMENT_FIELDS:
+            mine, theirs = getattr(self, name), getattr(physical, name)
+            if (mine < theirs) if "_min_" in f"_{name}" else (mine > theirs):
+                raise field_error(ConfigError, f"SafetyLimits.{name}", mine,
+                                  f"wider than the instrument's {theirs!r} (a bench file may only narrow it)")
+
+    def min_edge_s_at(self, level_v: float) -> float:
+        """Shortest rise/fall in s an SPGU output swinging ``level_v`` volts can make (BENCH.md)."""
+        swing = abs(level_v)
+        table = next(edge for top, edge in SPGU_MIN_EDGE_BY_SWING if swing <= top)
+        return max(self.min_edge_s, table)
+
+    def check_spgu_output(self, name: str, swing_v: float, rise_s: float, fall_s: float,
+                          shown_v: float | None = None) -> None:
+        """Raise ``SafetyLimitError`` if one SPGU output cannot swing ``swing_v`` volts with these edges.
+
+        ``name`` prefixes the field in the message; ``shown_v`` is the amplitude named there (default the swing).
+        """
+        self.check_spgu_level(f"{name}.amplitude_v", swing_v, swing_v if shown_v is None else shown_v)
+        shortest = self.min_edge_s_at(swing_v)
+        for edge_name, edge in (("rise_s", rise_s), ("fall_s", fall_s)):
+            check_within(f"{name}.{edge_name}", edge, shortest, self.max_edge_s,
+                         f" s for a {abs(swing_v):g} V SPGU swing (20 ns <= 10 V, 30 ns <= 20 V, 60 ns above)")
+
+    def check_spgu_level(self, name: str, level_v: float, shown_v: float | None = None) -> None:
+        """Raise ``SafetyLimitError`` if an SPGU output level (or swing) exceeds ``spgu_max_level_v``."""
+        if abs(level_v) > self.spgu_max_level_v:
+            raise field_error(SafetyLimitError, name, level_v if shown_v is None else shown_v,
+                              f"an SPGU output would reach {abs(level_v):g} V > spgu_max_level_v="
+                              f"{self.spgu_max_level_v!r} V")
+
+    def check_range(self, name: str, value: float, low: str, high: str) -> None:
+        """Raise ``SafetyLimitError`` naming ``name`` if ``value`` is outside [``low``, ``high``] (field names)."""
+        check_within(name, value, getattr(self, low), getattr(self, high), f" ({low}..{high})")
 
     def check_pulse(self, pulse: PulseSpec, count: int | np.ndarray = 1) -> None:
         """Raise ``SafetyLimitError`` naming the field if ``pulse`` (times ``count``) is not allowed.
@@ -74,11 +161,9 @@ class SafetyLimits:
         if not self.min_width_s <= pulse.width_s <= self.max_width_s:
             raise field_error(SafetyLimitError, "PulseSpec.width_s", pulse.width_s,
                               f"outside [{self.min_width_s!r}, {self.max_width_s!r}] s")
-        for name in ("rise_s", "fall_s"):
-            edge = getattr(pulse, name)
-            if not self.min_edge_s <= edge <= self.max_edge_s:
-                raise field_error(SafetyLimitError, f"PulseSpec.{name}", edge,
-                                  f"outside [{self.min_edge_s!r}, {self.max_edge_s!r}] s")
+        # each SPGU output carries half the pulse (V/2 scheme): its swing sets the shortest edge
+        self.check_spgu_output("PulseSpec", pulse.amplitude_v / WRITE_OUTPUTS, pulse.rise_s, pulse.fall_s,
+                               shown_v=pulse.amplitude_v)
         counts = np.asarray(count)
         if counts.dtype.kind not in "iu" and not (counts.dtype.kind == "f" and np.all(counts == np.round(counts))):
             raise field_error(SafetyLimitError, "count", count, "must be whole numbers")
@@ -91,6 +176,8 @@ class SafetyLimits:
         if abs(read.voltage_v) > self.max_read_v:
             raise field_error(SafetyLimitError, "ReadSpec.voltage_v", read.voltage_v,
                               f"|voltage| exceeds max_read_v={self.max_read_v!r} V")
+        self.check_range("ReadSpec.integration_s", read.integration_s, "adc_min_integration_s",
+                         "adc_max_integration_s")
 
     def check_sweep(self, gate_v: np.ndarray, drain_v: float) -> None:
         """Raise ``SafetyLimitError`` if a DC gate sweep or its drain bias is over the limits."""
@@ -105,7 +192,15 @@ class SafetyLimits:
             raise field_error(SafetyLimitError, "drain_v", drain_v, f"exceeds max_drain_v={self.max_drain_v!r} V")
 
 
+_RANGES = [("min_width_s", "max_width_s"), ("min_edge_s", "max_edge_s")] + [
+    (f"{p}_min_{q}", f"{p}_max_{q}") for p, q in (("spgu", "period_s"), ("smu", "pulse_width_s"),
+                                                  ("smu", "pulse_period_s"), ("adc", "integration_s"),
+                                                  ("wgfmu", "averaging_s"), ("wgfmu", "interval_s"))]
+INSTRUMENT_FIELDS = ("min_width_s", "min_edge_s", "max_edge_s", "max_pulse_count") + tuple(
+    f.name for f in fields(SafetyLimits) if f.name.split("_")[0] in ("spgu", "smu", "adc", "wgfmu"))
+"""Fields that are instrument physics (a bench file may narrow them only); the rest is chip policy."""
 DEFAULT_LIMITS = SafetyLimits()
+"""The instruments' documented ranges with the default chip limits."""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from labctl.backend import ArrayBackend
+from labctl.cellwise import CellByCell
 from labctl.layout import CellLayout, Role
 
 from . import plotting
@@ -28,6 +29,8 @@ from .write_verify import averaged_read, nominal_step_s, write_verify
 COLUMNS = ("Device row", "Device col", "Role", "Target", "Target conductance (S)", "Conductance (S)", "Error",
            "Pulses", "Converged", "Time (s)")
 """CSV columns. Target: weight in [0, 1] or sparsity bit; Error: (G - target) / range, or bit error."""
+OPERATIONS = ("vector", "cell")
+"""How the array is addressed: grouped (vector) or one device at a time (cell by cell)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,11 @@ class ArrayMapParams:
     """Bipolar read voltage magnitude in V."""
     map_format: str = param("h5", "Map file format", choices=("h5", "npz"))
     """File format of the saved maps."""
+    rows: int = param(0, "Rows mapped", None, 0, 100_000)
+    """Device rows mapped, from row 0 (0 = every row of the array)."""
+    operation: str = param("vector", "Operation", choices=OPERATIONS)
+    """"vector": the backend groups devices into row/column-parallel trains and row reads;
+    "cell": every pulse train and read addresses one device (``labctl.cellwise.CellByCell``)."""
 
 
 def targets(layout: CellLayout, params: ArrayMapParams) -> tuple[np.ndarray, np.ndarray | None]:
@@ -90,6 +98,8 @@ def run_array_map(backend: ArrayBackend, params: ArrayMapParams, emit: Emit, *, 
                   skip=frozenset()) -> dict:
     """Write and read the pattern, one device row at a time; rows in ``skip`` (as str) are done already."""
     model = model_of(backend, model)
+    if params.operation == "cell":
+        backend = CellByCell(backend)
     layout, dev = backend.layout, model.weight
     p = plan(backend, params, model)
     up, down, read = p["up"], p["down"], p["read"]
@@ -101,7 +111,8 @@ def run_array_map(backend: ArrayBackend, params: ArrayMapParams, emit: Emit, *, 
     span = dev.g_max_s - dev.g_min_s
     g_target = dev.g_min_s + w_target * span
     records = []
-    for r in range(layout.shape[0]):
+    n_rows = min(params.rows or layout.shape[0], layout.shape[0])
+    for r in range(n_rows):
         if should_stop():
             break
         if str(r) in skip:
@@ -135,7 +146,7 @@ def run_array_map(backend: ArrayBackend, params: ArrayMapParams, emit: Emit, *, 
             records.append(rec)
             emit("results", rec)
         emit("checkpoint", r)
-        emit("progress", 100.0 * (r + 1) / layout.shape[0])
+        emit("progress", 100.0 * (r + 1) / n_rows)
     return analyse(pd.DataFrame(records, columns=COLUMNS), params, model)
 
 

@@ -7,6 +7,7 @@ CSV. Qt is imported only when the command runs (PySide6: ``pip install labctl[gu
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -15,8 +16,32 @@ import typer
 from labctl.errors import ConfigError, field_error
 
 
+@functools.cache
+def decimated_curve_class():
+    """pymeasure's ``ResultsCurve`` drawing at most ``MAX_DISPLAY_POINTS`` (peak decimation).
+
+    Long runs (10^5 records) stay responsive: the curve reads the whole Results data and draws a
+    min/max-per-bucket subset; the CSV and ``results.data`` keep every point.
+    """
+    from pymeasure.display.curves import ResultsCurve
+
+    from labctl.decimate import MAX_DISPLAY_POINTS, peak_decimate
+
+    class DecimatedCurve(ResultsCurve):
+        max_points = MAX_DISPLAY_POINTS
+
+        def update_data(self):
+            if self.force_reload:
+                self.results.reload()
+            data = self.results.data
+            self.setData(*peak_decimate(data[self.x], data[self.y], self.max_points))
+
+    return DecimatedCurve
+
+
 def make_window(name: str, directory: str | Path):
     """The ManagedWindow of procedure ``name`` saving into ``directory`` (a QApplication must exist)."""
+    from pymeasure.display.curves import ResultsCurve
     from pymeasure.display.windows import ManagedWindow
     from pymeasure.experiment import Results, unique_filename
 
@@ -37,6 +62,16 @@ def make_window(name: str, directory: str | Path):
                              enable_file_input=False)
             self.setWindowTitle(f"labctl: {name}, {spec.title}")
             self.output_dir = Path(directory)
+
+        def new_curve(self, wdg, results, color=None, **kwargs):
+            curve = super().new_curve(wdg, results, color, **kwargs)
+            if type(curve) is ResultsCurve:  # the live plot's line: draw it decimated
+                decimated = decimated_curve_class()(results, wdg=curve.wdg, x=curve.x, y=curve.y,
+                                                    pen=curve.opts["pen"], antialias=False)
+                decimated.setSymbol(None)
+                decimated.setSymbolBrush(None)
+                return decimated
+            return curve
 
         def queue(self, procedure=None):
             procedure = procedure or self.make_procedure()

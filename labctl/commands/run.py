@@ -3,7 +3,10 @@
 Ctrl-C stops the procedure after the current point: the CSV stays valid up to it, the backend is
 closed (outputs off, relays open) and the command exits with code 130 and a one-line message; a
 second Ctrl-C interrupts at once (the CSV is still flushed up to the last point).
-``--resume`` continues the newest interrupted array map in ``--out``.
+``--resume`` continues the newest interrupted array map in ``--out``. On a bench backend the run is
+first simulated (``procedures.dryrun``) to print its estimated bench time and command count;
+``--dry-run`` prints them (every operation of array_map) and sends nothing. After the run the
+elapsed (simulated) time and commands are printed and stored in the run's JSON (``bench_time``).
 """
 
 from __future__ import annotations
@@ -82,6 +85,8 @@ def run(
     chip_id: str = typer.Option("", "--chip-id", help="Chip id for the header (default: backend and seed)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the interrupted array_map in --out."),
     list_: bool = typer.Option(False, "--list", help="List procedures and their parameters."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print command count and estimated bench time "
+                                 "(a run on simulated instruments); send nothing."),
 ) -> None:
     """Run a bench procedure headless: CSV + plots in --out."""
     if list_:
@@ -93,9 +98,19 @@ def run(
 
     from labctl.backends import open_backend
     from procedures import get_spec, run_procedure
+    from procedures.dryrun import bench_counters, describe_elapsed, describe_estimate, record_bench_time
+    from procedures.dryrun import dry_run as estimate_run
 
     get_spec(procedure)
     params = parse_params(param)
+    estimates = []
+    if dry_run or backend != "sim":  # the estimate, before anything is sent
+        estimates = estimate_run(procedure, backend, model, seed, params, every_operation=dry_run)
+        for e in estimates:
+            Console().print(f"{procedure} on {backend}: {describe_estimate(e)}", highlight=False, soft_wrap=True)
+        if dry_run:
+            return
+    estimate = next((e for e in estimates if e.chosen), None)
     extra = {"backend_spec": backend, "chip_id": chip_id or f"{backend}-seed{seed}"}
     bar = Progress(TextColumn(f"[bold]{procedure}"), BarColumn(), TextColumn("{task.percentage:>5.1f}%"),
                    TimeElapsedColumn(), console=console)
@@ -109,6 +124,7 @@ def run(
             bar.update(task, completed=float(value))
 
     with _StopFlag() as stop, open_backend(backend, model=model, seed=seed) as chip:
+        start = bench_counters(chip)
         try:
             df, csv = run_procedure(procedure, chip, out, on_emit, resume=resume,
                                     should_stop=lambda: stop.requested, **extra, **params)
@@ -120,6 +136,9 @@ def run(
             sys.exit(EXIT_INTERRUPTED)
         finally:
             bar.stop()
+        elapsed_s, commands = (b - a for a, b in zip(start, bench_counters(chip)))
+    timing = record_bench_time(csv.with_suffix(".json"), estimate, elapsed_s, int(commands))
+    Console().print(f"{procedure}: {describe_elapsed(timing)}", highlight=False, soft_wrap=True)
     if df.attrs.get("status") != "completed":
         hint = " (continue with --resume)" if get_spec(procedure).resumable else ""
         console.print(f"interrupted: {procedure} stopped after {len(df)} records, CSV valid: {csv}{hint}",

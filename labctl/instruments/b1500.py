@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pymeasure.instruments import Instrument
 
 from labctl.errors import InstrumentError, field_error
+from labctl.specs import DEFAULT_LIMITS, SafetyLimits
 
 from . import flex
 from .ascii_data import Reading, parse_block
@@ -27,7 +28,10 @@ MAX_ERRORS_DRAINED = 32
 class B1500(Instrument):
     """Keysight B1500A semiconductor device analyzer (FLEX command set, ASCII data ``FMT 1``)."""
 
-    def __init__(self, adapter, name: str = "Keysight B1500A", **kwargs) -> None:
+    def __init__(self, adapter, name: str = "Keysight B1500A", limits: SafetyLimits = DEFAULT_LIMITS,
+                 **kwargs) -> None:
+        self.limits = limits
+        """Ranges the SMU and SPGU helpers check before sending (the bench file's, narrowed)."""
         kwargs.setdefault("read_termination", "\r\n")
         kwargs.setdefault("write_termination", "\n")
         super().__init__(adapter, name, includeSCPI=False, **kwargs)

@@ -6,20 +6,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from labctl.errors import InstrumentError, SafetyLimitError, field_error
+from labctl.errors import InstrumentError, field_error
 
 from . import flex
 from .ascii_data import OK_STATUS
 
 if TYPE_CHECKING:
     from .b1500 import B1500
-
-PULSE_WIDTH_RANGE_S = (0.5e-3, 2.0)
-"""SMU pulsed-mode width range in s (``PT``; BENCH.md)."""
-PULSE_PERIOD_RANGE_S = (5e-3, 5.0)
-"""SMU pulsed-mode period range in s (``PT``; BENCH.md)."""
-HIGH_SPEED_ADC_TIME_S = (2e-6, 20e-3)
-"""High-speed ADC integration time range in s (``AIT`` time mode; BENCH.md)."""
 
 
 class SMU:
@@ -43,7 +36,7 @@ class SMU:
 
     def set_integration(self, time_s: float) -> None:
         """Use the high-speed ADC with an integration time in s, 2 us to 20 ms (``AAD``; ``AIT``)."""
-        _check_range("AIT time_s", time_s, HIGH_SPEED_ADC_TIME_S)
+        self.mainframe.limits.check_range("AIT time_s", time_s, "adc_min_integration_s", "adc_max_integration_s")
         self.mainframe.transaction([flex.aad(self.slot, 0), flex.ait(0, 3, time_s)])
 
     def spot_current(self) -> float:
@@ -66,8 +59,9 @@ class SMU:
     def pulsed_spot_current(self, base_v: float, pulse_v: float, width_s: float, period_s: float,
                             compliance_a: float, expected_s: float = 0.0) -> float:
         """Apply one SMU voltage pulse and measure the current during it (``PT``; ``PV``; ``MM 3``)."""
-        _check_range("PT width_s", width_s, PULSE_WIDTH_RANGE_S)
-        _check_range("PT period_s", period_s, PULSE_PERIOD_RANGE_S)
+        limits = self.mainframe.limits
+        limits.check_range("PT width_s", width_s, "smu_min_pulse_width_s", "smu_max_pulse_width_s")
+        limits.check_range("PT period_s", period_s, "smu_min_pulse_period_s", "smu_max_pulse_period_s")
         readings = self.mainframe.measure(
             [flex.pt(0.0, width_s, period_s), flex.pv(self.slot, base_v, pulse_v, compliance_a),
              flex.mm(3, [self.slot]), flex.cmm(self.slot, 1)], expected_s)
@@ -98,7 +92,3 @@ def _by_slot(readings, slots: list[int], points: int) -> np.ndarray:
         out[k] = mine
     return out
 
-
-def _check_range(name: str, value: float, bounds: tuple[float, float]) -> None:
-    if not bounds[0] <= value <= bounds[1]:
-        raise field_error(SafetyLimitError, name, value, f"outside [{bounds[0]!r}, {bounds[1]!r}]")

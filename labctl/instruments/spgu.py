@@ -5,23 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from labctl.errors import InstrumentError, SafetyLimitError, field_error
+from labctl.errors import InstrumentError, field_error
+from labctl.specs import check_within
 
 from . import flex
 
 if TYPE_CHECKING:
     from .b1500 import B1500
 
-PERIOD_RANGE_S = (20e-9, 10.0)
-"""SPGU period range in s (BENCH.md)."""
-AMPLITUDE_RANGE_V = (-20.0, 20.0)
-"""SPGU output range in V into 50 ohm (BENCH.md)."""
-MIN_WIDTH_S = 10e-9
-"""Shortest SPGU pulse width in s; the longest is period - 10 ns (BENCH.md)."""
-EDGE_RANGE_S = (8e-9, 400e-3)
-"""SPGU rise/fall range in s (BENCH.md)."""
-COUNT_RANGE = (1, 1_000_000)
-"""SPGU pulses per run (BENCH.md)."""
 POLL_LIMIT = 100_000
 """Most ``SPST?`` polls before a run is declared stuck."""
 
@@ -61,18 +52,21 @@ class SPGU:
                   load_ohm: float = 1e6) -> None:
         """Set PG mode, period, counted run and each channel's pulse, then apply them.
 
+        Every value is checked against the mainframe's ``limits`` (BENCH.md ranges, the edge minimum
+        by swing) before anything is sent.
+
         (``SIM``; ``SPM``; ``SPPER``; ``SPRM``; ``SER``; ``SPV``; ``SPT``; ``SPUPD``)
         """
-        _check("SPPER period_s", period_s, PERIOD_RANGE_S)
-        _check("SPRM count", count, COUNT_RANGE)
+        limits = self.mainframe.limits
+        limits.check_range("SPPER period_s", period_s, "spgu_min_period_s", "spgu_max_period_s")
+        check_within("SPRM count", count, 1, limits.max_pulse_count)
         commands = [flex.sim(0), flex.spper(period_s), flex.sprm(count)]
         for index, shape in sorted(shapes.items()):
             ch = self.channel(index)
             for name in ("base_v", "peak_v"):
-                _check(f"SPV {name}", getattr(shape, name), AMPLITUDE_RANGE_V)
-            _check("SPT width_s", shape.width_s, (MIN_WIDTH_S, period_s - 10e-9))
-            for name in ("rise_s", "fall_s"):
-                _check(f"SPT {name}", getattr(shape, name), EDGE_RANGE_S)
+                limits.check_spgu_level(f"SPV {name}", getattr(shape, name))
+            limits.check_spgu_output(f"SPT {ch}", shape.peak_v - shape.base_v, shape.rise_s, shape.fall_s)
+            check_within("SPT width_s", shape.width_s, limits.min_width_s, period_s - 10e-9)
             commands += [flex.spm(ch, 1), flex.ser(ch, load_ohm), flex.spv(ch, shape.base_v, shape.peak_v),
                          flex.spt(ch, shape.delay_s, shape.width_s, shape.rise_s, shape.fall_s)]
         commands.append(flex.spupd([self.channel(i) for i in sorted(shapes)]))
@@ -90,7 +84,3 @@ class SPGU:
                 return
         raise field_error(InstrumentError, "spgu SPST?", "1", "run did not finish")
 
-
-def _check(name: str, value: float, bounds: tuple[float, float]) -> None:
-    if not bounds[0] <= value <= bounds[1]:
-        raise field_error(SafetyLimitError, name, value, f"outside [{bounds[0]!r}, {bounds[1]!r}]")

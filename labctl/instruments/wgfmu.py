@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from labctl.errors import InstrumentError, SafetyLimitError, field_error
+from labctl.specs import DEFAULT_LIMITS, WGFMU_MIN_MEASURED_PULSE_S, SafetyLimits, check_within
 
 NO_ERROR = 0
 OPERATION_MODE_FASTIV = 2001
@@ -22,12 +23,6 @@ MEASURE_MODE_CURRENT = 4001
 MEASURE_EVENT_DATA_AVERAGED = 12000
 CURRENT_RANGES = {1e-6: 6001, 10e-6: 6002, 100e-6: 6003, 1e-3: 6004, 10e-3: 6005}
 """Measure current range in A -> ``WGFMU_MEASURE_CURRENT_RANGE_*``."""
-MIN_MEASURED_PULSE_S = {1e-6: 40e-6, 10e-6: 6.8e-6, 100e-6: 950e-9, 1e-3: 240e-9, 10e-3: 145e-9}
-"""Shortest pulse with a current measurement per range, in s (BENCH.md; 1 uA is approximate)."""
-MAX_FORCE_V = 10.0
-"""Largest force magnitude in V (ranges +/-3, +/-5, -10..0, 0..+10 V)."""
-VECTOR_STEP_S = 10e-9
-"""Vector time resolution and minimum step, in s."""
 
 
 @dataclass(frozen=True)
@@ -49,23 +44,26 @@ class WgfmuPulse:
     averaging_s: float = 10e-9
     """Averaging time per sample in s (10 ns to 20 ms)."""
 
-    def check(self) -> None:
-        """Raise ``SafetyLimitError`` naming the field for anything the WGFMU cannot do."""
-        if abs(self.amplitude_v) > MAX_FORCE_V:
-            raise field_error(SafetyLimitError, "WgfmuPulse.amplitude_v", self.amplitude_v, f"beyond +/-{MAX_FORCE_V} V")
+    def check(self, limits: SafetyLimits = DEFAULT_LIMITS) -> None:
+        """Raise ``SafetyLimitError`` naming the field for anything the WGFMU (or ``limits``) does not allow."""
+        if abs(self.amplitude_v) > limits.wgfmu_max_force_v:
+            raise field_error(SafetyLimitError, "WgfmuPulse.amplitude_v", self.amplitude_v,
+                              f"beyond +/-{limits.wgfmu_max_force_v} V (wgfmu_max_force_v)")
         for name in ("width_s", "rise_s", "fall_s"):
-            if getattr(self, name) < VECTOR_STEP_S:
-                raise field_error(SafetyLimitError, f"WgfmuPulse.{name}", getattr(self, name), "below the 10 ns step")
+            if getattr(self, name) < limits.wgfmu_min_step_s:
+                raise field_error(SafetyLimitError, f"WgfmuPulse.{name}", getattr(self, name),
+                                  f"below the {limits.wgfmu_min_step_s!r} s vector step (wgfmu_min_step_s)")
         if self.current_range_a not in CURRENT_RANGES:
             raise field_error(SafetyLimitError, "WgfmuPulse.current_range_a", self.current_range_a,
                               f"not one of {sorted(CURRENT_RANGES)}")
-        shortest = MIN_MEASURED_PULSE_S[self.current_range_a]
+        shortest = WGFMU_MIN_MEASURED_PULSE_S[self.current_range_a]
         if self.width_s < shortest:
             raise field_error(SafetyLimitError, "WgfmuPulse.width_s", self.width_s,
                               f"shorter than {shortest!r} s, the minimum for a measured pulse on this range")
-        if not 1 <= self.points or not 10e-9 <= self.averaging_s <= 20e-3:
-            raise field_error(SafetyLimitError, "WgfmuPulse.points", self.points, "needs >= 1 point, 10 ns-20 ms averaging")
-
+        check_within("WgfmuPulse.points", self.points, 1, float("inf"))
+        limits.check_range("WgfmuPulse.averaging_s", self.averaging_s, "wgfmu_min_averaging_s", "wgfmu_max_averaging_s")
+        limits.check_range("WgfmuPulse sampling interval_s", self.width_s / self.points, "wgfmu_min_interval_s",
+                           "wgfmu_max_interval_s")
 
 def load_library(name: str = "wgfmu"):
     """Load the vendor library (``wgfmu.dll`` on Windows); ``InstrumentError`` if it is not installed."""
@@ -78,9 +76,10 @@ def load_library(name: str = "wgfmu"):
 class WGFMU:
     """One WGFMU session over ``lib`` (a ctypes library, or any object with the same functions)."""
 
-    def __init__(self, lib, address: str) -> None:
+    def __init__(self, lib, address: str, limits: SafetyLimits = DEFAULT_LIMITS) -> None:
         self.lib = lib
         self.address = address
+        self.limits = limits
         self._call("WGFMU_openSession", address.encode())
         self._call("WGFMU_initialize")
 
@@ -96,7 +95,7 @@ class WGFMU:
 
     def pulse_and_measure(self, channel: int, pulse: WgfmuPulse) -> tuple[np.ndarray, np.ndarray]:
         """Apply one pulse on ``channel`` and sample its current on the top: (times s, currents A)."""
-        pulse.check()
+        pulse.check(self.limits)
         name = b"labctl_pulse"
         interval = pulse.width_s / pulse.points
         call = self._call

@@ -1,6 +1,8 @@
 """A simulated Keysight B1500A: parses FLEX messages through a dispatch table and keeps module state.
 
-Where the simulation differs from the instrument: a refused command stops the rest of its message
+Ranges (SPGU period, levels, edge minimum by swing; SMU pulse timing; ADC integration) are the
+instrument's documented ones from :data:`labctl.specs.DEFAULT_LIMITS`, the same numbers the drivers
+check, so the simulator refuses what the bench would. Where the simulation differs from the instrument: a refused command stops the rest of its message
 (the manual leaves partial execution unspecified); pulsed SMU measurements (``MM 3``/``MM 4``) are
 refused as not simulated; error codes are this fake's own (the texts name the command).
 """
@@ -9,7 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from labctl.errors import SafetyLimitError
 from labctl.instruments.ascii_data import Reading, format_reading
+from labctl.specs import DEFAULT_LIMITS
 
 from .adapter import FakeInstrument
 
@@ -69,7 +73,7 @@ class FakeB1500(FakeInstrument):
             except CommandError as exc:
                 self.error(exc.code, f"{exc}: {command}")
                 return
-            except ValueError:
+            except (ValueError, IndexError):  # a malformed or missing argument
                 self.error(BAD_PARAMETER, f"Incorrect parameter: {command}")
                 return
 
@@ -140,8 +144,8 @@ class FakeB1500(FakeInstrument):
 
     def _ait(self, args) -> None:
         value = float(args[2])
-        if int(args[1]) == 3 and not 2e-6 <= value <= 20e-3:
-            raise CommandError(BAD_PARAMETER, "AIT time outside 2 us..20 ms")
+        if int(args[1]) == 3:
+            _within("AIT time", value, "adc_min_integration_s", "adc_max_integration_s")
         self.integration_s = value if int(args[1]) == 3 else value / 50.0
 
     def _wt(self, args) -> None:
@@ -157,8 +161,8 @@ class FakeB1500(FakeInstrument):
     def _pt(self, args) -> None:
         """Pulse timing is accepted and range-checked; pulsed measurements themselves are not simulated."""
         width, period = float(args[1]), float(args[2]) if len(args) > 2 else 5e-3
-        if not 0.5e-3 <= width <= 2.0 or not 5e-3 <= period <= 5.0:
-            raise CommandError(BAD_PARAMETER, "PT width 0.5 ms..2 s, period 5 ms..5 s")
+        _within("PT width", width, "smu_min_pulse_width_s", "smu_max_pulse_width_s")
+        _within("PT period", period, "smu_min_pulse_period_s", "smu_max_pulse_period_s")
 
     def _pv(self, args) -> None:
         self._slot(args[0])
@@ -219,12 +223,11 @@ class FakeB1500(FakeInstrument):
 
     def _spper(self, args) -> None:
         period = float(args[0])
-        if not 20e-9 <= period <= 10.0:
-            raise CommandError(BAD_PARAMETER, "SPPER outside 20 ns..10 s")
+        _within("SPPER", period, "spgu_min_period_s", "spgu_max_period_s")
         self.spgu["period_s"] = period
 
     def _sprm(self, args) -> None:
-        if int(args[0]) != 1 or not 1 <= int(args[1]) <= 1_000_000:
+        if int(args[0]) != 1 or not 1 <= int(args[1]) <= DEFAULT_LIMITS.max_pulse_count:
             raise CommandError(BAD_PARAMETER, "SPRM count outside 1..1000000")
         self.spgu["count"] = int(args[1])
 
@@ -237,8 +240,8 @@ class FakeB1500(FakeInstrument):
     def _spv(self, args) -> None:
         shape = self._shape(args)
         base, peak = float(args[2]), float(args[3])
-        if max(abs(base), abs(peak)) > 40:
-            raise CommandError(BAD_PARAMETER, "SPV outside -40..40 V")
+        if max(abs(base), abs(peak)) > DEFAULT_LIMITS.spgu_max_level_v:
+            raise CommandError(BAD_PARAMETER, f"SPV outside +/-{DEFAULT_LIMITS.spgu_max_level_v:g} V")
         shape.update(base=base, peak=peak)
 
     def _spt(self, args) -> None:
@@ -254,7 +257,14 @@ class FakeB1500(FakeInstrument):
 
     def _spupd(self, args) -> None:
         for a in args:
-            self._slot(a, ("B1525A",))
+            ch = self._slot(a, ("B1525A",))
+            shape = self.spgu["shapes"].get(ch)
+            if shape is not None:
+                try:
+                    DEFAULT_LIMITS.check_spgu_output(f"channel {ch}", shape["peak"] - shape["base"], shape["rise"],
+                                                     shape["fall"])
+                except SafetyLimitError as exc:
+                    raise CommandError(BAD_PARAMETER, f"SPT edge too short: {exc}") from None
         self.spgu["applied"] = True
 
     def _srp(self, args) -> None:
@@ -271,3 +281,10 @@ class FakeB1500(FakeInstrument):
                     base[ch] = peak[ch] = v
             self.world.pulse(base, peak, first["width"], first["rise"], first["fall"], spgu["count"])
         self.world.advance(spgu["count"] * spgu["period_s"])
+
+
+def _within(what: str, value: float, low: str, high: str) -> None:
+    """Refuse as the instrument would (``BAD_PARAMETER``) a value outside the documented range."""
+    lo, hi = getattr(DEFAULT_LIMITS, low), getattr(DEFAULT_LIMITS, high)
+    if not lo <= value <= hi:
+        raise CommandError(BAD_PARAMETER, f"{what} {value:g} outside {lo:g}..{hi:g}")

@@ -7,6 +7,11 @@ a resistor of ``load_ohm`` (the WGFMU protocol is what is tested here, not FeFET
 
 from __future__ import annotations
 
+from labctl.specs import DEFAULT_LIMITS
+
+LIMITS = DEFAULT_LIMITS
+"""The B1530A's documented ranges (the numbers the driver checks), refused here as the library would."""
+
 
 class FakeWgfmuLibrary:
     """Stateful stand-in for ``wgfmu.dll``; every function returns 0 or a negative ``wgfmu.h`` code."""
@@ -67,8 +72,10 @@ class FakeWgfmuLibrary:
     def WGFMU_addVector(self, name: bytes, dt, voltage) -> int:  # noqa: N802
         if name not in self.patterns:
             return self._fail(-10, "pattern not found")
-        if dt.value < 10e-9:
-            return self._fail(-1, "delta time below 10 ns")
+        if dt.value < LIMITS.wgfmu_min_step_s:
+            return self._fail(-1, f"delta time below {LIMITS.wgfmu_min_step_s:g} s")
+        if abs(voltage.value) > LIMITS.wgfmu_max_force_v:
+            return self._fail(-1, f"voltage beyond +/-{LIMITS.wgfmu_max_force_v:g} V")
         t, _ = self.patterns[name][-1]
         self.patterns[name].append((t + dt.value, voltage.value))
         return 0
@@ -76,6 +83,10 @@ class FakeWgfmuLibrary:
     def WGFMU_setMeasureEvent(self, name, event, time, points, interval, averaging, raw) -> int:  # noqa: N802
         if name not in self.patterns:
             return self._fail(-10, "pattern not found")
+        if not LIMITS.wgfmu_min_interval_s <= interval.value <= LIMITS.wgfmu_max_interval_s:
+            return self._fail(-1, "sampling interval out of range")
+        if not LIMITS.wgfmu_min_averaging_s <= averaging.value <= LIMITS.wgfmu_max_averaging_s:
+            return self._fail(-1, "averaging time out of range")
         self.events[name] = (time.value, points.value, interval.value)
         return 0
 

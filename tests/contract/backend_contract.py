@@ -97,7 +97,7 @@ class ArrayBackendContract:
 
     def test_over_limit_pulse_is_refused_by_backend(self, backend):
         loose = type(backend.limits)(max_write_v=50.0)
-        pulse = PulseSpec(30.0, 1e-6, limits=loose)
+        pulse = PulseSpec(30.0, 1e-6, 30e-9, 30e-9, limits=loose)  # 15 V per SPGU output: 30 ns edges
         with pytest.raises(SafetyLimitError, match="amplitude_v=30.0"):
             backend.apply_pulses(_weights(backend), pulse)
 

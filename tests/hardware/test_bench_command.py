@@ -113,3 +113,26 @@ def test_store_round_trip_replaces_the_value_keeping_comments(tmp_path):
     store_round_trip(path, 0.0037)
     text = path.read_text()
     assert "round_trip_s: 0.0037      # GPIB" in text and text.count("round_trip_s") == 1
+
+
+def test_check_measures_the_bus_not_the_file(tmp_path, monkeypatch):
+    """The simulated bus answers in 37 ms while the file says 20 ms: --store writes what was measured."""
+    import dataclasses
+
+    from labctl.benchfile import load_bench
+    from sim_backend.instruments import bench as simbench
+
+    original = simbench.simulated_bench
+
+    def slower_bus(config, *args, **kwargs):
+        world, adapters = original(config, *args, **kwargs)
+        world.timings = dataclasses.replace(world.timings, round_trip_s=0.037)
+        return world, adapters
+    monkeypatch.setattr(simbench, "simulated_bench", slower_bus)
+    bench = tmp_path / "bench.yaml"
+    shutil.copy(SIM_BENCH_FILE, bench)
+    shutil.copy(SIM_BENCH_FILE.parent / "sim-instruments-probecard.yaml", tmp_path)
+    result = runner.invoke(app, ["bench", "check", "--config", str(bench), "--store"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "measured round trip 0.037 s" in result.output
+    assert load_bench(bench).timings.round_trip_s == pytest.approx(0.037)

@@ -119,9 +119,9 @@ def test_pulsed_spot():
 def test_spgu_20ns_period_is_not_zero():
     """4 "SPPER": 20 ns must go out as 2e-08 (pymeasure's %f sends 0.000000); "SPT" widths likewise."""
     expected = ("SIM 0;SPPER 2e-08;SPRM 1,5;SPM 101,1;SER 101,1000000;SPV 101,1,0,1.5;"
-                "SPT 101,1,0,1e-08,8e-09,8e-09;SPUPD 101")
+                "SPT 101,1,0,1e-08,2e-08,2e-08;SPUPD 101")
     with expected_protocol(B1500, [(expected, None), ("ERRX?", OK)]) as b:
-        b.spgu(1).configure(20e-9, 5, {1: PulseShape(0.0, 1.5, 10e-9, 8e-9, 8e-9)})
+        b.spgu(1).configure(20e-9, 5, {1: PulseShape(0.0, 1.5, 10e-9, 20e-9, 20e-9)})
 
 
 def test_spgu_out_of_range_sends_nothing():

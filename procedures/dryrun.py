@@ -1,0 +1,135 @@
+"""Bench-time estimates: run a procedure on a simulated copy of the bench and count what it would send.
+
+``open_backend(spec, simulate=True)`` builds the bench file's instruments, probe card and timings as
+simulated instruments, so a dry run sends nothing to any real instrument. Its ``stats`` give the
+messages, routings and bench time (``BenchStats.estimated_s``) the real run should cost. A procedure
+with an ``operation`` parameter (array_map: ``vector`` or ``cell``) is estimated for every operation;
+operations other than the chosen one are sampled on ``SAMPLE_ROWS`` rows (a procedure with a ``rows``
+parameter) and scaled to the full run, because a cell-by-cell map simulates hundreds of thousands of
+messages.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from labctl.backends import open_backend
+
+from .params import build, describe
+from .provenance import write_run_json
+from .registry import get_spec
+from .spec import model_of
+
+SAMPLE_ROWS = 1
+"""Rows simulated for an operation that is not the chosen one (its estimate is scaled from them)."""
+
+
+@dataclass(frozen=True)
+class BenchEstimate:
+    """What one procedure run costs on the bench, from a dry run on simulated instruments."""
+
+    operation: str
+    """Operation estimated (``vector``, ``cell``), or ``-`` for a procedure without that choice."""
+    commands: int
+    """VISA messages (writes and queries) the run sends (0 on ``sim``: no instruments)."""
+    routings: int
+    """Relay changes."""
+    estimated_s: float
+    """Bench time in s from the bench file's timings (``sim``: the simulated chip's time)."""
+    scale: float = 1.0
+    """Factor applied to a sampled dry run (1 when the whole run was simulated)."""
+    chosen: bool = True
+    """Whether this is the operation the run will use."""
+
+
+def dry_run(name: str, backend_spec: str, model: str, seed: int, params: dict[str, str],
+            every_operation: bool = True) -> list[BenchEstimate]:
+    """Estimates of procedure ``name`` with ``params`` on a simulated copy of ``backend_spec``.
+
+    ``every_operation=False`` estimates only the chosen operation.
+    """
+    spec = get_spec(name)
+    infos = {i.name: i for i in describe(spec.params_cls)}
+    chosen = build(spec.params_cls, params)
+    if "operation" not in infos:
+        return [_simulate(name, backend_spec, model, seed, params, "-")]
+    out = []
+    for operation in infos["operation"].choices:
+        if operation != chosen.operation and not every_operation:
+            continue
+        values = {**params, "operation": operation}
+        scale = 1.0
+        if operation != chosen.operation and "rows" in infos:
+            total = chosen.rows or _shape(backend_spec)[0]
+            values["rows"] = min(SAMPLE_ROWS, total)
+            scale = total / values["rows"]
+        out.append(_simulate(name, backend_spec, model, seed, values, operation, scale,
+                             operation == chosen.operation))
+    return out
+
+
+def _shape(backend_spec: str) -> tuple[int, int]:
+    if backend_spec == "sim":
+        from labctl.layout import CellLayout
+
+        return CellLayout.sparse().shape
+    from labctl.backends import SIM_BENCH_FILE
+    from labctl.benchfile import load_bench
+
+    return load_bench(SIM_BENCH_FILE if backend_spec == "sim-instruments" else backend_spec).probecard.shape
+
+
+def _simulate(name, backend_spec, model, seed, values, operation, scale=1.0, chosen=True) -> BenchEstimate:
+    spec = get_spec(name)
+    with open_backend(backend_spec, model=model, seed=seed, simulate=True) as chip:
+        chip_model = model_of(chip)
+        params = build(spec.params_cls, values)
+        spec.preflight(chip, params, chip_model)
+        before = _counters(chip)
+        spec.run(chip, params, lambda topic, value: None, model=chip_model)
+        after = _counters(chip)
+    messages, routings, seconds = (scale * (a - b) for a, b in zip(after, before))
+    return BenchEstimate(operation, round(messages), round(routings), seconds, scale, chosen)
+
+
+def _counters(chip) -> tuple[float, float, float]:
+    """(messages, routings, bench seconds) so far: the bench model's, or the chip's time on ``sim``."""
+    stats = getattr(chip, "stats", None)
+    if stats is None:
+        return 0.0, 0.0, chip.time_s
+    return stats.messages, stats.routings, stats.estimated_s
+
+
+def describe_estimate(e: BenchEstimate) -> str:
+    """One console line: operation, commands, routings, bench time."""
+    sampled = f" (scaled x{e.scale:g} from {SAMPLE_ROWS} row)" if e.scale != 1 else ""
+    chosen = " <- this run" if e.chosen else ""
+    return (f"{e.operation}: {e.commands} commands, {e.routings} routings, estimated bench time "
+            f"{e.estimated_s:.1f} s{sampled}{chosen}")
+
+
+def record_bench_time(json_path: Path, estimate: BenchEstimate | None, elapsed_s: float, commands: int) -> dict:
+    """Add ``bench_time`` (estimate before the run, elapsed and commands after) to the run's JSON."""
+    record = json.loads(json_path.read_text()) if json_path.exists() else {}
+    record["bench_time"] = {"estimate": asdict(estimate) if estimate else None, "elapsed_s": elapsed_s,
+                            "commands": commands}
+    write_run_json(json_path, record)
+    return record["bench_time"]
+
+
+def bench_counters(chip) -> tuple[float, int]:
+    """(backend time in s, messages sent) now: on the bench ``time_s`` is the wall clock, on sim the chip's."""
+    stats = getattr(chip, "stats", None)
+    return chip.time_s, stats.messages if stats is not None else 0
+
+
+def describe_elapsed(timing: dict) -> str:
+    """One console line: elapsed (simulated) time and commands, against the estimate if there was one."""
+    line = f"elapsed {timing['elapsed_s']:.1f} s, {timing['commands']} commands"
+    estimate = timing["estimate"]
+    if estimate:
+        off = (timing["elapsed_s"] - estimate["estimated_s"]) / estimate["estimated_s"] if estimate["estimated_s"] else 0
+        line += f" (estimated {estimate['estimated_s']:.1f} s, {estimate['commands']} commands: {off:+.1%})"
+    return line
