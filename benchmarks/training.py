@@ -5,6 +5,8 @@ vs ``AnalogLayer`` on ``SimulatedArray``). Prints the ratios the issue targets (
 <= 3x for MP-SGD). Not run in CI:
 
     python benchmarks/training.py [--samples 10000] [--epochs 1] [--model garg-hzo-20ns]
+
+On a shared machine pin BLAS (OPENBLAS_NUM_THREADS=1) or the float baseline measures thread thrash.
 """
 
 from __future__ import annotations
