@@ -20,7 +20,7 @@ from labctl.cellwise import CellByCell
 from labctl.layout import CellLayout, Role
 
 from . import plotting
-from .params import checked_pulse, checked_read, param
+from .params import param, write_plan
 from .patterns import target_pattern
 from .spec import Emit, ProcedureSpec, model_of, never
 from .wrapper import LabProcedure
@@ -80,20 +80,6 @@ def targets(layout: CellLayout, params: ArrayMapParams) -> tuple[np.ndarray, np.
     return w, s
 
 
-def plan(backend: ArrayBackend, params: ArrayMapParams, model) -> dict:
-    """Weight and sparsity pulses and the read, checked against the limits; nothing is sent."""
-    op = model.operating_point
-    amp, width = params.amplitude_v or op.write_amplitude_v, params.width_s or op.write_width_s
-    out = {"up": checked_pulse(backend.limits, "amplitude_v", amp, width),
-           "down": checked_pulse(backend.limits, "amplitude_v", -amp, width),
-           "read": checked_read(backend.limits, "read_v", params.read_v)}
-    if backend.layout.partner is Role.SPARSITY and model.sparsity_point is not None:
-        sp = model.sparsity_point
-        out["s_on"] = checked_pulse(backend.limits, "sparsity pulse", sp.write_amplitude_v, sp.write_width_s)
-        out["s_off"] = checked_pulse(backend.limits, "sparsity pulse", -sp.write_amplitude_v, sp.write_width_s)
-    return out
-
-
 def run_array_map(backend: ArrayBackend, params: ArrayMapParams, emit: Emit, *, model=None, should_stop=never,
                   skip=frozenset()) -> dict:
     """Write and read the pattern, one device row at a time; rows in ``skip`` (as str) are done already."""
@@ -101,7 +87,7 @@ def run_array_map(backend: ArrayBackend, params: ArrayMapParams, emit: Emit, *, 
     if params.operation == "cell":
         backend = CellByCell(backend)
     layout, dev = backend.layout, model.weight
-    p = plan(backend, params, model)
+    p = write_plan(backend, params, model)
     up, down, read = p["up"], p["down"], p["read"]
     amp, width = up.amplitude_v, up.width_s
     w_target, s_target = targets(layout, params)
@@ -244,7 +230,7 @@ def plot(df: pd.DataFrame, summary: dict, stem: Path) -> list[Path]:
 
 
 SPEC = ProcedureSpec(name="array_map", title="Write and read all devices from a target pattern (maps, error map)",
-                     params_cls=ArrayMapParams, columns=COLUMNS, run=run_array_map, preflight=plan,
+                     params_cls=ArrayMapParams, columns=COLUMNS, run=run_array_map, preflight=write_plan,
                      analyse=analyse, plot=plot, selection=selection, x_axis="Device col",
                      y_axis="Conductance (S)", resumable=True)
 

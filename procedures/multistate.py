@@ -18,7 +18,7 @@ from labctl.backend import ArrayBackend
 from labctl.layout import CellLayout, Role
 
 from . import plotting
-from .params import checked_pulse, checked_read, device_set, param
+from .params import device_set, param, write_plan
 from .spec import Emit, ProcedureSpec, model_of, never
 from .wrapper import LabProcedure
 from .write_verify import nominal_step_s, write_verify
@@ -62,15 +62,9 @@ class MultistateParams:
 
 def plan(backend: ArrayBackend, params: MultistateParams, model) -> dict:
     """Write, sparsity and read specs checked against the limits; nothing is sent."""
-    op = model.operating_point
-    amp, width = params.amplitude_v or op.write_amplitude_v, params.width_s or op.write_width_s
-    out = {"up": checked_pulse(backend.limits, "amplitude_v", amp, width),
-           "down": checked_pulse(backend.limits, "amplitude_v", -amp, width),
-           "read": checked_read(backend.limits, "read_v", params.read_v)}
-    if backend.layout.partner is Role.SPARSITY and model.sparsity_point is not None:
-        sp = model.sparsity_point
-        sign = 1 if params.sparsity_on else -1
-        out["sparsity"] = checked_pulse(backend.limits, "sparsity_on", sign * sp.write_amplitude_v, sp.write_width_s)
+    out = write_plan(backend, params, model)
+    if "s_on" in out:
+        out["sparsity"] = out["s_on"] if params.sparsity_on else out["s_off"]
     return out
 
 

@@ -167,3 +167,22 @@ def device_set(layout: CellLayout, spec: str, n_default: int, role: Role = Role.
 def device_ids(mask: np.ndarray) -> str:
     """The devices of a mask as "r:c,r:c" (the header's device id)."""
     return ",".join(f"{r}:{c}" for r, c in np.argwhere(mask))
+
+
+def write_plan(backend, params, model) -> dict:
+    """Write pulses (``up``, ``down``), the ``read``, and the sparsity pulses (``s_on``, ``s_off``) when the
+    layout has sparsity devices, each checked against the limits; nothing is sent.
+
+    ``params`` needs ``amplitude_v`` and ``width_s`` (0 = the model's operating point) and ``read_v``.
+    """
+    op = model.operating_point
+    amp, width = params.amplitude_v or op.write_amplitude_v, params.width_s or op.write_width_s
+    out = {"up": checked_pulse(backend.limits, "amplitude_v", amp, width),
+           "down": checked_pulse(backend.limits, "amplitude_v", -amp, width),
+           "read": checked_read(backend.limits, "read_v", params.read_v)}
+    if backend.layout.partner is Role.SPARSITY and model.sparsity_point is not None:
+        sp = model.sparsity_point
+        out["s_on"] = checked_pulse(backend.limits, "sparsity pulse", sp.write_amplitude_v, sp.write_width_s)
+        out["s_off"] = checked_pulse(backend.limits, "sparsity pulse", -sp.write_amplitude_v, sp.write_width_s)
+    return out
+

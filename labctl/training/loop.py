@@ -20,7 +20,7 @@ import pandas as pd
 from device_models import load_model
 from labctl.backends import open_backend
 from labctl.errors import ConfigError, field_error
-from labctl.layout import CellLayout, Role
+from labctl.layout import CellLayout
 
 from .analog import AnalogLayer, Converters, device_steps
 from .checkpoint import load_checkpoint, save_checkpoint
