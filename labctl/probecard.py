@@ -161,7 +161,7 @@ def _port(doc: Located, where: tuple, entry: dict, key: str, top: int) -> int:
 
 def _mainframe(doc: Located, where: tuple, entry: dict, cards: dict[str, int]) -> str:
     name = entry.get("mainframe")
-    if name not in cards:
+    if not isinstance(name, str) or name not in cards:
         raise doc.error(where + ("mainframe",), name, f"not one of {sorted(cards)}")
     return name
 
@@ -209,7 +209,7 @@ def _inputs(doc: Located, cards: dict[str, int]) -> list[InputPort]:
         if not isinstance(entry, dict):
             raise doc.error(where, entry, "must be {role, channel, mainframe, input}")
         role = entry.get("role")
-        if role not in ROLES:
+        if not isinstance(role, str) or role not in ROLES:
             raise doc.error(where + ("role",), role, f"not one of {sorted(ROLES)}")
         channel = entry.get("channel")
         if isinstance(channel, bool) or not isinstance(channel, int) or not (1 <= channel <= 10 or 101 <= channel <= 1002):
