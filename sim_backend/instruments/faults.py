@@ -72,6 +72,8 @@ class FaultPlan:
     """``"kind@N: instrument message"`` for every instrument fault that fired."""
     error_due: bool = False
     """An ``error`` fault waits for the next command that is not a query."""
+    flag_data: bool = False
+    """A ``compliance`` fault waits for the next data block from any instrument."""
 
     @classmethod
     def parse(cls, texts) -> FaultPlan:
@@ -119,7 +121,6 @@ class FaultyLink(Adapter):
         self.name = name
         self.plan = plan
         self._lose_reply = False
-        self._flag_data = False
 
     @property
     def fake(self):
@@ -135,15 +136,15 @@ class FaultyLink(Adapter):
             return
         self.inner.write(command, **kwargs)
         self._lose_reply |= "timeout" in due
-        self._flag_data |= "compliance" in due
+        self.plan.flag_data |= "compliance" in due
 
     def _read(self, **kwargs) -> str:
         if self._lose_reply:
             self._lose_reply = False
             self.inner.flush_read_buffer()
         reply = self.inner.read(**kwargs)
-        if self._flag_data and _FLEX_VALUE.search(reply):
-            self._flag_data = False
+        if self.plan.flag_data and _FLEX_VALUE.search(reply):
+            self.plan.flag_data = False
             reply = _FLEX_VALUE.sub(r"\1C\2", reply)
         return reply
 
