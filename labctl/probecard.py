@@ -146,7 +146,7 @@ def _mainframes(doc: Located) -> dict[str, int]:
     cards = {}
     for name, spec in frames.items():
         n = spec.get("cards") if isinstance(spec, dict) else None
-        if not isinstance(n, int) or not 1 <= n <= MAX_CARDS:
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_CARDS:
             raise doc.error(("mainframes", name, "cards"), n, f"must be an integer in 1..{MAX_CARDS}")
         cards[str(name)] = n
     return cards
