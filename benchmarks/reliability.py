@@ -116,7 +116,7 @@ def run_sweep_timing(tmp: Path) -> tuple[int, float, float]:
     from labctl.sweep import SweepSpec, open_client, run_point, run_sweep
 
     spec = SweepSpec("ltp_ltd", {"stop_amplitude_v": [3.0, 4.0], "width_s": [1e-6, 1e-5], "seed": list(range(6))},
-                     backend="sim-instruments", params={"pulses": 10, "n_devices": 2})
+                     backend="sim-instruments", params={"pulses": 100, "n_devices": 4})
     client, cluster = open_client(None, 2)
     try:
         result = run_sweep(spec, client, tmp / "parallel", say=lambda s: None)
