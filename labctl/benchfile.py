@@ -111,9 +111,13 @@ def load_bench(path: str | Path) -> BenchConfig:
         if not isinstance(spec, dict) or not isinstance(spec.get("resource"), str):
             raise doc.error(("switches", name, "resource"), spec, "must be a VISA resource string")
         resources[str(name)] = spec["resource"]
-    map_path = Path(str(data["probe_card"]))
+    if not isinstance(data["probe_card"], str) or not data["probe_card"]:
+        raise doc.error(("probe_card",), data["probe_card"], "must be the path of the probe-card map")
+    map_path = Path(data["probe_card"])
     if not map_path.is_absolute():
         map_path = doc.path.parent / map_path
+    if not map_path.is_file():
+        raise doc.error(("probe_card",), str(map_path), "no such probe-card map file")
     probecard = load_probecard(map_path)
     for name in probecard.cards:
         if name not in resources:

@@ -38,6 +38,7 @@ from .instruments import B1500, SwitchMatrix, flex
 from .instruments.smu import measure_currents
 from .instruments.spgu import PulseShape
 from .instruments.switch_matrix import Channel
+from .journal import BenchSession, recover_unclean
 from .layout import CellLayout, Role
 from .specs import PulseSpec, ReadSpec
 from .visalog import Clock, LoggedAdapter, VisaLog
@@ -96,10 +97,13 @@ class HardwareArray(BackendBase):
         self._t0 = self.clock.now()
         try:
             with self._guard():
+                self.unclean = recover_unclean(config.path, self._safe_state) if config.path else []
                 self._connect()
         except BaseException:
             self.log.close()
             raise
+        self.session = BenchSession.begin(config.path) if config.path else None
+        """Marker of this open bench (removed on close; see :mod:`labctl.journal`)."""
 
     # -- connection --------------------------------------------------------------------------------
     def _adapter(self, adapters, resource: str, instrument: str) -> Adapter:
@@ -333,6 +337,8 @@ class HardwareArray(BackendBase):
     def _do_close(self) -> None:
         self._safe_state()
         self.log.close()
+        if self.session is not None:
+            self.session.end()
 
     @property
     def time_s(self) -> float:

@@ -146,7 +146,7 @@ def _mainframes(doc: Located) -> dict[str, int]:
     cards = {}
     for name, spec in frames.items():
         n = spec.get("cards") if isinstance(spec, dict) else None
-        if not isinstance(n, int) or not 1 <= n <= MAX_CARDS:
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_CARDS:
             raise doc.error(("mainframes", name, "cards"), n, f"must be an integer in 1..{MAX_CARDS}")
         cards[str(name)] = n
     return cards
@@ -161,7 +161,7 @@ def _port(doc: Located, where: tuple, entry: dict, key: str, top: int) -> int:
 
 def _mainframe(doc: Located, where: tuple, entry: dict, cards: dict[str, int]) -> str:
     name = entry.get("mainframe")
-    if name not in cards:
+    if not isinstance(name, str) or name not in cards:
         raise doc.error(where + ("mainframe",), name, f"not one of {sorted(cards)}")
     return name
 
@@ -209,7 +209,7 @@ def _inputs(doc: Located, cards: dict[str, int]) -> list[InputPort]:
         if not isinstance(entry, dict):
             raise doc.error(where, entry, "must be {role, channel, mainframe, input}")
         role = entry.get("role")
-        if role not in ROLES:
+        if not isinstance(role, str) or role not in ROLES:
             raise doc.error(where + ("role",), role, f"not one of {sorted(ROLES)}")
         channel = entry.get("channel")
         if isinstance(channel, bool) or not isinstance(channel, int) or not (1 <= channel <= 10 or 101 <= channel <= 1002):

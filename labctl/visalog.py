@@ -105,6 +105,8 @@ class LoggedAdapter(Adapter):
         self.instrument = instrument
         self.resource = resource
         self.visa_log = log
+        self.last_sent = ""
+        """The last message written (named when its reply fails)."""
 
     @property
     def connection(self):
@@ -112,6 +114,7 @@ class LoggedAdapter(Adapter):
 
     def _write(self, command: str, **kwargs) -> None:
         self.visa_log.record(self.instrument, "query" if "?" in command else "write", command)
+        self.last_sent = command
         try:
             self.inner.write(command, **kwargs)
         except Exception as exc:
@@ -121,7 +124,7 @@ class LoggedAdapter(Adapter):
         try:
             reply = self.inner.read(**kwargs)
         except Exception as exc:
-            raise InstrumentError(f"{self.instrument} at {self.resource}: read failed: {exc}") from exc
+            raise InstrumentError(f"{self.instrument} at {self.resource}: no reply to {self.last_sent!r}: {exc}") from exc
         self.visa_log.record(self.instrument, "read", reply.strip())
         return reply
 

@@ -5,6 +5,12 @@ from __future__ import annotations
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _session_markers(tmp_path_factory, monkeypatch):
+    """Bench-session markers (labctl.journal) of tests go to a temporary state dir, not the user's."""
+    monkeypatch.setenv("LABCTL_STATE_DIR", str(tmp_path_factory.getbasetemp() / "labctl-state"))
+
+
 def pytest_addoption(parser):
     parser.addoption("--bench", action="store", default=None, metavar="BENCH_YAML",
                      help="run the bench tests against the instruments in this bench file")

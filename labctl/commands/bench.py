@@ -7,7 +7,15 @@ from pathlib import Path
 import typer
 
 CONFIG_HELP = "bench file (bench.yaml), or sim-instruments for the simulated bench"
+FAULT_HELP = "inject a simulated fault KIND@N (repeatable; simulated instruments only), see labctl run --help"
 LOG_HELP = "write one line per instrument message: t_s, instrument, write|query|read, message"
+
+
+def fault_options(config: str, faults: list[str]) -> dict:
+    """``open_bench_link`` options for ``--fault`` (a real bench refuses them as unknown options)."""
+    from sim_backend.instruments.faults import backend_options
+
+    return backend_options(config, faults)
 
 
 def register(app: typer.Typer) -> None:
@@ -17,8 +25,8 @@ def register(app: typer.Typer) -> None:
     @bench.command("check")
     def check(config: str = typer.Option(..., "--config", help=CONFIG_HELP),
               visa_log: Path | None = typer.Option(None, "--visa-log", help=LOG_HELP),
-              store: bool = typer.Option(False, "--store", help="write the measured round trip into the bench file")
-              ) -> None:
+              store: bool = typer.Option(False, "--store", help="write the measured round trip into the bench file"),
+              fault: list[str] = typer.Option([], "--fault", help=FAULT_HELP)) -> None:
         """Read IDNs, modules and cards, compare them with the bench file and probe-card map.
 
         Sends queries only: nothing on the bench changes (``--store`` edits the bench file, not the bench).
@@ -27,14 +35,16 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
 
         from labctl.backends import open_bench_link
-        from labctl.benchcheck import check_bench, store_round_trip
+        from labctl.benchcheck import check_bench, make_safe, store_round_trip
+        from labctl.journal import recover_unclean
         from labctl.errors import ConfigError, InstrumentError
         from labctl.visalog import VisaLog, WallClock
 
-        cfg, adapters, world = open_bench_link(config)
+        cfg, adapters, world = open_bench_link(config, **fault_options(config, fault))
         clock = world.clock if world else WallClock()
         log = VisaLog(visa_log, clock)
         try:
+            recover_unclean(cfg.path, lambda: make_safe(cfg, adapters, log))
             rows, round_trip = check_bench(cfg, adapters, clock, log)
         finally:
             log.close()
@@ -54,16 +64,20 @@ def register(app: typer.Typer) -> None:
 
     @bench.command("safe")
     def safe(config: str = typer.Option(..., "--config", help=CONFIG_HELP),
-             visa_log: Path | None = typer.Option(None, "--visa-log", help=LOG_HELP)) -> None:
+             visa_log: Path | None = typer.Option(None, "--visa-log", help=LOG_HELP),
+             fault: list[str] = typer.Option([], "--fault", help=FAULT_HELP)) -> None:
         """Switch every B1500 output off, then open every relay (after a crash or an interrupted run)."""
         from labctl.backends import open_bench_link
         from labctl.benchcheck import make_safe
+        from labctl.journal import clear_unclean
         from labctl.visalog import VisaLog, WallClock
 
-        cfg, adapters, world = open_bench_link(config)
+        cfg, adapters, world = open_bench_link(config, **fault_options(config, fault))
         log = VisaLog(visa_log, world.clock if world else WallClock())
         try:
             make_safe(cfg, adapters, log)
         finally:
             log.close()
-        typer.echo(f"outputs off, relays open on {', '.join(cfg.switches)} ({log.messages} messages)")
+        cleared = clear_unclean(cfg.path)
+        note = f"; cleared {cleared} unclean session marker(s)" if cleared else ""
+        typer.echo(f"outputs off, relays open on {', '.join(cfg.switches)} ({log.messages} messages){note}")

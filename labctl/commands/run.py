@@ -25,6 +25,8 @@ EXIT_INTERRUPTED = 130
 """Exit code after Ctrl-C (128 + SIGINT), as shells report it."""
 
 console = Console(stderr=True)
+FAULT_HELP = ("Inject a simulated fault KIND@N (repeatable): timeout|disconnect|compliance|error at message N, "
+              "stuck-on|stuck-off device N, dead-line row N.")
 
 
 def parse_params(pairs: list[str]) -> dict[str, str]:
@@ -87,6 +89,8 @@ def run(
     list_: bool = typer.Option(False, "--list", help="List procedures and their parameters."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print command count and estimated bench time "
                                  "(a run on simulated instruments); send nothing."),
+    fault: list[str] = typer.Option([], "--fault", help=FAULT_HELP),
+    visa_log: Path | None = typer.Option(None, "--visa-log", help="Write one line per instrument message."),
 ) -> None:
     """Run a bench procedure headless: CSV + plots in --out."""
     if list_:
@@ -123,7 +127,10 @@ def run(
                 bar.start_task(task)
             bar.update(task, completed=float(value))
 
-    with _StopFlag() as stop, open_backend(backend, model=model, seed=seed) as chip:
+    from sim_backend.instruments.faults import backend_options
+
+    options = backend_options(backend, fault)
+    with _StopFlag() as stop, open_backend(backend, model=model, seed=seed, visa_log=visa_log, **options) as chip:
         start = bench_counters(chip)
         try:
             df, csv = run_procedure(procedure, chip, out, on_emit, resume=resume,

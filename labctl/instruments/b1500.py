@@ -17,7 +17,7 @@ from labctl.errors import InstrumentError, field_error
 from labctl.specs import DEFAULT_LIMITS, SafetyLimits
 
 from . import flex
-from .ascii_data import Reading, parse_block
+from .ascii_data import OK_STATUS, Reading, parse_block
 from .smu import SMU
 from .spgu import SPGU
 
@@ -100,7 +100,12 @@ class B1500(Instrument):
                 detail = f"; instrument error {code}: {text}" if code else ""
             raise InstrumentError(f"b1500 {trigger!r}: no data ({exc}){detail}") from exc
         self.check(trigger)
-        return parse_block(block)
+        readings = parse_block(block)
+        flagged = next((r for r in readings if r.status not in OK_STATUS), None)
+        if flagged is not None:
+            raise InstrumentError(f"b1500 {trigger!r}: slot {flagged.slot} reading status {flagged.status!r} "
+                                  "(compliance or overflow)")
+        return readings
 
     def outputs_off(self) -> None:
         """Stop any SPGU run and disable every output (``SPP``; ``CL``)."""

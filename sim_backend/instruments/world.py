@@ -11,6 +11,8 @@ curve. Only devices that are really routed are touched.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from labctl.benchfile import BenchTimings
@@ -26,6 +28,24 @@ CHIP_AGE_S = 1e8
 reaches the probe station has rested, so its first bench-paced minutes see no fast early drift."""
 READ_PROBE = ReadSpec(0.1, bipolar=False, integration_s=1e-4, limits=CHIP_LIMITS)
 """Spec used to draw a noisy conductance from the chip; the current is then G * dv."""
+
+
+@dataclass(frozen=True)
+class Output:
+    """One thing the simulated instruments put on the chip."""
+
+    kind: str
+    """``pulse`` (SPGU run), ``read`` (DC spot), ``gate`` / ``drain`` (staircase sweep)."""
+    level_v: float
+    """Largest voltage across any device (pulse, read) or on the swept gate / the drains, in V."""
+    width_s: float = 0.0
+    """Pulse width in s (pulses)."""
+    rise_s: float = 0.0
+    """Pulse rise time in s (pulses)."""
+    fall_s: float = 0.0
+    """Pulse fall time in s (pulses)."""
+    count: int = 0
+    """Pulses in the run (pulses)."""
 
 
 class SimClock:
@@ -53,6 +73,10 @@ class BenchWorld:
         self.switches: dict = {}
         self.hot_switches: list[str] = []
         """Relay changes attempted while an output was on (each also queued as a matrix error)."""
+        self.outputs: list[Output] = []
+        """What the instruments were asked to put on the chip, in order (the limit audit's evidence)."""
+        self.fault_plan = None
+        """The injected faults (``FaultPlan``) or None."""
 
     # -- timing ------------------------------------------------------------------------------------
     def bus(self) -> None:
@@ -98,6 +122,7 @@ class BenchWorld:
         r0, c0 = self.potentials(base)
         r1, c1 = self.potentials(peak)
         amplitude = (r1[:, None] - c1[None, :]) - (r0[:, None] - c0[None, :])
+        self.outputs.append(Output("pulse", float(np.abs(amplitude).max()), width_s, rise_s, fall_s, count))
         for value in np.unique(amplitude[amplitude != 0]):
             spec = PulseSpec(float(value), width_s, rise_s, fall_s, limits=CHIP_LIMITS)
             self.chip.apply_pulses(amplitude == value, spec, count)
@@ -107,6 +132,7 @@ class BenchWorld:
         self._sync_chip()
         rows, cols = self.potentials(dc)
         dv = rows[:, None] - cols[None, :]
+        self.outputs.append(Output("read", float(np.abs(dv).max())))
         lines = self.line_channels()
         touched = np.zeros(self.chip.shape, dtype=bool)
         for (kind, index), channel in lines.items():
@@ -131,6 +157,8 @@ class BenchWorld:
         self._sync_chip()
         lines = self.line_channels()
         gate_rows = [i for (k, i), ch in lines.items() if ch == gate and k == "row"]
+        self.outputs.append(Output("gate", float(np.abs(gate_v).max())))
+        self.outputs.append(Output("drain", max((abs(v) for ch, v in dc.items() if ch in sense), default=0.0)))
         out = np.zeros((len(sense), gate_v.size))
         for s, channel in enumerate(sense):
             cols = [i for (k, i), ch in lines.items() if ch == channel and k == "col"]

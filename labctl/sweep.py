@@ -1,0 +1,248 @@
+"""Parameter sweeps of simulated procedures on dask.distributed: one task per grid point, one tidy table.
+
+A sweep spec (YAML)::
+
+    procedure: ltp_ltd              # any `labctl run --list` procedure
+    backend: sim                    # sim | sim-instruments (never a real bench: refused)
+    model: ning-mos2-fefet
+    grid:                           # every combination is one run
+      seed: [0, 1, 2]
+      width_s: [1.0e-6, 1.0e-5]
+    params: {pulses: 10, n_devices: 2}   # fixed procedure parameters
+    retries: 2                      # a failed run is resubmitted this often, then reported as failed
+    faults: []                      # optional --fault values for every run (simulated instruments)
+
+``seed`` and ``model`` in the grid pick the simulated chip; every other grid key is a procedure
+parameter. Each run writes its own folder ``DIR/runs/<k>/``; the gathered table ``DIR/sweep.csv``
+(and ``sweep.parquet`` with pyarrow) has one row per run: grid values, status, attempts, error,
+wall time and the procedure's scalar summary. Nothing is dropped: a run that still fails after its
+retries is a row with ``status = failed`` and its error.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import ConfigError, LabctlError, field_error
+
+CHIP_KEYS = ("seed", "model")
+"""Grid keys that pick the simulated chip rather than a procedure parameter."""
+SIMULATED = ("sim", "sim-instruments")
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A validated sweep spec."""
+
+    procedure: str
+    """Procedure name."""
+    grid: dict[str, list]
+    """Parameter -> values; the sweep runs every combination."""
+    backend: str = "sim"
+    """``sim`` or ``sim-instruments`` (or a bench file whose instruments are all ``sim://``)."""
+    model: str = "ning-mos2-fefet"
+    """Model preset or model JSON (unless ``model`` is a grid key)."""
+    params: dict = field(default_factory=dict)
+    """Fixed procedure parameters."""
+    retries: int = 2
+    """Resubmissions of a failed run before it is reported as failed."""
+    faults: tuple[str, ...] = ()
+    """``--fault`` values injected into every run."""
+
+    def points(self) -> list[dict]:
+        """Every grid combination, in a stable order."""
+        keys = list(self.grid)
+        return [dict(zip(keys, combo)) for combo in itertools.product(*(self.grid[k] for k in keys))]
+
+
+def load_sweep(path) -> SweepSpec:
+    """Read and check a sweep spec; errors name the field. A real bench is refused."""
+    import yaml
+
+    from procedures import get_spec
+
+    try:
+        raw = yaml.safe_load(Path(path).read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise field_error(ConfigError, "sweep spec", str(path), f"unreadable: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise field_error(ConfigError, "sweep spec", str(path), "must be a mapping")
+    unknown = set(raw) - {"procedure", "grid", "backend", "model", "params", "retries", "faults"}
+    if unknown:
+        raise field_error(ConfigError, sorted(unknown)[0], raw[sorted(unknown)[0]], "unknown sweep field")
+    get_spec(str(raw.get("procedure")))
+    grid = raw.get("grid") or {}
+    if not isinstance(grid, dict) or not grid:
+        raise field_error(ConfigError, "grid", grid, "must map parameter names to lists of values")
+    for key, values in grid.items():
+        if not isinstance(values, list) or not values:
+            raise field_error(ConfigError, f"grid.{key}", values, "must be a non-empty list")
+    retries = raw.get("retries", 2)
+    if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 10:
+        raise field_error(ConfigError, "retries", retries, "must be an integer 0..10")
+    spec = SweepSpec(procedure=raw["procedure"], grid=grid, backend=str(raw.get("backend", "sim")),
+                     model=str(raw.get("model", "ning-mos2-fefet")), params=dict(raw.get("params") or {}),
+                     retries=retries, faults=tuple(raw.get("faults") or ()))
+    refuse_real_bench(spec.backend)
+    from procedures.params import describe
+
+    own = {i.name for i in describe(get_spec(spec.procedure).params_cls)}
+    for key in [*spec.params, *spec.grid]:
+        if key not in own and key not in CHIP_KEYS:
+            raise field_error(ConfigError, key, (spec.grid.get(key) or spec.params.get(key)),
+                              f"not a parameter of {spec.procedure}; see `labctl run --list`")
+    return spec
+
+
+def refuse_real_bench(backend: str) -> None:
+    """Real hardware is never fanned out: only simulated backends (or an all-``sim://`` bench file) pass."""
+    if backend in SIMULATED:
+        return
+    from .backends import SIM_RESOURCE
+    from .benchfile import load_bench
+
+    config = load_bench(backend)
+    if not all(r.startswith(SIM_RESOURCE) for r in (config.b1500_resource, *config.switches.values())):
+        raise field_error(ConfigError, "backend", backend, "names a real bench: sweeps run on simulated backends only")
+
+
+def run_point(spec: SweepSpec, point: dict, run_dir: str) -> dict:
+    """One sweep run (executed on a worker): open the simulated backend, run, return one table row."""
+    from procedures import run_procedure
+    from sim_backend.instruments.faults import backend_options
+
+    from .backends import open_backend
+
+    chip = {"seed": 0, "model": spec.model, **{k: point[k] for k in CHIP_KEYS if k in point}}
+    params = {**spec.params, **{k: v for k, v in point.items() if k not in CHIP_KEYS}}
+    t0 = time.perf_counter()
+    with open_backend(spec.backend, model=chip["model"], seed=int(chip["seed"]),
+                      **backend_options(spec.backend, list(spec.faults))) as backend:
+        df, csv = run_procedure(spec.procedure, backend, run_dir, **params)
+    summary = {k: v for k, v in df.attrs.get("summary", {}).items() if isinstance(v, (int, float, str, bool))}
+    return {**summary, "records": len(df), "csv": str(csv), "wall_s": time.perf_counter() - t0}
+
+
+@dataclass
+class SweepResult:
+    """The gathered sweep."""
+
+    table: pd.DataFrame
+    """One row per grid point: grid values, status, attempts, error, wall_s, summary scalars."""
+    failed: int
+    """Runs that failed after all retries."""
+    wall_s: float
+    """Wall time of the whole sweep, in s."""
+
+
+def run_sweep(spec: SweepSpec, client, out_dir, task: Callable[[SweepSpec, dict, str], dict] = run_point,
+              say: Callable[[str], None] = print) -> SweepResult:
+    """Submit every grid point to the dask ``client``, resubmit failures, gather one table.
+
+    Each failure is reported through ``say`` as it happens; a point still failing after
+    ``spec.retries`` resubmissions becomes a ``failed`` row (never dropped).
+    """
+    from distributed import as_completed
+
+    out_dir = Path(out_dir)
+    points = spec.points()
+    t0 = time.perf_counter()
+    attempts = dict.fromkeys(range(len(points)), 1)
+    rows: dict[int, dict] = {}
+    point_of: dict[str, int] = {}
+    tag = f"sweep-{time.time_ns()}"
+
+    def submit(k: int):
+        future = client.submit(task, spec, points[k], str(out_dir / "runs" / f"{k:04d}"), pure=False,
+                               key=f"{tag}-{k}-try{attempts[k]}")
+        point_of[future.key] = k
+        return future
+
+    pending = as_completed([submit(k) for k in range(len(points))])
+    for future in pending:
+        k = point_of[future.key]
+        try:
+            result = future.result()
+        except Exception as exc:  # noqa: BLE001 (the task's error is the report)
+            error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            if attempts[k] <= spec.retries:
+                say(f"run {k} {points[k]} failed (attempt {attempts[k]}): {error}; retrying")
+                attempts[k] += 1
+                pending.add(submit(k))
+                continue
+            say(f"run {k} {points[k]} FAILED after {attempts[k]} attempts: {error}")
+            rows[k] = {"status": "failed", "error": error}
+            continue
+        rows[k] = {"status": "completed", "error": "", **result}
+    table = pd.DataFrame([{"run": k, **points[k], "attempts": attempts[k], **rows[k]} for k in sorted(rows)])
+    return SweepResult(table, int((table["status"] == "failed").sum()), time.perf_counter() - t0)
+
+
+def write_outputs(result: SweepResult, spec: SweepSpec, out_dir) -> list[Path]:
+    """``sweep.csv``, ``sweep.parquet`` (if pyarrow is installed) and ``sweep.png``; returns the paths."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / "sweep.csv"]
+    result.table.to_csv(paths[0], index=False)
+    try:
+        import pyarrow  # noqa: F401
+
+        paths.append(out_dir / "sweep.parquet")
+        result.table.to_parquet(paths[-1], index=False)
+    except ImportError:
+        pass
+    paths.append(plot_sweep(result.table, spec, out_dir / "sweep.png"))
+    return paths
+
+
+def plot_sweep(table: pd.DataFrame, spec: SweepSpec, path: Path) -> Path:
+    """The first numeric summary metric against the first grid axis, one line per other combination."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    axis = next(iter(spec.grid))
+    skip = set(spec.grid) | {"run", "attempts", "records", "wall_s"}
+    done = table[table["status"] == "completed"] if "status" in table else table
+    metrics = [c for c in done.columns if c not in skip and pd.api.types.is_numeric_dtype(done[c])]
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    if metrics and len(done):
+        metric, others = metrics[0], [k for k in spec.grid if k != axis]
+        groups = done.groupby(others) if others else [((), done)]
+        for label, group in groups:
+            group = group.sort_values(axis)
+            ax.plot(group[axis], group[metric], "o-", label=str(label) if others else None)
+        ax.set_ylabel(metric)
+        if others and len(done.groupby(others)) <= 10:
+            ax.legend(title=", ".join(others), fontsize=7)
+    ax.set_xlabel(axis)
+    ax.set_title(f"{spec.procedure}: {len(done)} of {len(table)} runs")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def open_client(scheduler: str | None, workers: int = 2):
+    """A dask client: to ``scheduler`` (``tcp://host:port``) or a new LocalCluster of ``workers`` processes.
+
+    Returns (client, cluster or None); close both when done.
+    """
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise LabctlError("labctl sweep needs dask.distributed: pip install 'labctl[sweep]'") from exc
+    if scheduler:
+        try:
+            return Client(scheduler, timeout="10s"), None
+        except (OSError, TimeoutError) as exc:
+            raise field_error(ConfigError, "--scheduler", scheduler, f"cannot connect: {exc}") from exc
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+    return Client(cluster), cluster
