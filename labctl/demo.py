@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import platform
 import time
+from contextlib import contextmanager
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
@@ -39,24 +40,22 @@ def run_demo(out: str | Path | None = None, quick: bool = False, seed: int = 0, 
 
     out = Path(out) if out is not None else default_run_dir()
     out.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    stages = {}
-
-    with open_backend("sim", model=CHIP_MODEL, seed=seed) as chip:
-        ltp, ltp_csv = run_procedure("ltp_ltd", chip, out / "characterise", n_devices=8 if quick else 32,
-                                      pulses=150 if quick else 300)
-        amap, map_csv = run_procedure("array_map", chip, out / "characterise", write_verify=not quick)
-    stages["characterise_s"] = time.perf_counter() - started
-
-    fit = fit_files([ltp_csv], base_model=CHIP_MODEL)
-    fit_files_written = save_fit(fit, out / "model.json")
-    stages["fit_s"] = time.perf_counter() - started - stages["characterise_s"]
-
+    timing = {}
+    with _Stages(progress) as stages:
+        with stages.stage("characterise", timing), open_backend("sim", model=CHIP_MODEL, seed=seed) as chip:
+            ltp, ltp_csv = run_procedure("ltp_ltd", chip, out / "characterise", stages.emit,
+                                         n_devices=8 if quick else 32, pulses=150 if quick else 300)
+            amap, map_csv = run_procedure("array_map", chip, out / "characterise", stages.emit,
+                                          write_verify=not quick)
+        with stages.stage("fit", timing):
+            fit = fit_files([ltp_csv], base_model=CHIP_MODEL)
+            fit_files_written = save_fit(fit, out / "model.json")
+    started = time.perf_counter()  # training shows its own progress bar
     metrics = train(backend="sim", model=out / "model.json", algo="mpsgd", epochs=1 if quick else 3,
                     layers=(784, 64, 10) if quick else (784, 256, 128, 10), seed=seed, out=out / "train",
                     train_samples=3000 if quick else 20000, test_samples=1000 if quick else 5000,
                     progress=progress)
-    stages["train_s"] = time.perf_counter() - started - stages["characterise_s"] - stages["fit_s"]
+    timing["train"] = time.perf_counter() - started
 
     summary = {
         "seed": seed,
@@ -71,7 +70,7 @@ def run_demo(out: str | Path | None = None, quick: bool = False, seed: int = 0, 
                 "report": _jsonable(fit.report)},
         "train": {"final_test_accuracy": float(metrics["test_accuracy"].iloc[-1]),
                   "pulses": int(metrics["pulses"].sum()), "energy_j": float(metrics["energy_j"].sum())},
-        "timing_s": {k: round(v, 2) for k, v in stages.items()},
+        "timing_s": {f"{k}_s": round(v, 2) for k, v in timing.items()},
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
@@ -82,3 +81,37 @@ def _jsonable(report):
     if hasattr(report, "to_dict"):
         report = report.to_dict(orient="records")
     return json.loads(json.dumps(report, default=lambda v: v.item() if isinstance(v, np.generic) else str(v)))
+
+
+class _Stages:
+    """A rich progress display of the demo's stages; procedures report their progress through ``emit``."""
+
+    def __init__(self, enabled: bool) -> None:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn("[bold]{task.description:<14}"), BarColumn(),
+                            TextColumn("{task.percentage:>5.1f}%"), TimeElapsedColumn(), disable=not enabled)
+        self.task = None
+
+    def __enter__(self):
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.bar.stop()
+
+    def emit(self, topic: str, value) -> None:
+        if topic == "progress" and self.task is not None:
+            self.bar.update(self.task, completed=float(value))
+
+    @contextmanager
+    def stage(self, name: str, timing: dict):
+        """Time a stage into ``timing[name]`` and show it as one bar."""
+        self.task = self.bar.add_task(name, total=100)
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            timing[name] = time.perf_counter() - started
+            self.bar.update(self.task, completed=100)
+            self.task = None
