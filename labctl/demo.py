@@ -31,14 +31,22 @@ def default_run_dir(root: str | Path = "runs") -> Path:
 
 def run_demo(out: str | Path | None = None, quick: bool = False, seed: int = 0, progress: bool = True) -> dict:
     """Run the demo into ``out`` and return its summary (also written to ``out/summary.json``)."""
+    from .catalog import recorded
+
+    out = Path(out) if out is not None else default_run_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    with recorded("demo", "demo", out / "summary.json", extra={"parameters": {"quick": quick, "seed": seed}}):
+        return _run_demo(out, quick, seed, progress)  # its stages are cataloged as its children
+
+
+def _run_demo(out: Path, quick: bool, seed: int, progress: bool) -> dict:
     from device_models.fitting import fit_files, save_fit
     from procedures import run_procedure
 
     from .backends import open_backend
+    from .catalog import recorded
     from .training import train
 
-    out = Path(out) if out is not None else default_run_dir()
-    out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     stages = {}
 
@@ -48,8 +56,9 @@ def run_demo(out: str | Path | None = None, quick: bool = False, seed: int = 0, 
         amap, map_csv = run_procedure("array_map", chip, out / "characterise", write_verify=not quick)
     stages["characterise_s"] = time.perf_counter() - started
 
-    fit = fit_files([ltp_csv], base_model=CHIP_MODEL)
-    fit_files_written = save_fit(fit, out / "model.json")
+    with recorded("fit", "model", out / "model.json", extra={"parameters": {"base_model": CHIP_MODEL}}):
+        fit = fit_files([ltp_csv], base_model=CHIP_MODEL)
+        fit_files_written = save_fit(fit, out / "model.json")
     stages["fit_s"] = time.perf_counter() - started - stages["characterise_s"]
 
     metrics = train(backend="sim", model=out / "model.json", algo="mpsgd", epochs=1 if quick else 3,
