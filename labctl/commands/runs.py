@@ -31,7 +31,8 @@ def register(app: typer.Typer) -> None:
         rows = select_runs(Catalog(), {**parse_query(query), "kind": kind, "name": name, "chip": chip,
                                        "since": since, "status": status})
         table = Table(title=f"{len(rows)} run(s)")
-        for column in ("id", "kind", "name", "status", "chip", "devices", "model", "started (UTC)"):
+        table.add_column("id", no_wrap=True, min_width=12)  # never cut: `labctl runs show ID` needs it
+        for column in ("kind", "name", "status", "chip", "devices", "model", "started (UTC)"):
             table.add_column(column, no_wrap=True)
         table.add_column("folder", overflow="fold")
         for r in rows[:limit]:
