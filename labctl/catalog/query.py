@@ -20,7 +20,7 @@ COLUMN_KEYS = {"kind": "kind", "name": "name", "chip": "chip_id", "chip_id": "ch
                "parent": "parent_id"}
 TABLE_COLUMNS = ("id", "kind", "name", "status", "chip_id", "device_ids", "backend", "model_id", "seed",
                  "temperature_k", "started", "ended", "git_revision", "instrument_idns", "folder", "primary_file",
-                 "parent_id", "parameters", "summary")
+                 "parent_id", "pid", "host", "parameters", "summary")
 
 
 def parse_query(text: str | None) -> dict[str, str]:
