@@ -36,3 +36,17 @@ def test_catalog_menu_loads_a_cataloged_run(qtbot, tmp_path, monkeypatch):
     assert experiment.results.data_filename == str(csv.resolve())
     x, y = experiment.curve_list[0].getData()
     assert len(y) == len(df)
+
+
+def test_gui_run_is_cataloged(qtbot, tmp_path):
+    from labctl.catalog import query
+
+    window = make_window("ltp_ltd", tmp_path / "gui")
+    qtbot.addWidget(window)
+    procedure = window.make_procedure()
+    procedure.pulses, procedure.n_devices, procedure.chip_id = 5, 1, "GUI"
+    with qtbot.waitSignal(window.manager.finished, timeout=60_000):
+        window.queue(procedure)
+    (row,) = query().to_dict(orient="records")
+    assert (row["kind"], row["name"], row["status"], row["chip_id"]) == ("procedure", "ltp_ltd", "complete", "GUI")
+    assert row["parameters"]["pulses"] == 5 and row["folder"] == str((tmp_path / "gui").resolve())
