@@ -62,7 +62,7 @@ def test_newer_schema_is_refused(tmp_path):
 
 
 def test_procedure_run_is_recorded_with_provenance_and_hashes(tmp_path):
-    df, csv = _ltp(tmp_path / "runs", width_s=20e-9)
+    _, csv = _ltp(tmp_path / "runs", width_s=20e-9)
     (row,) = query().to_dict(orient="records")
     assert row["kind"] == "procedure" and row["name"] == "ltp_ltd" and row["status"] == "complete"
     assert row["chip_id"] == "C7" and row["device_ids"] and row["backend"] == "sim"

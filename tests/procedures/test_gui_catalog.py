@@ -11,10 +11,10 @@ os.environ.setdefault("QT_API", "pyside6")
 pytest.importorskip("PySide6", reason="GUI extra not installed")
 pytest.importorskip("pytestqt", reason="pytest-qt not installed")
 
-from labctl.backends import open_backend  # noqa: E402
-from labctl.catalog.browser import procedure_runs, run_dialog  # noqa: E402
-from labctl.commands.gui import make_window  # noqa: E402
-from procedures import run_procedure  # noqa: E402
+from labctl.backends import open_backend
+from labctl.catalog.browser import procedure_runs, run_dialog
+from labctl.commands.gui import make_window
+from procedures import run_procedure
 
 
 def test_catalog_menu_loads_a_cataloged_run(qtbot, tmp_path, monkeypatch):
@@ -34,7 +34,7 @@ def test_catalog_menu_loads_a_cataloged_run(qtbot, tmp_path, monkeypatch):
     assert window.browser_widget.browser.topLevelItemCount() == 1
     (experiment,) = window.manager.experiments.queue
     assert experiment.results.data_filename == str(csv.resolve())
-    x, y = experiment.curve_list[0].getData()
+    _, y = experiment.curve_list[0].getData()
     assert len(y) == len(df)
 
 
