@@ -16,8 +16,12 @@ console = Console()
 
 
 @app.callback()
-def _root() -> None:
+def _root(catalog: str = typer.Option(None, "--catalog", envvar="LABCTL_CATALOG", show_envvar=True,
+                                      help="Run catalog file (default in the user data dir; off disables).")) -> None:
     """FeFET crossbar chip: bench procedures, device models, simulated chip, training."""
+    from .catalog.session import start_session
+
+    start_session(catalog)
 
 
 @app.command()

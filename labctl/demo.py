@@ -32,14 +32,22 @@ def default_run_dir(root: str | Path = "runs") -> Path:
 
 def run_demo(out: str | Path | None = None, quick: bool = False, seed: int = 0, progress: bool = True) -> dict:
     """Run the demo into ``out`` and return its summary (also written to ``out/summary.json``)."""
+    from .catalog import recorded
+
+    out = Path(out) if out is not None else default_run_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    with recorded("demo", "demo", out / "summary.json", extra={"parameters": {"quick": quick, "seed": seed}}):
+        return _run_demo(out, quick, seed, progress)  # its stages are cataloged as its children
+
+
+def _run_demo(out: Path, quick: bool, seed: int, progress: bool) -> dict:
     from device_models.fitting import fit_files, save_fit
     from procedures import run_procedure
 
     from .backends import open_backend
+    from .catalog import recorded
     from .training import train
 
-    out = Path(out) if out is not None else default_run_dir()
-    out.mkdir(parents=True, exist_ok=True)
     timing = {}
     with _Stages(progress) as stages:
         with stages.stage("characterise", timing), open_backend("sim", model=CHIP_MODEL, seed=seed) as chip:
@@ -47,7 +55,8 @@ def run_demo(out: str | Path | None = None, quick: bool = False, seed: int = 0, 
                                          n_devices=8 if quick else 32, pulses=150 if quick else 300)
             amap, map_csv = run_procedure("array_map", chip, out / "characterise", stages.emit,
                                           write_verify=not quick)
-        with stages.stage("fit", timing):
+        with stages.stage("fit", timing), recorded("fit", "model", out / "model.json",
+                                                    extra={"parameters": {"base_model": CHIP_MODEL}}):
             fit = fit_files([ltp_csv], base_model=CHIP_MODEL)
             fit_files_written = save_fit(fit, out / "model.json")
     started = time.perf_counter()  # training shows its own progress bar

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 from pymeasure.experiment import Results
 
+from labctl.catalog import recorded
 from labctl.errors import ConfigError, field_error
 
 from .params import build, describe
@@ -67,31 +68,33 @@ def run_procedure(name: str, backend, out_dir, emit: Callable[[str, object], Non
     if session is not None:
         session.note(procedure=spec.name, csv=str(csv_path.resolve()), resumable=spec.resumable)
 
-    status = STATUS_ABORTED
-    with open(csv_path, "a", encoding=Results.ENCODING) as data, open(journal, "a") as log:
-        def record(topic, value):
-            if topic == "results":
-                data.write(results.format(value) + Results.LINE_BREAK)
-                data.flush()
-            elif topic == "checkpoint":
-                log.write(f"{value}\n")
-                log.flush()
-            if emit is not None:
-                emit(topic, value)
+    with recorded("procedure", spec.name, csv_path) as run:  # the run catalog: running -> complete/interrupted
+        status = STATUS_ABORTED
+        with open(csv_path, "a", encoding=Results.ENCODING) as data, open(journal, "a") as log:
+            def record(topic, value):
+                if topic == "results":
+                    data.write(results.format(value) + Results.LINE_BREAK)
+                    data.flush()
+                elif topic == "checkpoint":
+                    log.write(f"{value}\n")
+                    log.flush()
+                if emit is not None:
+                    emit(topic, value)
 
-        procedure.emit = record
-        procedure.should_stop = should_stop or never
-        try:
-            procedure.execute()
-            status = STATUS_ABORTED if procedure.should_stop() else STATUS_COMPLETED
-        finally:
-            procedure.shutdown()
-            write_run_json(csv_path.with_suffix(".json"), {**meta, "status": status})
-    if status == STATUS_COMPLETED or not spec.resumable:
-        journal.unlink(missing_ok=True)
+            procedure.emit = record
+            procedure.should_stop = should_stop or never
+            try:
+                procedure.execute()
+                status = STATUS_ABORTED if procedure.should_stop() else STATUS_COMPLETED
+            finally:
+                procedure.shutdown()
+                write_run_json(csv_path.with_suffix(".json"), {**meta, "status": status})
+        if status == STATUS_COMPLETED or not spec.resumable:
+            journal.unlink(missing_ok=True)
 
-    df = read_records(csv_path)
-    write_outputs(procedure, csv_path, df, status)
+        df = read_records(csv_path)
+        write_outputs(procedure, csv_path, df, status)
+        run.status = "complete" if status == STATUS_COMPLETED else "interrupted"
     return df, csv_path
 
 

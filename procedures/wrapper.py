@@ -100,6 +100,15 @@ class LabProcedure(Procedure):
         self.spec.preflight(self.backend, self.params(), self.chip_model())
 
     def execute(self):
+        if not self.data_filename:
+            return self._execute()
+        from labctl.catalog import recorded
+
+        with recorded("procedure", self.spec.name, self.data_filename) as run:  # GUI runs: into the run catalog
+            self._execute()
+            run.status = "interrupted" if self.should_stop() else "complete"
+
+    def _execute(self):
         emit = self.emit
 
         def record(topic, value):

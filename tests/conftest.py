@@ -23,3 +23,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("bench"):
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _catalog_in_tmp(tmp_path, monkeypatch):
+    """Every test records its runs in its own catalog under tmp_path, never in the user data dir."""
+    monkeypatch.setenv("LABCTL_CATALOG", str(tmp_path / "catalog.sqlite"))

@@ -6,13 +6,15 @@ from pathlib import Path
 
 import typer
 
+from labctl.errors import ConfigError
+
 
 def register(app: typer.Typer) -> None:
     app.command("fit")(fit)
 
 
 def fit(
-    files: list[Path] = typer.Argument(..., help="Measured pulse-train files (our procedure CSV or CSV/TSV)."),
+    files: list[Path] = typer.Argument(None, help="Measured pulse-train files (our procedure CSV or CSV/TSV)."),
     out: Path = typer.Option(..., "--out", "-o", help="Model JSON to write; PNG plots go next to it."),
     pulse_col: str = typer.Option(None, help="Pulse-number column (a restart starts a new train)."),
     amplitude_col: str = typer.Option(None, help="Signed write-amplitude column in V."),
@@ -24,19 +26,27 @@ def fit(
     read_voltage: float = typer.Option(None, help="Read voltage in V."),
     polarity: str = typer.Option("auto", help="Amplitude sign that raises G: auto, positive or negative."),
     base_model: str = typer.Option("garg-hzo-2us", help="Model whose kinetics/retention/transfer the fit keeps."),
+    runs: str = typer.Option(None, "--runs", help="Fit every complete cataloged procedure run matching this "
+                             "query, e.g. \"name=ltp_ltd chip=C7 width=20e-9\" (see `labctl runs list`)."),
 ) -> None:
     """Fit LTP/LTD step curves (poly5 vs soft bounds by AIC), bounds and noise; write a model JSON."""
     from rich.console import Console
     from rich.table import Table
 
     from device_models.fitting import fit_files, save_fit
+    from labctl.catalog import recorded
+    from labctl.catalog.fitruns import files_of_query
 
+    files = list(files or []) + (files_of_query(runs) if runs else [])
+    if not files:
+        raise ConfigError("give measured files or --runs QUERY")
     options = {k: v for k, v in dict(pulse_col=pulse_col, amplitude_col=amplitude_col,
                                      conductance_col=conductance_col, resistance_col=resistance_col,
                                      current_col=current_col, width_col=width_col, width_s=width_s,
                                      read_voltage=read_voltage, polarity=polarity).items() if v is not None}
-    result = fit_files(list(files), base_model=base_model, **options)
-    written = save_fit(result, out)
+    with recorded("fit", out.stem, out, extra={"parameters": {"base_model": base_model, "runs": runs, **options}}):
+        result = fit_files(list(files), base_model=base_model, **options)
+        written = save_fit(result, out)
     report = result.report
     table = Table("quantity", *report.index, title=f"fit of {len(files)} file(s)")
     rows = [("model (lower AIC)", "model", "{}"), ("nRMSE, mean trace vs fit", "nrmse_mean", "{:.4f}"),
@@ -50,5 +60,9 @@ def fit(
         table.add_row(label, *(fmt.format(v) for v in report[column]))
     console = Console()
     console.print(table)
+    devices = {d for tr in result.trains.values() for d in tr.device}
+    v = result.model.weight.variation
+    console.print(f"device-to-device spread over {len(devices)} devices in {len(files)} file(s): "
+                  f"bounds {v.d2d_bounds:.4f}, step {v.d2d_step:.4f} (relative)", highlight=False)
     console.print(f"symmetry point {result.symmetry_point:.3f} of the range; wrote "
                   + ", ".join(str(p) for p in written), highlight=False)

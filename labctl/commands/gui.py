@@ -62,6 +62,17 @@ def make_window(name: str, directory: str | Path):
                              enable_file_input=False)
             self.setWindowTitle(f"labctl: {name}, {spec.title}")
             self.output_dir = Path(directory)
+            action = self.menuBar().addMenu("&Catalog").addAction("Open cataloged run...")
+            action.triggered.connect(self.open_cataloged_run)
+
+        def open_cataloged_run(self, checked=False, dialog=None):
+            """Pick runs of this procedure from the run catalog and load them into the browser."""
+            from labctl.catalog.browser import load_into_browser, run_dialog
+
+            dialog = dialog or run_dialog(self, name)
+            if dialog.exec():
+                for csv in dialog.selected_csv():
+                    load_into_browser(self, csv)
 
         def new_curve(self, wdg, results, color=None, **kwargs):
             curve = super().new_curve(wdg, results, color, **kwargs)

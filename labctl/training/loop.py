@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import pandas as pd
 
 from device_models import load_model
 from labctl.backends import open_backend
+from labctl.catalog import input_ref, recorded
 from labctl.errors import ConfigError, field_error
 from labctl.layout import CellLayout
 
@@ -128,33 +130,36 @@ def train(backend: str = "sim", model: str = "garg-hzo-20ns", algo: str = "mpsgd
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
 
-    rng = np.random.default_rng(seed)
-    converters = Converters(opts.dac_bits, opts.adc_bits, opts.out_bound)
-    net_layers, backends = [], []
-    try:
-        for k, (fan_in, fan_out) in enumerate(zip(layers[:-1], layers[1:])):
-            if algo == "float":
-                net_layers.append(DigitalLayer(fan_in, fan_out, rng))
-                continue
-            chip = _open_layer(backend, chip_model, seed, k, fan_in, fan_out, len(layers) - 1, opts)
-            backends.append(chip)
-            net_layers.append(AnalogLayer(chip, chip_model, fan_in, fan_out, opts.gain, converters, opts.weight_reads))
-        up, down = device_steps(chip_model)
-        optimizer = Optimizer(algo, net_layers, opts.lr, (up, down), opts.max_pulses, rng)
-        state = load_checkpoint(out_dir, config, net_layers, optimizer.accumulators, rng) \
-            if opts.resume and out_dir is not None else None
-        if state is None:
-            done, rows, extra = 0, [], {"setup_pulses": 0, "setup_transactions": 0, "transactions": [],
-                                   "chip_time_s": []}
-            if algo == "symshift":
-                extra["setup_pulses"], extra["setup_transactions"] = _shift_references(net_layers, opts)
-        else:
-            done, rows, extra = state
-        return _run(config, data, net_layers, optimizer, rng, backends, done, rows, extra, epochs,
-                    opts.batch_size, out_dir, progress)
-    finally:
-        for chip in backends:
-            chip.close()
+    run = nullcontext() if out_dir is None else recorded(  # the run catalog: running -> complete/failed
+        "train", algo, out_dir / "run.json", inputs=[input_ref(model, "model")])
+    with run:
+        rng = np.random.default_rng(seed)
+        converters = Converters(opts.dac_bits, opts.adc_bits, opts.out_bound)
+        net_layers, backends = [], []
+        try:
+            for k, (fan_in, fan_out) in enumerate(zip(layers[:-1], layers[1:])):
+                if algo == "float":
+                    net_layers.append(DigitalLayer(fan_in, fan_out, rng))
+                    continue
+                chip = _open_layer(backend, chip_model, seed, k, fan_in, fan_out, len(layers) - 1, opts)
+                backends.append(chip)
+                net_layers.append(AnalogLayer(chip, chip_model, fan_in, fan_out, opts.gain, converters, opts.weight_reads))
+            up, down = device_steps(chip_model)
+            optimizer = Optimizer(algo, net_layers, opts.lr, (up, down), opts.max_pulses, rng)
+            state = load_checkpoint(out_dir, config, net_layers, optimizer.accumulators, rng) \
+                if opts.resume and out_dir is not None else None
+            if state is None:
+                done, rows, extra = 0, [], {"setup_pulses": 0, "setup_transactions": 0, "transactions": [],
+                                       "chip_time_s": []}
+                if algo == "symshift":
+                    extra["setup_pulses"], extra["setup_transactions"] = _shift_references(net_layers, opts)
+            else:
+                done, rows, extra = state
+            return _run(config, data, net_layers, optimizer, rng, backends, done, rows, extra, epochs,
+                        opts.batch_size, out_dir, progress)
+        finally:
+            for chip in backends:
+                chip.close()
 
 
 def _shift_references(layers: list, opts: TrainOptions) -> tuple[int, int]:
