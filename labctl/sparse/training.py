@@ -56,7 +56,7 @@ class SparseRun:
     max_pulses: int = 15
     algo: str = "mpsgd"
     """How gradients become counts (labctl.training.Optimizer): sgd or mpsgd."""
-    gain: float = 4.0
+    gain: float = 12.0
     seed: int = 0
     snapshot_epochs: tuple[int, ...] = ()
     """Epochs after which weight and sparsity maps are kept."""
