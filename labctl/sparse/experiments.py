@@ -200,7 +200,7 @@ def run_granularity(out, sparsity: float = 0.75, update: str = "float", epochs: 
         target = 0.0 if granularity == "none" else sparsity
         run = SparseRun(update=update, epochs=epochs, lr=0.1, batch_size=50, seed=seed,
                         granularity="element" if granularity == "none" else granularity,
-                        schedule=PruneSchedule(target, 2, max(2, epochs - 2)))
+                        schedule=PruneSchedule(target, 1, max(1, epochs - 2)))
         df, _ = train_msnet(data, run)
         rows.append({"granularity": granularity, "target_sparsity": target, "sparsity": float(df["sparsity"].iloc[-1]),
                      "test_accuracy": float(df["test_accuracy"].iloc[-1])})

@@ -91,7 +91,8 @@ class PruneSchedule:
             raise field_error(ConfigError, "PruneSchedule.regrow_fraction", self.regrow_fraction, "must be within [0, 1]")
 
     def sparsity_after(self, epoch: int) -> float:
-        """Target sparsity once ``epoch`` has finished (0 before ``start_epoch``)."""
+        """Target sparsity once ``epoch`` has finished (0 before ``start_epoch``); training prunes to it
+        before the next epoch, so the network retrains after every step."""
         if epoch < self.start_epoch:
             return 0.0
         if epoch >= self.end_epoch:

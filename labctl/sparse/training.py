@@ -126,6 +126,9 @@ def _loop(net, fc, data, run, optimizer, rng, groups, done, rows, extra, out_dir
         start = time.perf_counter()
         order = rng.permutation(n)
         losses, pulses, transactions = [], 0, 0
+        # Prune / regrow first (by the previous epoch's gradients), so the epoch retrains after it.
+        s_pulses = _prune(fc, run, epoch - 1, extra_grad(extra, run, data), groups) \
+            if run.schedule.target > 0 and epoch > 1 else 0
         grad_sum = np.zeros((run.features, data.n_classes), dtype=np.float32)
         for b in range(0, n, run.batch_size):
             idx = order[b:b + run.batch_size]
@@ -136,7 +139,7 @@ def _loop(net, fc, data, run, optimizer, rng, groups, done, rows, extra, out_dir
                 fc.w *= _float_mask(fc)
             losses.append(loss)
             pulses, transactions = pulses + p, transactions + t
-        s_pulses = _prune(fc, run, epoch, grad_sum, groups) if run.schedule.target > 0 else 0
+        extra["grad"] = grad_sum.tolist()
         accuracy = net.accuracy(data.x_test, data.y_test)
         sparsity = fc.sparsity if analog else float(1 - _float_mask(fc).mean())
         rows.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "test_accuracy": accuracy,
@@ -156,6 +159,11 @@ def _loop(net, fc, data, run, optimizer, rng, groups, done, rows, extra, out_dir
             (out_dir / "run.json").write_text(json.dumps({"config": config}, indent=2) + "\n")
             plot_training_curve(rows, out_dir / "training_curve.png", title=f"MSNet FC {run.update}")
             save_checkpoint(out_dir, config, epoch, rows, net.layers, optimizer.accumulators, rng, extra)
+
+
+def extra_grad(extra: dict, run: SparseRun, data: Dataset) -> np.ndarray:
+    """Summed |dL/dW| of the FC layer over the previous epoch (kept in the checkpoint's extra)."""
+    return np.asarray(extra.get("grad", np.zeros((run.features, data.n_classes))), dtype=np.float32)
 
 
 def _float_mask(fc) -> np.ndarray:

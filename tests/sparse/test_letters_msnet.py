@@ -82,6 +82,7 @@ def test_granularity_and_vau_mse_commands(tmp_path):
     table = pd.read_csv(tmp_path / "g" / "granularity.csv")
     assert table["granularity"].tolist() == ["none", "element", "row", "column", "block", "layer"]
     assert table.loc[table["granularity"] == "layer", "sparsity"].item() == 0  # one group cannot be 75 % off
+    assert table.loc[table["granularity"] == "element", "sparsity"].item() == pytest.approx(0.75, abs=0.01)
     assert "Assumptions" in (tmp_path / "g" / "granularity.md").read_text()
     result = runner.invoke(app, ["experiment", "vau-mse", "--out", str(tmp_path / "v"), "--runs", "3", "--seeds", "1",
                                  "--epochs", "1", "--train-samples", "40", "--transactions-backend", ""])
