@@ -1,0 +1,185 @@
+"""``train_msnet``: MSNet on letters with its FC layer as a sparse analog layer on any backend.
+
+On ``sim`` the FC layer gets a simulated chip of exactly its size (``features x 2 classes``
+devices: 75 x 12 = 900 devices for 450 cells); any other backend is one 30x30 chip (30 x 15
+cells), so the layer must fit it (e.g. ``features=25``). All sparsity devices are switched on
+first; then the FC weights train by pulses (``update`` cell or vau), the convolutions in software,
+and after each epoch the sparsity follows the :class:`PruneSchedule` (pruning by weight magnitude,
+regrowth by gradient magnitude, at ``granularity``). The run folder holds ``metrics.csv``, the
+training curve, ``run.json`` and a checkpoint after every epoch (``resume=True`` continues).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from device_models import load_model
+from labctl.backends import open_backend
+from labctl.errors import ConfigError, field_error
+from labctl.layout import CellLayout
+from labctl.training import DigitalLayer, Optimizer, device_steps
+from labctl.training.checkpoint import load_checkpoint, save_checkpoint
+from labctl.training.data import Dataset
+
+from .layer import SparseAnalogLayer
+from .msnet import MSNet
+from .pruning import PruneSchedule, group_ids, scheduled_step
+
+COLUMNS = ["epoch", "train_loss", "test_accuracy", "sparsity", "pulses", "transactions", "sparsity_pulses", "wall_s"]
+
+
+@dataclass(frozen=True)
+class SparseRun:
+    """Configuration of one sparse MSNet run."""
+
+    backend: str = "sim"
+    """``sim``, ``sim-instruments`` or a bench file (the FC layer's array)."""
+    model: str = "ning-mos2-fefet"
+    features: int = 75
+    """FC inputs (multiple of 25)."""
+    update: str = "vau"
+    """``cell`` (exact per-cell counts), ``vau`` (vectorial approximate update) or ``float`` (no device)."""
+    epochs: int = 12
+    schedule: PruneSchedule = PruneSchedule()
+    granularity: str = "element"
+    block: tuple[int, int] = (5, 3)
+    """Block shape (rows, cols) for block granularity."""
+    lr: float = 0.05
+    """Learning rate (effective weights; the same for the software convolutions)."""
+    batch_size: int = 20
+    max_pulses: int = 15
+    algo: str = "mpsgd"
+    """How gradients become counts (labctl.training.Optimizer): sgd or mpsgd."""
+    gain: float = 12.0
+    seed: int = 0
+    snapshot_epochs: tuple[int, ...] = ()
+    """Epochs after which weight and sparsity maps are kept."""
+    extra: dict = field(default_factory=dict)
+    """Options passed to open_backend (e.g. initial_state)."""
+
+
+def _fc_layer(run: SparseRun, n_classes: int, chip_model, rng):
+    if run.update == "float":
+        return DigitalLayer(run.features, n_classes, rng), None
+    if run.backend == "sim":
+        chip = open_backend("sim", model=chip_model, seed=run.seed,
+                            layout=CellLayout.sparse(run.features, 2 * n_classes), **run.extra)
+    else:
+        if run.features > 30 or n_classes > 15:
+            raise field_error(ConfigError, "features", run.features,
+                              f"backend {run.backend!r} is one 30x30 chip (30 x 15 cells): use features=25 and <= 15 classes")
+        chip = open_backend(run.backend, model=chip_model, seed=run.seed, layout=CellLayout.sparse(), **run.extra)
+    layer = SparseAnalogLayer(chip, chip_model, run.features, n_classes, run.gain, update=run.update,
+                              max_pulses=run.max_pulses)
+    layer.set_sparsity(np.ones_like(layer.s), on=True)  # start dense: every sparsity device on
+    return layer, chip
+
+
+def train_msnet(data: Dataset, run: SparseRun = SparseRun(), out=None, resume: bool = False,
+                progress: bool = False) -> tuple[pd.DataFrame, MSNet]:
+    """Train; returns the per-epoch metrics (``attrs``: maps at ``snapshot_epochs``, config) and the net.
+
+    The network's FC backend is closed on return; the net keeps its last-read weights.
+    """
+    chip_model = load_model(run.model)
+    rng = np.random.default_rng(run.seed)
+    n_classes = data.n_classes
+    fc, chip = _fc_layer(run, n_classes, chip_model, rng)
+    config = {k: v for k, v in asdict(run).items() if k not in ("extra",)}
+    config.update(schedule=asdict(run.schedule), n_classes=n_classes, train_samples=len(data.x_train),
+                  test_samples=len(data.x_test))
+    config = json.loads(json.dumps(config))
+    out_dir = Path(out) if out is not None else None
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        net = MSNet(fc, run.features, rng)
+        up, down = device_steps(chip_model)
+        unit = (chip_model.weight.g_max_s - chip_model.weight.g_min_s) / (2 * chip_model.weight.g_max_s)
+        algo = "sgd" if run.update == "float" else run.algo
+        optimizer = Optimizer(algo, net.layers, run.lr, (up * unit, down * unit), run.max_pulses, rng)
+        groups = group_ids((run.features, n_classes), run.granularity, run.block)
+        state = load_checkpoint(out_dir, config, net.layers, optimizer.accumulators, rng) \
+            if resume and out_dir is not None else None
+        done, rows, extra = state if state is not None else (0, [], {"maps": {}})
+        if state is not None and chip is not None:
+            fc.refresh()
+        _loop(net, fc, data, run, optimizer, rng, groups, done, rows, extra, out_dir, config, progress)
+    finally:
+        if chip is not None:
+            chip.close()
+    df = pd.DataFrame(rows, columns=COLUMNS)
+    df.attrs.update(config=config, maps={int(k): v for k, v in extra["maps"].items()})
+    return df, net
+
+
+def _loop(net, fc, data, run, optimizer, rng, groups, done, rows, extra, out_dir, config, progress) -> None:
+    analog = isinstance(fc, SparseAnalogLayer)
+    n = len(data.x_train)
+    for epoch in range(done + 1, run.epochs + 1):
+        start = time.perf_counter()
+        order = rng.permutation(n)
+        losses, pulses, transactions = [], 0, 0
+        # Prune / regrow first (by the previous epoch's gradients), so the epoch retrains after it.
+        s_pulses = _prune(fc, run, epoch - 1, extra_grad(extra, run, data), groups) \
+            if run.schedule.target > 0 and epoch > 1 else 0
+        grad_sum = np.zeros((run.features, data.n_classes), dtype=np.float32)
+        for b in range(0, n, run.batch_size):
+            idx = order[b:b + run.batch_size]
+            loss, grads = net.loss_and_gradients(data.x_train[idx], data.y_train[idx])
+            grad_sum += np.abs(grads[-1][0])
+            p, t = optimizer.step(grads)
+            if not analog:  # keep a float layer's pruned weights at zero (the same S * W)
+                fc.w *= _float_mask(fc)
+            losses.append(loss)
+            pulses, transactions = pulses + p, transactions + t
+        extra["grad"] = grad_sum.tolist()
+        accuracy = net.accuracy(data.x_test, data.y_test)
+        sparsity = fc.sparsity if analog else float(1 - _float_mask(fc).mean())
+        rows.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "test_accuracy": accuracy,
+                     "sparsity": sparsity, "pulses": int(pulses), "transactions": int(transactions),
+                     "sparsity_pulses": int(s_pulses), "wall_s": time.perf_counter() - start})
+        if epoch in run.snapshot_epochs:
+            weights = fc.weight_state if analog else fc.w
+            mask = fc.s if analog else _float_mask(fc)
+            extra["maps"][str(epoch)] = {"weight": np.asarray(weights, float).round(4).tolist(),
+                                         "sparsity": mask.astype(int).tolist()}
+        if progress:
+            print(f"epoch {epoch}/{run.epochs} loss {rows[-1]['train_loss']:.3f} acc {accuracy:.3f} sparsity {sparsity:.2f}")
+        if out_dir is not None:
+            from labctl.training.plots import plot_training_curve
+
+            pd.DataFrame(rows, columns=COLUMNS).to_csv(out_dir / "metrics.csv", index=False)
+            (out_dir / "run.json").write_text(json.dumps({"config": config}, indent=2) + "\n")
+            plot_training_curve(rows, out_dir / "training_curve.png", title=f"MSNet FC {run.update}")
+            save_checkpoint(out_dir, config, epoch, rows, net.layers, optimizer.accumulators, rng, extra)
+
+
+def extra_grad(extra: dict, run: SparseRun, data: Dataset) -> np.ndarray:
+    """Summed |dL/dW| of the FC layer over the previous epoch (kept in the checkpoint's extra)."""
+    return np.asarray(extra.get("grad", np.zeros((run.features, data.n_classes))), dtype=np.float32)
+
+
+def _float_mask(fc) -> np.ndarray:
+    if not hasattr(fc, "mask"):
+        fc.mask = np.ones(fc.w.shape, dtype=np.float32)
+    return fc.mask
+
+
+def _prune(fc, run: SparseRun, epoch: int, grad_sum: np.ndarray, groups: np.ndarray) -> int:
+    """Follow the schedule after ``epoch``; returns sparsity-device pulses (0 for a float layer)."""
+    if isinstance(fc, SparseAnalogLayer):
+        return scheduled_step(fc, run.schedule, epoch, grad_sum, groups)[0]
+    from .pruning import prune_mask  # the float reference prunes the same way, on a digital mask
+
+    mask = _float_mask(fc)
+    off = prune_mask(np.abs(fc.w), mask > 0, run.schedule.sparsity_after(epoch), groups)
+    mask[off] = 0
+    fc.w *= mask
+    return 0
