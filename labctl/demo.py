@@ -31,11 +31,8 @@ def default_run_dir(root: str | Path = "runs") -> Path:
 
 def run_demo(out: str | Path | None = None, quick: bool = False, seed: int = 0, progress: bool = True) -> dict:
     """Run the demo into ``out`` and return its summary (also written to ``out/summary.json``)."""
-    from device_models.fitting import fit_files, save_fit
-    from procedures import run_procedure
-
-    from .backends import open_backend
-    from .training import train
+    from .api import fit as fit_model
+    from .api import open_backend, run_procedure, train
 
     out = Path(out) if out is not None else default_run_dir()
     out.mkdir(parents=True, exist_ok=True)
@@ -43,13 +40,14 @@ def run_demo(out: str | Path | None = None, quick: bool = False, seed: int = 0, 
     stages = {}
 
     with open_backend("sim", model=CHIP_MODEL, seed=seed) as chip:
-        ltp, ltp_csv = run_procedure("ltp_ltd", chip, out / "characterise", n_devices=8 if quick else 32,
-                                      pulses=150 if quick else 300)
-        amap, map_csv = run_procedure("array_map", chip, out / "characterise", write_verify=not quick)
+        ltp, _ = run_procedure("ltp_ltd", chip, out / "characterise", n_devices=8 if quick else 32,
+                               pulses=150 if quick else 300)
+        amap, _ = run_procedure("array_map", chip, out / "characterise", write_verify=not quick)
+    ltp_csv, map_csv = ltp.attrs["csv_path"], amap.attrs["csv_path"]
     stages["characterise_s"] = time.perf_counter() - started
 
-    fit = fit_files([ltp_csv], base_model=CHIP_MODEL)
-    fit_files_written = save_fit(fit, out / "model.json")
+    fit = fit_model([ltp_csv], out / "model.json", base_model=CHIP_MODEL)
+    fit_files_written = fit.saved
     stages["fit_s"] = time.perf_counter() - started - stages["characterise_s"]
 
     metrics = train(backend="sim", model=out / "model.json", algo="mpsgd", epochs=1 if quick else 3,
