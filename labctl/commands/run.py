@@ -96,7 +96,7 @@ def run(
         raise field_error(ConfigError, "procedure", procedure, "give a procedure name or --list")
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from labctl.api import open_backend
+    from labctl.backends import open_backend
     from labctl.api import run_procedure
     from procedures import get_spec
     from procedures.dryrun import bench_counters, describe_elapsed, describe_estimate, record_bench_time
