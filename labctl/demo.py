@@ -41,24 +41,22 @@ def run_demo(out: str | Path | None = None, quick: bool = False, seed: int = 0, 
 
 
 def _run_demo(out: Path, quick: bool, seed: int, progress: bool) -> dict:
-    from device_models.fitting import fit_files, save_fit
-    from procedures import run_procedure
-
-    from .backends import open_backend
+    from .api import fit as fit_model
+    from .api import open_backend, run_procedure, train
     from .catalog import recorded
-    from .training import train
 
     timing = {}
     with _Stages(progress) as stages:
         with stages.stage("characterise", timing), open_backend("sim", model=CHIP_MODEL, seed=seed) as chip:
-            ltp, ltp_csv = run_procedure("ltp_ltd", chip, out / "characterise", stages.emit,
-                                         n_devices=8 if quick else 32, pulses=150 if quick else 300)
-            amap, map_csv = run_procedure("array_map", chip, out / "characterise", stages.emit,
-                                          write_verify=not quick)
+            ltp, _ = run_procedure("ltp_ltd", chip, out / "characterise", emit=stages.emit,
+                                   n_devices=8 if quick else 32, pulses=150 if quick else 300)
+            amap, _ = run_procedure("array_map", chip, out / "characterise", emit=stages.emit,
+                                    write_verify=not quick)
+        ltp_csv, map_csv = ltp.attrs["csv_path"], amap.attrs["csv_path"]
         with stages.stage("fit", timing), recorded("fit", "model", out / "model.json",
                                                     extra={"parameters": {"base_model": CHIP_MODEL}}):
-            fit = fit_files([ltp_csv], base_model=CHIP_MODEL)
-            fit_files_written = save_fit(fit, out / "model.json")
+            fit = fit_model([ltp_csv], out / "model.json", base_model=CHIP_MODEL)
+    fit_files_written = fit.saved
     started = time.perf_counter()  # training shows its own progress bar
     metrics = train(backend="sim", model=out / "model.json", algo="mpsgd", epochs=1 if quick else 3,
                     layers=(784, 64, 10) if quick else (784, 256, 128, 10), seed=seed, out=out / "train",

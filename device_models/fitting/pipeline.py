@@ -49,6 +49,8 @@ class FitResult:
     """The aligned measured trains per phase."""
     measurements: list[Measurement] = field(default_factory=list)
     """The imported files."""
+    saved: list[Path] = field(default_factory=list)
+    """Files written for this fit (model JSON first, then plots); empty until it is saved."""
 
     @property
     def symmetry_point(self) -> float:

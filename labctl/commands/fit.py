@@ -33,7 +33,7 @@ def fit(
     from rich.console import Console
     from rich.table import Table
 
-    from device_models.fitting import fit_files, save_fit
+    from labctl.api import fit as fit_model
     from labctl.catalog import recorded
     from labctl.catalog.fitruns import files_of_query
 
@@ -45,8 +45,8 @@ def fit(
                                      current_col=current_col, width_col=width_col, width_s=width_s,
                                      read_voltage=read_voltage, polarity=polarity).items() if v is not None}
     with recorded("fit", out.stem, out, extra={"parameters": {"base_model": base_model, "runs": runs, **options}}):
-        result = fit_files(list(files), base_model=base_model, **options)
-        written = save_fit(result, out)
+        result = fit_model(list(files), out, base_model=base_model, **options)
+    written = result.saved
     report = result.report
     table = Table("quantity", *report.index, title=f"fit of {len(files)} file(s)")
     rows = [("model (lower AIC)", "model", "{}"), ("nRMSE, mean trace vs fit", "nrmse_mean", "{:.4f}"),

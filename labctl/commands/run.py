@@ -101,7 +101,8 @@ def run(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from labctl.backends import open_backend
-    from procedures import get_spec, run_procedure
+    from labctl.api import run_procedure
+    from procedures import get_spec
     from procedures.dryrun import bench_counters, describe_elapsed, describe_estimate, record_bench_time
     from procedures.dryrun import dry_run as estimate_run
 
@@ -133,8 +134,9 @@ def run(
     with _StopFlag() as stop, open_backend(backend, model=model, seed=seed, visa_log=visa_log, **options) as chip:
         start = bench_counters(chip)
         try:
-            df, csv = run_procedure(procedure, chip, out, on_emit, resume=resume,
-                                    should_stop=lambda: stop.requested, **extra, **params)
+            df, _ = run_procedure(procedure, chip, out, emit=on_emit, resume=resume,
+                                  should_stop=lambda: stop.requested, **extra, **params)
+            csv = df.attrs["csv_path"]
         except KeyboardInterrupt:
             bar.stop()
             chip.close()

@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
         """Train on the array; writes OUT/metrics.csv (epoch,train_loss,test_accuracy,pulses,energy_j,wall_s)."""
         from rich.console import Console
 
-        from labctl.training import train
+        from labctl.api import train
 
         df = train(backend=backend, model=model, algo=algo, epochs=epochs, layers=parse_layers(layers), seed=seed,
                    out=out, train_samples=train_samples, test_samples=test_samples, progress=progress,

@@ -15,7 +15,6 @@ import pandas as pd
 
 from device_models import load_model
 from labctl.backends import open_backend
-from labctl.cellwise import CellByCell
 from labctl.layout import CellLayout
 from labctl.training import device_steps
 from labctl.training.data import Dataset
