@@ -42,7 +42,7 @@ def run_procedure(name: str, backend: ArrayBackend | str = "sim", out: str | Pat
     >>> df, folder = run_procedure("ltp_ltd", "sim", tempfile.mkdtemp(), model="garg-hzo-20ns",
     ...                            n_devices=2, pulses=20)
     >>> df.attrs["status"], sorted(p.name for p in folder.iterdir())
-    ('completed', ['ltp_ltd.csv', 'ltp_ltd.json', 'ltp_ltd_conductance.png'])
+    ('completed', ['ltp_ltd.catalog.json', 'ltp_ltd.csv', 'ltp_ltd.json', 'ltp_ltd_conductance.png'])
     >>> bool((df["Conductance (S)"] > 0).all())
     True
     """
