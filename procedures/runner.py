@@ -4,7 +4,9 @@ The CSV is written exactly as pymeasure's GUI Worker writes it (same ``Results``
 formatter), so headless and GUI files are interchangeable; each record is appended and flushed as it
 is emitted, so an interrupted run leaves a valid file up to its last point. Resumable procedures
 (array_map) also append each completed unit of work to ``<stem>.journal``; ``resume=True`` reopens
-the newest unfinished run of that procedure in ``out_dir`` and skips the journalled units.
+the newest unfinished run of that procedure in ``out_dir`` and skips the journalled units. On a
+simulated chip the chip's state is saved with each journalled unit (``<stem>.chip.npz``) and restored
+on resume, so a resumed run ends with the same data as an uninterrupted one, as on a real chip.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from pymeasure.experiment import Results
 
@@ -54,6 +57,9 @@ def run_procedure(name: str, backend, out_dir, emit: Callable[[str, object], Non
     csv_path = csv_path or _new_path(spec.name, out_dir)
     journal = csv_path.with_suffix(".journal")
     done = frozenset(journal.read_text().split()) if resuming and journal.exists() else frozenset()
+    chip, chip_file = simulated_chip(backend), csv_path.with_suffix(".chip.npz")
+    if resuming and chip is not None and chip_file.exists():
+        chip.restore(dict(np.load(chip_file)))  # the simulated chip continues exactly where it stopped
     if spec.resumable:
         procedure.run_options = {"skip": done}
 
@@ -76,6 +82,8 @@ def run_procedure(name: str, backend, out_dir, emit: Callable[[str, object], Non
                     data.write(results.format(value) + Results.LINE_BREAK)
                     data.flush()
                 elif topic == "checkpoint":
+                    if chip is not None and spec.resumable:
+                        save_chip_state(chip, chip_file)
                     log.write(f"{value}\n")
                     log.flush()
                 if emit is not None:
@@ -91,11 +99,29 @@ def run_procedure(name: str, backend, out_dir, emit: Callable[[str, object], Non
                 write_run_json(csv_path.with_suffix(".json"), {**meta, "status": status})
         if status == STATUS_COMPLETED or not spec.resumable:
             journal.unlink(missing_ok=True)
+            chip_file.unlink(missing_ok=True)
 
         df = read_records(csv_path)
         write_outputs(procedure, csv_path, df, status)
         run.status = "complete" if status == STATUS_COMPLETED else "interrupted"
     return df, csv_path
+
+
+def simulated_chip(backend):
+    """The simulated chip behind ``backend`` (a SimulatedArray, or the one behind simulated instruments)
+    whose state a resume must carry over; None on real hardware, where the chip keeps its own state."""
+    for candidate in (backend, getattr(getattr(backend, "world", None), "chip", None)):
+        if callable(getattr(candidate, "snapshot", None)) and callable(getattr(candidate, "restore", None)):
+            return candidate
+    return None
+
+
+def save_chip_state(chip, path: Path) -> None:
+    """Write the chip's snapshot atomically (a crash mid-write leaves the previous one)."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        np.savez(f, **chip.snapshot())
+    tmp.replace(path)
 
 
 def write_outputs(procedure, csv_path: Path, df: pd.DataFrame, status: str) -> dict:

@@ -71,3 +71,25 @@ def test_interrupted_map_resumes_where_it_stopped(ning, tmp_path):
     assert len(df2) == 900 and not df2.duplicated(["Device row", "Device col"]).any()
     assert not csv.with_suffix(".journal").exists()
     assert pd.read_json(csv.with_suffix(".json"), typ="series")["status"] == "completed"
+
+
+def test_resumed_map_on_the_simulator_equals_an_uninterrupted_one(tmp_path):
+    from sim_backend import SimulatedArray
+
+    params = dict(max_pulses=40, reads_per_verify=1)
+    with SimulatedArray("ning-mos2-fefet", seed=21) as chip:
+        whole, _ = run_procedure("array_map", chip, tmp_path / "whole", **params)
+    rows = {"n": 0}
+
+    def count(topic, value):
+        rows["n"] += topic == "checkpoint"
+
+    with SimulatedArray("ning-mos2-fefet", seed=21) as chip:  # first process: stopped after 7 rows
+        run_procedure("array_map", chip, tmp_path / "split", count, should_stop=lambda: rows["n"] >= 7, **params)
+    with SimulatedArray("ning-mos2-fefet", seed=21) as chip:  # a new process: fresh chip object, same seed
+        resumed, csv = run_procedure("array_map", chip, tmp_path / "split", resume=True, **params)
+    key = ["Device row", "Device col"]
+    value_cols = list(whole.columns)  # the chip clock too: the resumed chip is the same chip
+    pd.testing.assert_frame_equal(resumed.sort_values(key)[value_cols].reset_index(drop=True),
+                                  whole.sort_values(key)[value_cols].reset_index(drop=True))
+    assert not csv.with_suffix(".chip.npz").exists()
