@@ -60,15 +60,16 @@ class _Population:
                 for side in (params.potentiation, params.depression)]
         return cls(params, index, g_min, g_max, scales[0], scales[1], exps[0], exps[1])
 
-    def mean_step(self, g: np.ndarray, sel: np.ndarray, amplitude_v: float, width_s: float) -> np.ndarray:
-        """Signed mean state change of one pulse for the members ``sel`` (indices into this population)."""
+    def pulse_train(self, g: np.ndarray, sel: np.ndarray, counts: np.ndarray, amplitude_v: float, width_s: float,
+                    rng: np.random.Generator) -> np.ndarray:
+        """States of the members ``sel`` (indices into this population, in state ``g``) after ``counts`` pulses."""
         up = amplitude_v > 0
         side = self.params.potentiation if up else self.params.depression
         scale = (self.up_scale if up else self.down_scale)[sel]
         exponent = (self.up_exponent if up else self.down_exponent)[sel] if side.shape.kind == "power" else None
-        step = physics.pulse_step(side, up, g, amplitude_v, width_s, self.params.reference_amplitude_v,
-                                  self.params.reference_width_s, exponent)
-        return (1 if up else -1) * scale * step
+        return physics.pulse_train(side, up, g, counts, amplitude_v, width_s, self.params.reference_amplitude_v,
+                                   self.params.reference_width_s, scale, exponent, self.params.variation.c2c_write,
+                                   rng)
 
 
 class SimulatedArray(BackendBase):
@@ -246,18 +247,9 @@ class SimulatedArray(BackendBase):
         self._relax(idx)
         before = self._g[idx]
         for pop, sel in self._split(idx):
-            members = self._member[idx[sel]]
-            left = counts[sel]
-            c2c = pop.params.variation.c2c_write
-            while members.size:
-                devices = pop.index[members]
-                g = self._g[devices]
-                step = pop.mean_step(g, members, amplitude_v, width_s)
-                step *= 1 + c2c * self.rng.standard_normal(step.size)
-                self._g[devices] = np.clip(g + step, 0.0, 1.0)
-                left = left - 1
-                members = members[left > 0]
-                left = left[left > 0]
+            devices = idx[sel]
+            self._g[devices] = pop.pulse_train(before[sel], self._member[devices], counts[sel], amplitude_v, width_s,
+                                               self.rng)
             rewritten = np.abs(self._g[idx[sel]] - before[sel]) >= pop.params.retention.rewrite_threshold
             self._age_s[idx[sel][rewritten]] = 0.0
         self._apply_faults()
@@ -304,11 +296,14 @@ class SimulatedArray(BackendBase):
             self._flush_relaxation()
         if self._cells_cache is None:
             self._flush_relaxation()
-            rows, cols = self.layout.cell_shape
-            g_w, var = self._cell_values(np.arange(rows)[:, None], np.arange(cols)[None, :],
-                                         self._conductance(None))
-            self._cells_cache = (g_w.astype(np.float32), var.astype(np.float32))
+            self._build_cells()
         return self._cells_cache
+
+    def _build_cells(self) -> None:
+        """Compute every cell of the cache from the device states as they stand."""
+        rows, cols = self.layout.cell_shape
+        g_w, var = self._cell_values(np.arange(rows)[:, None], np.arange(cols)[None, :], self._conductance(None))
+        self._cells_cache = (g_w.astype(np.float32), var.astype(np.float32))
 
     def _cell_values(self, rows: np.ndarray, cols: np.ndarray,
                      conductance: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -336,6 +331,9 @@ class SimulatedArray(BackendBase):
     def _update_cells(self, idx: np.ndarray) -> None:
         """Refresh the cached cells that devices ``idx`` belong to (after a write)."""
         if self._cells_cache is None:
+            return
+        if 4 * idx.size > self._g.size:  # most of the array: recomputing every cell beats gathering
+            self._build_cells()
             return
         rows, dev_cols = np.divmod(idx, self.shape[1])
         cols = self._cell_col[dev_cols]
