@@ -372,8 +372,12 @@ class SimulatedArray(BackendBase):
         dt = self._clock_s - (self._relaxed_at_s if idx is None else self._relaxed_at_s[idx])
         if not dt.any():
             return
-        if idx is None and len(self._pops) == 1:  # one population holds every device: no gather / scatter
-            self._g = physics.relax(self._pops[0].params.retention, self._g, self._age_s, dt, self._temperature_k)
+        if len(self._pops) == 1:  # one population holds every device: no split
+            ret = self._pops[0].params.retention
+            if idx is None:
+                self._g = physics.relax(ret, self._g, self._age_s, dt, self._temperature_k)
+            else:
+                self._g[idx] = physics.relax(ret, self._g[idx], self._age_s[idx], dt, self._temperature_k)
         else:
             devices = np.arange(self._g.size) if idx is None else idx
             for pop, sel in self._split(devices):
