@@ -117,3 +117,34 @@ def pulse_step(side: PolarityParams, potentiate: bool, g, amplitude_v, width_s,
     if side.shape.kind == "polynomial":
         fraction = fraction / switched_fraction(side.kinetics, reference_amplitude_v, reference_width_s)
     return fraction * step_shape(side.shape, g, potentiate, exponent)
+
+
+def pulse_train(side: PolarityParams, potentiate: bool, g, counts, amplitude_v, width_s,
+                reference_amplitude_v: float, reference_width_s: float, scale, exponent, c2c_write: float,
+                rng: np.random.Generator):
+    """States after ``counts[i]`` identical pulses on device ``i``, each with cycle-to-cycle noise.
+
+    Pulse ``k`` acts on every device whose train is longer than ``k`` at once, each drawing one normal
+    for its relative step noise ``c2c_write``, in device order. ``scale`` (and, for power shapes,
+    ``exponent``) are per-device arrays like ``g``; cost scales with the pulses, not the devices.
+    """
+    out = np.array(g, dtype=float)
+    fraction = switched_fraction(side.kinetics, amplitude_v, width_s)
+    if side.shape.kind == "polynomial":
+        fraction = fraction / switched_fraction(side.kinetics, reference_amplitude_v, reference_width_s)
+        exponent = None
+    signed_scale = (1 if potentiate else -1) * np.asarray(scale)
+    pos, left, g_on = np.arange(out.size), np.asarray(counts), out
+    while pos.size:
+        step = signed_scale * (fraction * step_shape(side.shape, g_on, potentiate, exponent))
+        step *= 1 + c2c_write * rng.standard_normal(step.size)
+        g_on = np.clip(g_on + step, 0.0, 1.0)
+        left = left - 1
+        done = left <= 0
+        if done.any():
+            out[pos[done]] = g_on[done]
+            more = ~done
+            pos, left, g_on, signed_scale = pos[more], left[more], g_on[more], signed_scale[more]
+            exponent = None if exponent is None else exponent[more]
+    return out
+

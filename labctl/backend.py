@@ -110,6 +110,30 @@ class BackendBase:
             return PulseReport(0)
         return self._do_apply_pulses(counts, pulse)
 
+    def apply_pulses_at(self, rows, cols, pulse: PulseSpec, counts) -> PulseReport:
+        """``apply_pulses`` for trains given per device coordinate: ``counts[i]`` pulses to ``(rows[i], cols[i])``.
+
+        Coordinates must be in row-major order without repeats. Costs scale with the devices listed,
+        not the grid (the training loop pulses a few percent of a large array per update).
+        """
+        self._check_open()
+        flat = self._flat(rows, cols)
+        counts = np.asarray(counts)
+        if counts.shape != flat.shape:
+            raise field_error(ConfigError, "counts.shape", counts.shape, f"expected {flat.shape} like rows")
+        self.limits.check_pulse(pulse, counts)
+        keep = counts != 0
+        if not keep.any():
+            return PulseReport(0)
+        return self._do_apply_pulses_at(flat[keep], counts[keep].astype(np.int64), pulse)
+
+    def read_at(self, rows, cols, read: ReadSpec = ReadSpec()) -> np.ndarray:
+        """``read`` of the devices at ``(rows[i], cols[i])`` (row-major, no repeats): a 1-D array of S."""
+        self._check_open()
+        flat = self._flat(rows, cols)
+        self.limits.check_read(read)
+        return self._do_read_at(flat, read)
+
     def apply_vector_update(self, rows, cols, pulse: PulseSpec, count: int = 1) -> PulseReport:
         self._check_open()
         rows = self._mask(rows, (self.shape[0],), "rows")
@@ -166,11 +190,23 @@ class BackendBase:
     def _do_apply_pulses(self, counts: np.ndarray, pulse: PulseSpec) -> PulseReport:
         raise NotImplementedError
 
+    def _do_apply_pulses_at(self, flat: np.ndarray, counts: np.ndarray, pulse: PulseSpec) -> PulseReport:
+        """Per-device trains at flat indices; by default through the grid-shaped hook."""
+        grid = np.zeros(self.shape, dtype=np.int64)
+        grid.flat[flat] = counts
+        return self._do_apply_pulses(grid, pulse)
+
     def _do_apply_vector_update(self, rows, cols, pulse: PulseSpec, count: int) -> PulseReport:
         raise NotImplementedError
 
     def _do_read(self, mask: np.ndarray, read: ReadSpec) -> np.ndarray:
         raise NotImplementedError
+
+    def _do_read_at(self, flat: np.ndarray, read: ReadSpec) -> np.ndarray:
+        """Conductance of the devices at flat indices; by default through the mask-shaped hook."""
+        mask = np.zeros(self.shape, dtype=bool)
+        mask.flat[flat] = True
+        return self._do_read(mask, read).ravel()[flat]
 
     def _do_read_mvm(self, inputs: np.ndarray, read: ReadSpec) -> np.ndarray:
         raise NotImplementedError
@@ -188,6 +224,22 @@ class BackendBase:
     def _check_open(self) -> None:
         if self.closed:
             raise LabctlError(f"{type(self).__name__} is closed")
+
+    def _flat(self, rows, cols) -> np.ndarray:
+        """Flat device indices of coordinate arrays, checked in range, row-major and without repeats."""
+        rows, cols = np.asarray(rows), np.asarray(cols)
+        for name, arr, size in (("rows", rows, self.shape[0]), ("cols", cols, self.shape[1])):
+            if arr.ndim != 1 or arr.dtype.kind not in "iu":
+                raise field_error(ConfigError, f"{name}.dtype", f"{arr.dtype}{arr.shape}", "must be 1-D integers")
+            if arr.size and (arr.min() < 0 or arr.max() >= size):
+                raise field_error(ConfigError, name, int(arr.max() if arr.min() >= 0 else arr.min()),
+                                  f"outside 0..{size - 1}")
+        if rows.shape != cols.shape:
+            raise field_error(ConfigError, "cols.shape", cols.shape, f"expected {rows.shape} like rows")
+        flat = rows.astype(np.int64) * self.shape[1] + cols
+        if flat.size > 1 and not np.all(flat[1:] > flat[:-1]):
+            raise field_error(ConfigError, "rows, cols", "order", "must be row-major without repeats")
+        return flat
 
     @staticmethod
     def _mask(mask, shape: tuple[int, ...], name: str) -> np.ndarray:

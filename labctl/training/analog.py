@@ -107,13 +107,27 @@ class AnalogLayer:
             self.w = ((g_weight - self._g_reference) / self.half_range_s).astype(np.float32)
             return
         rows, cols = np.nonzero(cells)
+        self._refresh_at(rows, cols)
+
+    def _refresh_at(self, rows: np.ndarray, cols: np.ndarray) -> None:
+        """Re-read the weights of the cells ``(rows[i], cols[i])`` (row-major order)."""
         if rows.size == 0:
             return
-        device_cols = lay.weight_cols[cols]
-        mask = np.zeros(lay.shape, dtype=bool)
-        mask[rows, device_cols] = True
-        g = self._read(mask)[rows, device_cols]
+        device_cols = self.backend.layout.weight_cols[cols]
+        g = self._read_at(rows, device_cols)
         self.w[rows, cols] = ((g - self._g_reference[rows, cols]) / self.half_range_s).astype(np.float32)
+
+    def _read_at(self, rows: np.ndarray, device_cols: np.ndarray) -> np.ndarray:
+        """Conductance of the devices at ``(rows, device_cols)``, averaged over ``weight_reads`` readings."""
+        read_at = getattr(self.backend, "read_at", None)
+        if read_at is None:  # a backend with the protocol only: read through a mask
+            mask = np.zeros(self.backend.layout.shape, dtype=bool)
+            mask[rows, device_cols] = True
+            return self._read(mask)[rows, device_cols]
+        total = read_at(rows, device_cols, self.read_spec)
+        for _ in range(self.weight_reads - 1):
+            total = total + read_at(rows, device_cols, self.read_spec)
+        return total / self.weight_reads
 
     def _read(self, devices: np.ndarray) -> np.ndarray:
         """Conductance of ``devices``, averaged over ``weight_reads`` readings (less read noise)."""
@@ -152,19 +166,27 @@ class AnalogLayer:
 
         Returns (pulses delivered, bench transactions). The pulsed devices are read back.
         """
-        lay = self.backend.layout
         pulses = transactions = 0
-        if not counts.any():
+        rows, cols = np.nonzero(counts)
+        if rows.size == 0:
             return pulses, transactions
-        signed = np.zeros(lay.shape, dtype=np.int64)
-        signed[: self.fan_in, lay.weight_cols[: self.fan_out]] = counts
-        magnitude = np.abs(signed)
+        signed = counts[rows, cols]
+        device_cols = self.backend.layout.weight_cols[cols]
         for sign in (+1, -1):
-            mask = signed > 0 if sign > 0 else signed < 0
-            if not mask.any():
+            sel = signed > 0 if sign > 0 else signed < 0
+            if not sel.any():
                 continue
-            report = self.backend.apply_pulses(mask, self.pulses[sign], magnitude)
+            report = self._pulse_at(rows[sel], device_cols[sel], self.pulses[sign], np.abs(signed[sel]))
             pulses += report.pulses
             transactions += report.transactions
-        self.refresh(counts != 0)
+        self._refresh_at(rows, cols)
         return pulses, transactions
+
+    def _pulse_at(self, rows: np.ndarray, device_cols: np.ndarray, pulse: PulseSpec, counts: np.ndarray):
+        """Pulse trains per device coordinate (row-major), through ``apply_pulses_at`` when the backend has it."""
+        apply_at = getattr(self.backend, "apply_pulses_at", None)
+        if apply_at is not None:
+            return apply_at(rows, device_cols, pulse, counts)
+        grid = np.zeros(self.backend.layout.shape, dtype=np.int64)
+        grid[rows, device_cols] = counts
+        return self.backend.apply_pulses(grid > 0, pulse, grid)
