@@ -27,7 +27,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted((ROOT / "docs").glob("*.md"))
 BLOCK = re.compile(r"(<!-- (needs-\w+) -->\s*\n)?```(\w+)([^\n]*)\n(.*?)```", re.S)
-ENV = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen", "COLUMNS": "200"}
+EXTRA_ENV = {"PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen", "COLUMNS": "200"}
+ENV = {**os.environ, **EXTRA_ENV}
 NOOP = ("source .venv/bin/activate",)
 
 
@@ -42,7 +43,10 @@ def commands(body: str) -> list[str]:
 
 
 def labctl(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "labctl", *args], cwd=cwd, env=ENV, capture_output=True,
+    # os.environ now, not at import: it holds the test's own LABCTL_CATALOG (tests/conftest.py), so no
+    # documented command records into the user's catalog
+    return subprocess.run([sys.executable, "-m", "labctl", *args], cwd=cwd, env={**os.environ, **EXTRA_ENV},
+                          capture_output=True,
                           text=True, timeout=120)
 
 
