@@ -39,7 +39,7 @@ class SparseAnalogLayer(AnalogLayer):
 
     def __init__(self, backend: ArrayBackend, model: ChipModel, fan_in: int, fan_out: int, gain: float = 12.0,
                  converters: Converters | None = None, weight_reads: int = 1, update: str = "cell",
-                 cell_by_cell: bool = False, max_pulses: int = 15) -> None:
+                 cell_by_cell: bool = False, max_pulses: int = 15, centred: bool = False) -> None:
         layout = backend.layout
         if layout.partner is not Role.SPARSITY or model.sparsity is None:
             raise field_error(ConfigError, "layout.partner", getattr(layout.partner, "value", None),
@@ -51,8 +51,10 @@ class SparseAnalogLayer(AnalogLayer):
             raise field_error(ConfigError, "update", update, f"choose one of {', '.join(UPDATES)}")
         self.backend, self.model = backend, model
         self.fan_in, self.fan_out = fan_in, fan_out
-        # x in [0, 1] and w in [0, 1]: x @ w reaches fan_in, so the ADC spans half of it by default.
-        self.converters = converters or Converters(out_bound=max(fan_in / 2, 1.0))
+        self.centred = bool(centred)
+        # x in [0, 1] and w in [0, 1]: x @ w reaches fan_in, so the ADC spans half of it by default;
+        # centred inputs (signed, zero-mean) cancel most of the column current, so a quarter of that.
+        self.converters = converters or Converters(out_bound=max(fan_in / (8 if centred else 2), 1.0))
         self.weight_reads = int(weight_reads)
         self.update, self.cell_by_cell, self.max_pulses = update, cell_by_cell, int(max_pulses)
         op, sp = model.operating_point, model.sparsity_point
@@ -110,6 +112,23 @@ class SparseAnalogLayer(AnalogLayer):
     def sparsity(self) -> float:
         """Fraction of the layer's cells whose sparsity device is off."""
         return float(1 - self.s.mean())
+
+    # -- forward / backward ----------------------------------------------------------------------
+    def _inputs(self, x: np.ndarray) -> np.ndarray:
+        """What the row DACs apply: ``x`` itself, or ``x`` minus its per-sample mean when ``centred``."""
+        return x - x.mean(axis=1, keepdims=True) if self.centred else x
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """Centred inputs make the non-negative cells act as signed weights ``w_ij - mean_i(w_ij)``:
+        the read voltages are signed (``read_mvm`` takes [-1, 1]) and every cell still carries
+        ``S * W``; the periphery only subtracts each sample's mean input before the DACs."""
+        return super().forward(self._inputs(x))
+
+    def backward(self, x: np.ndarray, delta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        grad_x, grad_w, grad_b = super().backward(self._inputs(x), delta)
+        if self.centred:  # through x - mean(x)
+            grad_x = grad_x - grad_x.mean(axis=1, keepdims=True)
+        return grad_x, grad_w, grad_b
 
     # -- writing ---------------------------------------------------------------------------------
     def _writer(self):

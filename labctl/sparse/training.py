@@ -52,11 +52,16 @@ class SparseRun:
     """Block shape (rows, cols) for block granularity."""
     lr: float = 0.05
     """Learning rate (effective weights; the same for the software convolutions)."""
+    lr_final: float | None = None
+    """If set, the learning rate decays geometrically from ``lr`` (after the pruning schedule's
+    last step) to this value at the last epoch, so the last epochs settle instead of jittering."""
     batch_size: int = 20
     max_pulses: int = 15
     algo: str = "mpsgd"
     """How gradients become counts (labctl.training.Optimizer): sgd or mpsgd."""
     gain: float = 12.0
+    centred: bool = False
+    """Centre the FC inputs per sample onto the signed read range (signed effective weights)."""
     seed: int = 0
     snapshot_epochs: tuple[int, ...] = ()
     """Epochs after which weight and sparsity maps are kept."""
@@ -76,7 +81,7 @@ def _fc_layer(run: SparseRun, n_classes: int, chip_model, rng):
                               f"backend {run.backend!r} is one 30x30 chip (30 x 15 cells): use features=25 and <= 15 classes")
         chip = open_backend(run.backend, model=chip_model, seed=run.seed, layout=CellLayout.sparse(), **run.extra)
     layer = SparseAnalogLayer(chip, chip_model, run.features, n_classes, run.gain, update=run.update,
-                              max_pulses=run.max_pulses)
+                              max_pulses=run.max_pulses, centred=run.centred)
     layer.set_sparsity(np.ones_like(layer.s), on=True)  # start dense: every sparsity device on
     return layer, chip
 
@@ -124,6 +129,7 @@ def _loop(net, fc, data, run, optimizer, rng, groups, done, rows, extra, out_dir
     n = len(data.x_train)
     for epoch in range(done + 1, run.epochs + 1):
         start = time.perf_counter()
+        optimizer.lr = np.float32(learning_rate(run, epoch))
         order = rng.permutation(n)
         losses, pulses, transactions = [], 0, 0
         # Prune / regrow first (by the previous epoch's gradients), so the epoch retrains after it.
@@ -159,6 +165,14 @@ def _loop(net, fc, data, run, optimizer, rng, groups, done, rows, extra, out_dir
             (out_dir / "run.json").write_text(json.dumps({"config": config}, indent=2) + "\n")
             plot_training_curve(rows, out_dir / "training_curve.png", title=f"MSNet FC {run.update}")
             save_checkpoint(out_dir, config, epoch, rows, net.layers, optimizer.accumulators, rng, extra)
+
+
+def learning_rate(run: SparseRun, epoch: int) -> float:
+    """``lr`` up to the epoch after the last pruning step, then geometric decay to ``lr_final``."""
+    first = run.schedule.end_epoch + 1
+    if run.lr_final is None or epoch <= first or run.epochs <= first:
+        return run.lr
+    return run.lr * (run.lr_final / run.lr) ** ((epoch - first) / (run.epochs - first))
 
 
 def extra_grad(extra: dict, run: SparseRun, data: Dataset) -> np.ndarray:
