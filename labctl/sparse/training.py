@@ -60,8 +60,9 @@ class SparseRun:
     algo: str = "mpsgd"
     """How gradients become counts (labctl.training.Optimizer): sgd or mpsgd."""
     gain: float = 12.0
-    centred: bool = False
-    """Centre the FC inputs per sample onto the signed read range (signed effective weights)."""
+    centred: bool = True
+    """Centre the FC inputs per sample onto the signed read range, so the non-negative cells act as
+    signed weights (see :meth:`SparseAnalogLayer.forward`); False reproduces the non-negative layer."""
     seed: int = 0
     snapshot_epochs: tuple[int, ...] = ()
     """Epochs after which weight and sparsity maps are kept."""
