@@ -149,14 +149,18 @@ def run_sparse_letters(out, sparsity: float = 0.75, backend: str = "sim", update
     run = SparseRun(backend=backend, update=update, epochs=epochs, lr=0.1, batch_size=20, features=features,
                     schedule=PruneSchedule(sparsity, 3, max(3, min(9, epochs - 2))), seed=seed,
                     snapshot_epochs=tuple(snapshot_epochs))
-    df, net = train_msnet(data, run, out=out, resume=resume, progress=progress)
-    _plot_maps(df.attrs["maps"], out / "maps.png")
-    word_classes = classes or LETTERS
-    if set(WORD) <= set(word_classes):
-        images, predicted = classify_word(net, WORD, word_classes)
-        _plot_word(images, predicted, out / "word.png")
-        (out / "word.txt").write_text(f"true: {'-'.join(WORD)}\npredicted: {'-'.join(predicted)}\n")
-        df.attrs["word"] = predicted
+    df, net = train_msnet(data, run, out=out, resume=resume, progress=progress, close=False)
+    try:  # the word is classified on the trained array, so it stays open until then
+        _plot_maps(df.attrs["maps"], out / "maps.png")
+        word_classes = classes or LETTERS
+        if set(WORD) <= set(word_classes):
+            images, predicted = classify_word(net, WORD, word_classes)
+            _plot_word(images, predicted, out / "word.png")
+            (out / "word.txt").write_text(f"true: {'-'.join(WORD)}\npredicted: {'-'.join(predicted)}\n")
+            df.attrs["word"] = predicted
+    finally:
+        if hasattr(net.fc, "backend"):
+            net.fc.backend.close()
     return df
 
 

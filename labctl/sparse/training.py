@@ -88,10 +88,11 @@ def _fc_layer(run: SparseRun, n_classes: int, chip_model, rng):
 
 
 def train_msnet(data: Dataset, run: SparseRun = SparseRun(), out=None, resume: bool = False,
-                progress: bool = False) -> tuple[pd.DataFrame, MSNet]:
+                progress: bool = False, close: bool = True) -> tuple[pd.DataFrame, MSNet]:
     """Train; returns the per-epoch metrics (``attrs``: maps at ``snapshot_epochs``, config) and the net.
 
-    The network's FC backend is closed on return; the net keeps its last-read weights.
+    The network's FC backend is closed on return unless ``close=False`` (then the net can still
+    classify on the array; the caller closes ``net.fc.backend``).
     """
     chip_model = load_model(run.model)
     rng = np.random.default_rng(run.seed)
@@ -117,9 +118,12 @@ def train_msnet(data: Dataset, run: SparseRun = SparseRun(), out=None, resume: b
         if state is not None and chip is not None:
             fc.refresh()
         _loop(net, fc, data, run, optimizer, rng, groups, done, rows, extra, out_dir, config, progress)
-    finally:
+    except BaseException:
         if chip is not None:
             chip.close()
+        raise
+    if chip is not None and close:
+        chip.close()
     df = pd.DataFrame(rows, columns=COLUMNS)
     df.attrs.update(config=config, maps={int(k): v for k, v in extra["maps"].items()})
     return df, net
