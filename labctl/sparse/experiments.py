@@ -146,7 +146,7 @@ def run_sparse_letters(out, sparsity: float = 0.75, backend: str = "sim", update
     out = Path(out)
     data = data or synthetic_letters(train_samples, test_samples, classes, seed=seed)
     features = features or (75 if backend == "sim" else 25)
-    run = SparseRun(backend=backend, update=update, epochs=epochs, lr=0.1, batch_size=20, features=features,
+    run = SparseRun(backend=backend, update=update, epochs=epochs, lr=0.1, lr_final=0.03, batch_size=20, max_pulses=5, features=features,
                     schedule=PruneSchedule(sparsity, 3, max(3, min(9, epochs - 2))), seed=seed,
                     snapshot_epochs=tuple(snapshot_epochs))
     df, net = train_msnet(data, run, out=out, resume=resume, progress=progress, close=False)

@@ -78,6 +78,9 @@ class SparseAnalogLayer(AnalogLayer):
         self.s = np.ones((fan_in, fan_out), dtype=bool)
         """Sparsity map as last read: True where the sparsity device conducts."""
         self.w = np.zeros((fan_in, fan_out), dtype=np.float32)
+        self.last_counts = np.zeros((fan_in, fan_out), dtype=np.int64)
+        self.shortfall = np.zeros((fan_in, fan_out), dtype=np.int64)
+        """Signed pulses the last update asked for but did not deliver (VAU's approximation; 0 cell by cell)."""
         self.refresh()
 
     # -- reading ---------------------------------------------------------------------------------
@@ -140,6 +143,8 @@ class SparseAnalogLayer(AnalogLayer):
         Returns (pulses delivered, bench transactions); the pulsed devices are read back.
         """
         counts = np.where(self.s, counts, 0)
+        self.shortfall = np.zeros(counts.shape, dtype=np.int64)
+        self.last_counts = counts
         if not counts.any():
             return 0, 0
         report = self._apply_vau(counts) if self.update == "vau" else self._apply_cellwise(counts)
@@ -163,6 +168,7 @@ class SparseAnalogLayer(AnalogLayer):
         """Step 1 by column vectors, step 2 by row vectors (see :mod:`labctl.sparse.vau`)."""
         lay = self.backend.layout
         plan = plan_vau(counts, self.max_pulses)
+        self.shortfall = counts - plan.delivered()
         pulses = transactions = 0
         n_rows, n_cols = lay.shape
         for sign in (+1, -1):

@@ -146,6 +146,8 @@ def _loop(net, fc, data, run, optimizer, rng, groups, done, rows, extra, out_dir
             loss, grads = net.loss_and_gradients(data.x_train[idx], data.y_train[idx])
             grad_sum += np.abs(grads[-1][0])
             p, t = optimizer.step(grads)
+            if analog and optimizer.accumulators[-1] is not None:
+                _feed_back(optimizer, fc)
             if not analog:  # keep a float layer's pruned weights at zero (the same S * W)
                 fc.w *= _float_mask(fc)
             losses.append(loss)
@@ -170,6 +172,16 @@ def _loop(net, fc, data, run, optimizer, rng, groups, done, rows, extra, out_dir
             (out_dir / "run.json").write_text(json.dumps({"config": config}, indent=2) + "\n")
             plot_training_curve(rows, out_dir / "training_curve.png", title=f"MSNet FC {run.update}")
             save_checkpoint(out_dir, config, epoch, rows, net.layers, optimizer.accumulators, rng, extra)
+
+
+def _feed_back(optimizer, fc: SparseAnalogLayer) -> None:
+    """Return what VAU did not deliver (or over-delivered) to the mixed-precision accumulator, so the
+    approximation errors cancel over later updates instead of biasing the weights."""
+    short = fc.shortfall
+    if short.any():
+        ltp = (fc.last_counts > 0) | ((fc.last_counts == 0) & (short > 0))  # the polarity each cell was pulsed with
+        step = np.where(ltp, optimizer.steps[0], optimizer.steps[1])
+        optimizer.accumulators[-1] += (short * step).astype(np.float32)
 
 
 def learning_rate(run: SparseRun, epoch: int) -> float:
