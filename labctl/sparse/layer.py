@@ -4,7 +4,9 @@ On a ``CellLayout.sparse`` backend ``read_mvm`` returns the series-gated cell cu
 Hadamard product ``W_eff = S * W`` physically, with no index memory anywhere. Weights are the cell
 conductances over the weight device's nominal ``g_max`` (so ``w`` in ~[0.02, 1], pruned ~0): the
 layer is non-negative, which a softmax classifier tolerates (its logits are shift-invariant) and
-which keeps ``S * W`` honest (a pruned cell contributes nothing). The DAC/ADC path, backward pass and
+which keeps ``S * W`` honest (a pruned cell contributes nothing). With ``centred=True`` the row
+inputs are each sample's features minus their mean (signed read voltages), so the cells act as
+signed weights ``w_ij - mean_i(w_ij)`` per column while every cell still carries ``S * W``. The DAC/ADC path, backward pass and
 step sizing are :class:`labctl.training.AnalogLayer`'s. Updates skip pruned cells, so their weight
 devices hold what they had and regrowth restores it; they go either cell by cell (exact per-cell
 counts) or as a vectorial approximate update (:mod:`labctl.sparse.vau`).

@@ -112,3 +112,14 @@ def test_centred_inputs_make_the_cells_signed_weights_and_the_backward_pass_agre
     read_signed = layer.w - layer.w.mean(axis=0)
     assert np.allclose(grad_x, layer.alpha * delta @ read_signed.T, atol=1e-5)
     assert np.allclose(grad_w, (x - x.mean(axis=1, keepdims=True)).T @ delta, atol=1e-5)
+
+
+def test_vau_records_what_it_did_not_deliver_and_cell_by_cell_delivers_everything():
+    from labctl.sparse.vau import plan_vau
+
+    counts = np.random.default_rng(4).integers(-6, 7, (12, 4))
+    vau, cell = _layer("vau"), _layer("cell")
+    vau.apply_counts(counts)
+    cell.apply_counts(counts)
+    assert np.array_equal(vau.shortfall, counts - plan_vau(counts, vau.max_pulses).delivered())
+    assert vau.shortfall.any() and not cell.shortfall.any()
