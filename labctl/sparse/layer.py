@@ -4,7 +4,9 @@ On a ``CellLayout.sparse`` backend ``read_mvm`` returns the series-gated cell cu
 Hadamard product ``W_eff = S * W`` physically, with no index memory anywhere. Weights are the cell
 conductances over the weight device's nominal ``g_max`` (so ``w`` in ~[0.02, 1], pruned ~0): the
 layer is non-negative, which a softmax classifier tolerates (its logits are shift-invariant) and
-which keeps ``S * W`` honest (a pruned cell contributes nothing). The DAC/ADC path, backward pass and
+which keeps ``S * W`` honest (a pruned cell contributes nothing). With ``centred=True`` the row
+inputs are each sample's features minus their mean (signed read voltages), so the cells act as
+signed weights ``w_ij - mean_i(w_ij)`` per column while every cell still carries ``S * W``. The DAC/ADC path, backward pass and
 step sizing are :class:`labctl.training.AnalogLayer`'s. Updates skip pruned cells, so their weight
 devices hold what they had and regrowth restores it; they go either cell by cell (exact per-cell
 counts) or as a vectorial approximate update (:mod:`labctl.sparse.vau`).
@@ -39,7 +41,7 @@ class SparseAnalogLayer(AnalogLayer):
 
     def __init__(self, backend: ArrayBackend, model: ChipModel, fan_in: int, fan_out: int, gain: float = 12.0,
                  converters: Converters | None = None, weight_reads: int = 1, update: str = "cell",
-                 cell_by_cell: bool = False, max_pulses: int = 15) -> None:
+                 cell_by_cell: bool = False, max_pulses: int = 15, centred: bool = False) -> None:
         layout = backend.layout
         if layout.partner is not Role.SPARSITY or model.sparsity is None:
             raise field_error(ConfigError, "layout.partner", getattr(layout.partner, "value", None),
@@ -51,8 +53,10 @@ class SparseAnalogLayer(AnalogLayer):
             raise field_error(ConfigError, "update", update, f"choose one of {', '.join(UPDATES)}")
         self.backend, self.model = backend, model
         self.fan_in, self.fan_out = fan_in, fan_out
-        # x in [0, 1] and w in [0, 1]: x @ w reaches fan_in, so the ADC spans half of it by default.
-        self.converters = converters or Converters(out_bound=max(fan_in / 2, 1.0))
+        self.centred = bool(centred)
+        # x in [0, 1] and w in [0, 1]: x @ w reaches fan_in, so the ADC spans half of it by default;
+        # centred inputs (signed, zero-mean) cancel most of the column current, so a quarter of that.
+        self.converters = converters or Converters(out_bound=max(fan_in / (8 if centred else 2), 1.0))
         self.weight_reads = int(weight_reads)
         self.update, self.cell_by_cell, self.max_pulses = update, cell_by_cell, int(max_pulses)
         op, sp = model.operating_point, model.sparsity_point
@@ -76,6 +80,9 @@ class SparseAnalogLayer(AnalogLayer):
         self.s = np.ones((fan_in, fan_out), dtype=bool)
         """Sparsity map as last read: True where the sparsity device conducts."""
         self.w = np.zeros((fan_in, fan_out), dtype=np.float32)
+        self.last_counts = np.zeros((fan_in, fan_out), dtype=np.int64)
+        self.shortfall = np.zeros((fan_in, fan_out), dtype=np.int64)
+        """Signed pulses the last update asked for but did not deliver (VAU's approximation; 0 cell by cell)."""
         self.refresh()
 
     # -- reading ---------------------------------------------------------------------------------
@@ -111,6 +118,23 @@ class SparseAnalogLayer(AnalogLayer):
         """Fraction of the layer's cells whose sparsity device is off."""
         return float(1 - self.s.mean())
 
+    # -- forward / backward ----------------------------------------------------------------------
+    def _inputs(self, x: np.ndarray) -> np.ndarray:
+        """What the row DACs apply: ``x`` itself, or ``x`` minus its per-sample mean when ``centred``."""
+        return x - x.mean(axis=1, keepdims=True) if self.centred else x
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """Centred inputs make the non-negative cells act as signed weights ``w_ij - mean_i(w_ij)``:
+        the read voltages are signed (``read_mvm`` takes [-1, 1]) and every cell still carries
+        ``S * W``; the periphery only subtracts each sample's mean input before the DACs."""
+        return super().forward(self._inputs(x))
+
+    def backward(self, x: np.ndarray, delta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        grad_x, grad_w, grad_b = super().backward(self._inputs(x), delta)
+        if self.centred:  # through x - mean(x)
+            grad_x = grad_x - grad_x.mean(axis=1, keepdims=True)
+        return grad_x, grad_w, grad_b
+
     # -- writing ---------------------------------------------------------------------------------
     def _writer(self):
         return CellByCell(self.backend) if self.cell_by_cell else self.backend
@@ -121,6 +145,8 @@ class SparseAnalogLayer(AnalogLayer):
         Returns (pulses delivered, bench transactions); the pulsed devices are read back.
         """
         counts = np.where(self.s, counts, 0)
+        self.shortfall = np.zeros(counts.shape, dtype=np.int64)
+        self.last_counts = counts
         if not counts.any():
             return 0, 0
         report = self._apply_vau(counts) if self.update == "vau" else self._apply_cellwise(counts)
@@ -144,6 +170,7 @@ class SparseAnalogLayer(AnalogLayer):
         """Step 1 by column vectors, step 2 by row vectors (see :mod:`labctl.sparse.vau`)."""
         lay = self.backend.layout
         plan = plan_vau(counts, self.max_pulses)
+        self.shortfall = counts - plan.delivered()
         pulses = transactions = 0
         n_rows, n_cols = lay.shape
         for sign in (+1, -1):

@@ -52,11 +52,17 @@ class SparseRun:
     """Block shape (rows, cols) for block granularity."""
     lr: float = 0.05
     """Learning rate (effective weights; the same for the software convolutions)."""
+    lr_final: float | None = None
+    """If set, the learning rate decays geometrically from ``lr`` (after the pruning schedule's
+    last step) to this value at the last epoch, so the last epochs settle instead of jittering."""
     batch_size: int = 20
     max_pulses: int = 15
     algo: str = "mpsgd"
     """How gradients become counts (labctl.training.Optimizer): sgd or mpsgd."""
     gain: float = 12.0
+    centred: bool = True
+    """Centre the FC inputs per sample onto the signed read range, so the non-negative cells act as
+    signed weights (see :meth:`SparseAnalogLayer.forward`); False reproduces the non-negative layer."""
     seed: int = 0
     snapshot_epochs: tuple[int, ...] = ()
     """Epochs after which weight and sparsity maps are kept."""
@@ -76,16 +82,17 @@ def _fc_layer(run: SparseRun, n_classes: int, chip_model, rng):
                               f"backend {run.backend!r} is one 30x30 chip (30 x 15 cells): use features=25 and <= 15 classes")
         chip = open_backend(run.backend, model=chip_model, seed=run.seed, layout=CellLayout.sparse(), **run.extra)
     layer = SparseAnalogLayer(chip, chip_model, run.features, n_classes, run.gain, update=run.update,
-                              max_pulses=run.max_pulses)
+                              max_pulses=run.max_pulses, centred=run.centred)
     layer.set_sparsity(np.ones_like(layer.s), on=True)  # start dense: every sparsity device on
     return layer, chip
 
 
 def train_msnet(data: Dataset, run: SparseRun = SparseRun(), out=None, resume: bool = False,
-                progress: bool = False) -> tuple[pd.DataFrame, MSNet]:
+                progress: bool = False, close: bool = True) -> tuple[pd.DataFrame, MSNet]:
     """Train; returns the per-epoch metrics (``attrs``: maps at ``snapshot_epochs``, config) and the net.
 
-    The network's FC backend is closed on return; the net keeps its last-read weights.
+    The network's FC backend is closed on return unless ``close=False`` (then the net can still
+    classify on the array; the caller closes ``net.fc.backend``).
     """
     chip_model = load_model(run.model)
     rng = np.random.default_rng(run.seed)
@@ -111,9 +118,12 @@ def train_msnet(data: Dataset, run: SparseRun = SparseRun(), out=None, resume: b
         if state is not None and chip is not None:
             fc.refresh()
         _loop(net, fc, data, run, optimizer, rng, groups, done, rows, extra, out_dir, config, progress)
-    finally:
+    except BaseException:
         if chip is not None:
             chip.close()
+        raise
+    if chip is not None and close:
+        chip.close()
     df = pd.DataFrame(rows, columns=COLUMNS)
     df.attrs.update(config=config, maps={int(k): v for k, v in extra["maps"].items()})
     return df, net
@@ -124,6 +134,7 @@ def _loop(net, fc, data, run, optimizer, rng, groups, done, rows, extra, out_dir
     n = len(data.x_train)
     for epoch in range(done + 1, run.epochs + 1):
         start = time.perf_counter()
+        optimizer.lr = np.float32(learning_rate(run, epoch))
         order = rng.permutation(n)
         losses, pulses, transactions = [], 0, 0
         # Prune / regrow first (by the previous epoch's gradients), so the epoch retrains after it.
@@ -135,6 +146,8 @@ def _loop(net, fc, data, run, optimizer, rng, groups, done, rows, extra, out_dir
             loss, grads = net.loss_and_gradients(data.x_train[idx], data.y_train[idx])
             grad_sum += np.abs(grads[-1][0])
             p, t = optimizer.step(grads)
+            if analog and optimizer.accumulators[-1] is not None:
+                _feed_back(optimizer, fc)
             if not analog:  # keep a float layer's pruned weights at zero (the same S * W)
                 fc.w *= _float_mask(fc)
             losses.append(loss)
@@ -159,6 +172,24 @@ def _loop(net, fc, data, run, optimizer, rng, groups, done, rows, extra, out_dir
             (out_dir / "run.json").write_text(json.dumps({"config": config}, indent=2) + "\n")
             plot_training_curve(rows, out_dir / "training_curve.png", title=f"MSNet FC {run.update}")
             save_checkpoint(out_dir, config, epoch, rows, net.layers, optimizer.accumulators, rng, extra)
+
+
+def _feed_back(optimizer, fc: SparseAnalogLayer) -> None:
+    """Return what VAU did not deliver (or over-delivered) to the mixed-precision accumulator, so the
+    approximation errors cancel over later updates instead of biasing the weights."""
+    short = fc.shortfall
+    if short.any():
+        ltp = (fc.last_counts > 0) | ((fc.last_counts == 0) & (short > 0))  # the polarity each cell was pulsed with
+        step = np.where(ltp, optimizer.steps[0], optimizer.steps[1])
+        optimizer.accumulators[-1] += (short * step).astype(np.float32)
+
+
+def learning_rate(run: SparseRun, epoch: int) -> float:
+    """``lr`` up to the epoch after the last pruning step, then geometric decay to ``lr_final``."""
+    first = run.schedule.end_epoch + 1
+    if run.lr_final is None or epoch <= first or run.epochs <= first:
+        return run.lr
+    return run.lr * (run.lr_final / run.lr) ** ((epoch - first) / (run.epochs - first))
 
 
 def extra_grad(extra: dict, run: SparseRun, data: Dataset) -> np.ndarray:

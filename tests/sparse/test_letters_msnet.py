@@ -89,3 +89,14 @@ def test_granularity_and_vau_mse_commands(tmp_path):
     assert result.exit_code == 0, result.output
     acc = pd.read_csv(tmp_path / "v" / "vau_accuracy.csv")
     assert sorted(acc["update"]) == ["cell", "vau"] and (tmp_path / "v" / "vau_mse.png").is_file()
+
+
+def test_learning_rate_holds_through_pruning_then_decays_to_lr_final():
+    from labctl.sparse.pruning import PruneSchedule
+    from labctl.sparse.training import SparseRun, learning_rate
+
+    run = SparseRun(epochs=15, lr=0.1, lr_final=0.01, schedule=PruneSchedule(0.75, 3, 9))
+    rates = [learning_rate(run, e) for e in range(1, 16)]
+    assert rates[:10] == [0.1] * 10
+    assert np.all(np.diff(rates[9:]) < 0) and abs(rates[-1] - 0.01) < 1e-9
+    assert learning_rate(SparseRun(epochs=15, lr=0.1), 15) == 0.1

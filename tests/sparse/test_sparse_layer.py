@@ -88,3 +88,38 @@ def test_vau_uses_row_plus_column_operations_on_simulated_instruments():
     assert result["vau"][1] <= 2 * 2 * (10 + 5) * per_op * 1.01
     assert result["cell"][1] >= counts.size * 4
     assert result["vau"][1] < result["cell"][1]
+
+
+def test_centred_inputs_make_the_cells_signed_weights_and_the_backward_pass_agrees():
+    """Centred inputs: y = alpha * x @ (w - column mean of w); pruned cells still carry nothing physically."""
+    chip = SimulatedArray(MODEL, seed=3, layout=CellLayout.sparse(12, 8), initial_state=0.5)
+    layer = SparseAnalogLayer(chip, MODEL, 12, 4, centred=True)
+    layer.set_sparsity(np.ones_like(layer.s), on=True)
+    layer.apply_counts(np.random.default_rng(2).integers(-10, 11, layer.s.shape))
+    layer.set_sparsity(np.eye(12, 4, dtype=bool), on=False)
+    g = chip.true_conductance()
+    g_w, g_s = chip.layout.to_cells(g), chip.layout.to_cells(g, Role.SPARSITY)
+    w_true = g_w * g_s / (g_w + g_s) / MODEL.weight.g_max_s
+    signed = w_true - w_true.mean(axis=0)
+    assert (signed < 0).any() and (signed > 0).any()
+    x = np.random.default_rng(0).random((3, 12), dtype=np.float32)
+    mean = np.mean([layer.forward(x) for _ in range(200)], axis=0)
+    expected = layer.alpha * x @ signed
+    assert np.abs(mean - expected).max() < 0.05 * np.abs(expected).max()
+    # dL/dx through the centring equals alpha * delta @ signed.T (finite weights as read)
+    delta = np.random.default_rng(1).standard_normal((3, 4)).astype(np.float32)
+    grad_x, grad_w, _ = layer.backward(x, delta)
+    read_signed = layer.w - layer.w.mean(axis=0)
+    assert np.allclose(grad_x, layer.alpha * delta @ read_signed.T, atol=1e-5)
+    assert np.allclose(grad_w, (x - x.mean(axis=1, keepdims=True)).T @ delta, atol=1e-5)
+
+
+def test_vau_records_what_it_did_not_deliver_and_cell_by_cell_delivers_everything():
+    from labctl.sparse.vau import plan_vau
+
+    counts = np.random.default_rng(4).integers(-6, 7, (12, 4))
+    vau, cell = _layer("vau"), _layer("cell")
+    vau.apply_counts(counts)
+    cell.apply_counts(counts)
+    assert np.array_equal(vau.shortfall, counts - plan_vau(counts, vau.max_pulses).delivered())
+    assert vau.shortfall.any() and not cell.shortfall.any()
