@@ -67,7 +67,7 @@ def register(app: typer.Typer) -> None:
         sparsity: float = typer.Option(0.75, help="target sparsity of the FC layer"),
         backend: str = typer.Option("sim", help="sim | sim-instruments | BENCH.yaml (the FC layer's array)"),
         update: str = typer.Option("vau", help="vau | cell | float"),
-        epochs: int = typer.Option(15),
+        epochs: int = typer.Option(20),
         classes: str = typer.Option("aenprs", help="letters to classify ('all' = 26 classes)"),
         train_samples: int = typer.Option(6000),
         test_samples: int = typer.Option(1000),

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from device_models import physics
-from labctl import PulseSpec, ReadSpec
+from labctl import PulseSpec
 from labctl.errors import ConfigError
 from labctl.layout import CellLayout
 from sim_backend import Faults, SimulatedArray
