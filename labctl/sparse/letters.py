@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from labctl.errors import DataError, field_error
-from labctl.training.data import Dataset, read_idx
+from labctl.training.data import Dataset, read_idx_pair
 
 LETTERS = string.ascii_lowercase
 """Class k is letter ``LETTERS[k]`` (EMNIST-letters label k + 1)."""
@@ -107,14 +107,7 @@ def load_emnist_letters(directory: str | Path, classes: str | None = None, train
     picked = class_indices(classes)
     splits = []
     for split, limit in (("train", train_samples), ("test", test_samples)):
-        arrays = []
-        for kind in ("images-idx3-ubyte", "labels-idx1-ubyte"):
-            found = [directory / f"emnist-letters-{split}-{kind}{ext}" for ext in ("", ".gz")]
-            path = next((p for p in found if p.is_file()), None)
-            if path is None:
-                raise field_error(DataError, "EMNIST file", str(found[0]), f"missing in {directory}")
-            arrays.append(read_idx(path))
-        images, labels = arrays
+        images, labels = read_idx_pair(directory, f"emnist-letters-{split}", "EMNIST file")
         if images.ndim != 3 or images.shape[1:] != (SIDE, SIDE) or len(images) != len(labels):
             raise field_error(DataError, "EMNIST file", split, f"images {images.shape} do not match labels {labels.shape}")
         labels = labels.astype(np.int64) - 1

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from labctl.errors import ConfigError, field_error
+from labctl.training.network import softmax_cross_entropy
 
 SIDE = 28
 
@@ -88,17 +89,10 @@ class MSNet:
     def loss_and_gradients(self, images: np.ndarray, labels: np.ndarray):
         """Mean cross-entropy and ``[(dL/dw, dL/db)]`` for conv1, conv2 and FC (FC's w is effective)."""
         feats = self.features(images, keep=True)
-        logits = self.fc.forward(feats)
-        logits = logits - logits.max(axis=1, keepdims=True)
-        log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-        n = len(labels)
-        loss = float(-log_p[np.arange(n), labels].mean())
-        delta = np.exp(log_p)
-        delta[np.arange(n), labels] -= 1
-        delta /= np.float32(n)
+        loss, delta = softmax_cross_entropy(self.fc.forward(feats), labels)
         grad_f, grad_fc, grad_fcb = self.fc.backward(feats, delta)
         x0, z1, a1, z2, mask = self._cache
-        pooled_shape = (n, z2.shape[1] // 2, z2.shape[2] // 2, z2.shape[3])
+        pooled_shape = (len(labels), z2.shape[1] // 2, z2.shape[2] // 2, z2.shape[3])
         up = grad_f.reshape(pooled_shape)[:, :, None, :, None, :] * mask  # route to the max (ties share)
         d2 = up.reshape(z2.shape) * (z2 > 0)
         grad_a1, grad_c2, grad_c2b = self.conv2.backward(a1, d2)

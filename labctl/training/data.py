@@ -133,18 +133,24 @@ def write_idx(path: str | Path, array: np.ndarray) -> Path:
     return path
 
 
+def read_idx_pair(directory: Path, prefix: str, what: str) -> list[np.ndarray]:
+    """``[images, labels]`` from ``<prefix>-images-idx3-ubyte`` and ``<prefix>-labels-idx1-ubyte`` (or .gz)."""
+    pair = []
+    for kind in ("images-idx3-ubyte", "labels-idx1-ubyte"):
+        found = [directory / f"{prefix}-{kind}{ext}" for ext in ("", ".gz")]
+        path = next((p for p in found if p.is_file()), None)
+        if path is None:
+            raise field_error(DataError, what, str(found[0]), f"missing in {directory}")
+        pair.append(read_idx(path))
+    return pair
+
+
 def load_mnist_idx(directory: str | Path):
     """``((x_train, y_train), (x_test, y_test))`` from the four standard MNIST idx files in ``directory``."""
     directory = Path(directory)
     out = []
     for split in ("train", "t10k"):
-        pair = []
-        for kind in ("images-idx3-ubyte", "labels-idx1-ubyte"):
-            found = [directory / f"{split}-{kind}{ext}" for ext in ("", ".gz")]
-            path = next((p for p in found if p.is_file()), None)
-            if path is None:
-                raise field_error(DataError, "idx file", str(found[0]), f"missing in {directory}")
-            pair.append(read_idx(path))
+        pair = read_idx_pair(directory, split, "idx file")
         if len(pair[0]) != len(pair[1]):
             raise field_error(DataError, "idx file", split, f"{len(pair[0])} images but {len(pair[1])} labels")
         out.append(tuple(pair))

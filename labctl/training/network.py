@@ -49,14 +49,7 @@ class Network:
 
     def loss_and_gradients(self, x: np.ndarray, labels: np.ndarray):
         """Mean cross-entropy of a batch and, per layer, (dL/dW_effective, dL/db)."""
-        logits = self.forward(x, keep=True)
-        logits = logits - logits.max(axis=1, keepdims=True)
-        log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-        n = len(labels)
-        loss = float(-log_p[np.arange(n), labels].mean())
-        delta = np.exp(log_p)
-        delta[np.arange(n), labels] -= 1
-        delta /= np.float32(n)
+        loss, delta = softmax_cross_entropy(self.forward(x, keep=True), labels)
         grads = [None] * len(self.layers)
         for k in range(len(self.layers) - 1, -1, -1):
             grad_x, grad_w, grad_b = self.layers[k].backward(self._inputs[k], delta)
@@ -72,3 +65,15 @@ class Network:
             logits = self.forward(x[start:start + batch_size])
             hits += int((logits.argmax(axis=1) == labels[start:start + batch_size]).sum())
         return hits / max(len(x), 1)
+
+
+def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean cross-entropy of a batch and its gradient with respect to the logits."""
+    logits = logits - logits.max(axis=1, keepdims=True)
+    log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    n = len(labels)
+    loss = float(-log_p[np.arange(n), labels].mean())
+    delta = np.exp(log_p)
+    delta[np.arange(n), labels] -= 1
+    delta /= np.float32(n)
+    return loss, delta
