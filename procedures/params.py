@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import typing
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -118,27 +119,26 @@ def checked_pulse(limits: SafetyLimits, name: str, amplitude_v: float, width_s: 
     Procedures call this for every pulse they will send before they send the first one (a dry run).
     """
     amplitude_v, width_s = float(amplitude_v), float(width_s)
-    try:
-        pulse = PulseSpec(amplitude_v, width_s, limits=limits)
-        limits.check_pulse(pulse)
-    except SafetyLimitError as exc:
-        raise SafetyLimitError(f"parameter {name}={amplitude_v!r} V, {width_s!r} s refused: {exc}") from None
-    except ConfigError as exc:
-        raise ConfigError(f"parameter {name}={amplitude_v!r} V, {width_s!r} s invalid: {exc}") from None
-    return pulse
+    with _as_parameter(name, f"{amplitude_v!r} V, {width_s!r} s"):
+        return PulseSpec(amplitude_v, width_s, limits=limits)  # validated against ``limits`` on construction
 
 
 def checked_read(limits: SafetyLimits, name: str, voltage_v: float, bipolar: bool = True) -> ReadSpec:
     """A read the backend's limits allow; otherwise ``SafetyLimitError`` naming the parameter."""
     voltage_v = float(voltage_v)
+    with _as_parameter(name, f"{voltage_v!r} V"):
+        return ReadSpec(voltage_v, bipolar, limits=limits)
+
+
+@contextmanager
+def _as_parameter(name: str, shown: str):
+    """Re-raise a spec's refusal as one naming the procedure parameter it came from."""
     try:
-        read = ReadSpec(voltage_v, bipolar, limits=limits)
-        limits.check_read(read)
+        yield
     except SafetyLimitError as exc:
-        raise SafetyLimitError(f"parameter {name}={voltage_v!r} V refused: {exc}") from None
+        raise SafetyLimitError(f"parameter {name}={shown} refused: {exc}") from None
     except ConfigError as exc:
-        raise ConfigError(f"parameter {name}={voltage_v!r} V invalid: {exc}") from None
-    return read
+        raise ConfigError(f"parameter {name}={shown} invalid: {exc}") from None
 
 
 def device_set(layout: CellLayout, spec: str, n_default: int, role: Role = Role.WEIGHT) -> np.ndarray:
