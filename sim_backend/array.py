@@ -202,8 +202,7 @@ class SimulatedArray(BackendBase):
 
     def _do_read_at(self, flat: np.ndarray, read: ReadSpec) -> np.ndarray:
         self._advance(read.duration_s)
-        if self._stale_bound() > RELAX_TOLERANCE:
-            self._flush_relaxation()
+        self._flush_if_stale()
         return self._noisy(self._conductance(flat), flat)
 
     def _do_read_mvm(self, inputs: np.ndarray, read: ReadSpec) -> np.ndarray:
@@ -250,8 +249,8 @@ class SimulatedArray(BackendBase):
             devices = idx[sel]
             self._g[devices] = pop.pulse_train(before[sel], self._member[devices], counts[sel], amplitude_v, width_s,
                                                self.rng)
-            rewritten = np.abs(self._g[idx[sel]] - before[sel]) >= pop.params.retention.rewrite_threshold
-            self._age_s[idx[sel][rewritten]] = 0.0
+            rewritten = np.abs(self._g[devices] - before[sel]) >= pop.params.retention.rewrite_threshold
+            self._age_s[devices[rewritten]] = 0.0
         self._apply_faults()
         self._update_cells(idx)
 
@@ -292,8 +291,7 @@ class SimulatedArray(BackendBase):
         Kept up to date cell by cell on writes; rebuilt after a full relaxation, which happens once
         the devices not written since the last one may have relaxed by more than ``RELAX_TOLERANCE``.
         """
-        if self._cells_cache is not None and self._stale_bound() > RELAX_TOLERANCE:
-            self._flush_relaxation()
+        self._flush_if_stale()
         if self._cells_cache is None:
             self._flush_relaxation()
             self._build_cells()
@@ -358,6 +356,11 @@ class SimulatedArray(BackendBase):
             return 0.0
         return max(physics.retention_exponent(pop.params.retention, self._temperature_k)
                    / pop.params.retention.t0_s for pop in self._pops) * pending
+
+    def _flush_if_stale(self) -> None:
+        """Relax every device once the relaxation not yet applied could exceed ``RELAX_TOLERANCE``."""
+        if self._stale_bound() > RELAX_TOLERANCE:
+            self._flush_relaxation()
 
     def _flush_relaxation(self) -> None:
         """Relax every device up to the clock (at this temperature); invalidates the cell cache."""
