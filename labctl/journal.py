@@ -7,7 +7,7 @@ may still be on and relays closed. The next command that opens the same bench fi
 the bench into the safe state first (outputs off, relays open: what ``labctl bench safe`` does),
 prints one line naming the interrupted run and how to resume it, and removes the marker.
 
-The run's own data journal (points appended and flushed, resumable units in ``<stem>.journal``) is
+The run's own data journal (points appended and flushed, operations in ``<stem>.ops``) is
 kept by :func:`procedures.run_procedure`; the marker only points at it (``note``).
 The state dir is ``$LABCTL_STATE_DIR`` or the platform's user state dir.
 """
@@ -104,7 +104,7 @@ def describe(record: dict) -> str:
     text = f"pid {record.get('pid')} ({' '.join(Path(a).name if k == 0 else a for k, a in enumerate(record.get('argv', [])))})"
     if record.get("csv"):
         text += f", run {record['csv']}"
-        if record.get("resumable"):
+        if record.get("procedure"):
             text += f"; continue with: labctl run {record['procedure']} --out {Path(record['csv']).parent} --resume"
     return text
 
