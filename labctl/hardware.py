@@ -346,6 +346,10 @@ class HardwareArray(BackendBase):
         self.log.close()
         if self.session is not None:
             self.session.end()
+        if self.config.path and getattr(self, "world", None) is None:
+            from .journal import release_bench
+
+            release_bench(self.config.path)  # held by open_bench_link for a real bench
 
     @property
     def time_s(self) -> float:

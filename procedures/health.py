@@ -10,7 +10,8 @@ The checks read only what a procedure measures anyway (no extra reads) and never
   while the device is away from the bound that polarity drives it to, so saturation is not a
   fault). A device expected to cross ``STUCK_EXPECTED`` of its range that moved less than
   ``STUCK_MOVED`` is stuck. Opposite-polarity trains (write-verify around a target, alternating
-  pulses) restart the count; reads without pulses (retention) never count.
+  pulses) restart the count; reads without pulses (retention) never count. Weight devices only: a
+  sparsity device is a switch read on a log scale (its own procedures re-pulse and count bit errors).
 - **no hysteresis**: a double gate sweep beyond the coercive voltage whose forward and reverse
   branches agree within ``HYSTERESIS_DECADES`` everywhere: the device's state did not switch.
 
@@ -29,10 +30,10 @@ from labctl.layout import Role
 
 FLOOR_FRACTION = 1e-2
 """A reading below this fraction of the model's smallest conductance is no device at all."""
-STUCK_EXPECTED = 1.0
+STUCK_EXPECTED = 0.4
 """Expected motion (fractions of the range) after which an unmoved device is stuck."""
-STUCK_MOVED = 0.15
-"""Motion (fraction of the range) below which a device counts as unmoved (read noise is ~0.06)."""
+STUCK_MOVED = 0.1
+"""Motion (fraction of the range) below which a device counts as unmoved (two reads differ by ~0.06)."""
 AWAY_FROM_BOUND = 0.6
 """A potentiating train counts while the device reads below this fraction of its range (depressing: above 1 - it)."""
 HYSTERESIS_DECADES = 0.3
@@ -57,16 +58,11 @@ class HealthMonitor:
     def __init__(self, backend, model) -> None:
         self.backend = backend
         layout = backend.layout
-        self.sides = {Role.WEIGHT: model.weight}
-        if layout.partner is Role.SPARSITY and model.sparsity is not None:
-            self.sides[Role.SPARSITY] = model.sparsity
-        sparse = layout.role_mask(Role.SPARSITY) if Role.SPARSITY in self.sides else np.zeros(layout.shape, bool)
-        self.role = np.where(sparse, Role.SPARSITY.value, Role.WEIGHT.value)
-        self.sides = {role.value: device for role, device in self.sides.items()}
-        g_min = np.where(sparse, model.sparsity.g_min_s if sparse.any() else 0.0, model.weight.g_min_s)
-        g_max = np.where(sparse, model.sparsity.g_max_s if sparse.any() else 0.0, model.weight.g_max_s)
-        self.g_min, self.span = g_min, g_max - g_min
-        self.floor_s = FLOOR_FRACTION * min(d.g_min_s for d in self.sides.values())
+        self.device = model.weight
+        self.g_min, self.span = model.weight.g_min_s, model.weight.g_max_s - model.weight.g_min_s
+        sparse = layout.partner is Role.SPARSITY and model.sparsity is not None
+        self.weights = ~layout.role_mask(Role.SPARSITY) if sparse else np.ones(layout.shape, dtype=bool)
+        self.floor_s = FLOOR_FRACTION * min(model.weight.g_min_s, model.sparsity.g_min_s if sparse else np.inf)
         self.coercive_v = model.weight.transfer.coercive_v
         shape = layout.shape
         self.last = np.full(shape, np.nan)          # last reading
@@ -105,9 +101,9 @@ class HealthMonitor:
     def _read(self, g: np.ndarray) -> None:
         seen = np.isfinite(g)
         self._check_floor(g, seen)
-        trained = seen & np.isfinite(self.last) & (self.pending != 0) & ~self.mixed
+        trained = seen & (self.pending != 0) & ~self.mixed & self.weights
         for r, c in zip(*np.nonzero(trained)):
-            self._train_seen(r, c, g[r, c])
+            self._train_seen(int(r), int(c), float(g[r, c]))
         self.last = np.where(seen, g, self.last)
         self.pending[seen] = 0
         self.mixed[seen] = False
@@ -115,15 +111,18 @@ class HealthMonitor:
     def _train_seen(self, r: int, c: int, g: float) -> None:
         n = int(self.pending[r, c])
         sign = 1 if n > 0 else -1
-        state = (self.last[r, c] - self.g_min[r, c]) / self.span[r, c]
+        before = self.last[r, c]
+        if np.isnan(before):  # never read: assume the bound this train drives it away from (the worst case)
+            before = self.g_min + (0.0 if sign > 0 else self.span)
+        state = (before - self.g_min) / self.span
         if self.polarity[r, c] != sign:  # a new streak starts at the reading before this train
-            self.polarity[r, c], self.anchor[r, c] = sign, self.last[r, c]
+            self.polarity[r, c], self.anchor[r, c] = sign, before
             self.expected[r, c], self.streak_pulses[r, c] = 0.0, 0
         away = state < AWAY_FROM_BOUND if sign > 0 else state > 1 - AWAY_FROM_BOUND
         if away:
-            self.expected[r, c] += abs(n) * self._step(self.role[r, c], sign, float(np.clip(state, 0, 1)))
+            self.expected[r, c] += abs(n) * self._step(sign, float(np.clip(state, 0, 1)))
             self.streak_pulses[r, c] += abs(n)
-        moved = sign * (g - self.anchor[r, c]) / self.span[r, c]
+        moved = sign * (g - self.anchor[r, c]) / self.span
         if moved > 0.5 * self.expected[r, c] and moved > STUCK_MOVED:  # it responds: start over from here
             self.anchor[r, c], self.expected[r, c], self.streak_pulses[r, c] = g, 0.0, 0
         elif self.expected[r, c] >= STUCK_EXPECTED and moved < STUCK_MOVED:
@@ -132,18 +131,17 @@ class HealthMonitor:
                 f"stuck device {r}:{c}: {self.streak_pulses[r, c]} {kind} pulses moved it {100 * moved:+.1f} % of "
                 f"its range where the model expects {100 * self.expected[r, c]:.0f} %; {last_command(self.backend)}")
 
-    def _step(self, role, sign: int, state: float) -> float:
-        """The model's step of one pulse (fraction of the range) at ``state``."""
+    def _step(self, sign: int, state: float) -> float:
+        """The model's step of one pulse (fraction of the range) at ``state`` (cached on a 0.01 grid)."""
         from device_models import physics
 
-        pulse = self._pulse_of[sign]
-        key = (role, sign, round(state, 2), pulse.amplitude_v, pulse.width_s)
+        pulse, state = self._pulse_of[sign], round(state, 2)
+        key = (sign, state, pulse.amplitude_v, pulse.width_s)
         if key not in self._steps:
-            device = self.sides[role]
-            side = device.potentiation if sign > 0 else device.depression
-            self._steps[key] = float(physics.pulse_step(side, sign > 0, round(state, 2), pulse.amplitude_v,
-                                                        pulse.width_s, device.reference_amplitude_v,
-                                                        device.reference_width_s))
+            d = self.device
+            side = d.potentiation if sign > 0 else d.depression
+            self._steps[key] = float(physics.pulse_step(side, sign > 0, state, pulse.amplitude_v, pulse.width_s,
+                                                        d.reference_amplitude_v, d.reference_width_s))
         return self._steps[key]
 
     def _check_floor(self, g: np.ndarray, seen: np.ndarray) -> None:
@@ -176,8 +174,9 @@ class HealthMonitor:
         decades = np.where(ok, np.abs(np.log10(np.where(ok, fwd, 1.0) / np.where(ok, rev, 1.0))), 0.0).max(axis=1)
         for (r, c), d in zip(devices, decades):
             if d < HYSTERESIS_DECADES:
-                raise DeviceFaultError(f"stuck device {r}:{c}: its gate sweep to +/-{np.abs(gate_v).max():g} V shows no "
-                                       f"hysteresis (branches within {d:.2f} decades); {last_command(self.backend)}")
+                raise DeviceFaultError(f"device {r}:{c} does not switch (stuck, or a dead line that passes no write): its "
+                                       f"gate sweep to +/-{np.abs(gate_v).max():g} V shows no hysteresis (branches "
+                                       f"within {d:.2f} decades); {last_command(self.backend)}")
 
 
 def health_check(backend, model) -> Callable[[str, tuple, object], None]:
