@@ -22,11 +22,7 @@ from hypothesis import strategies as st  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from tests.reliability import fuzz  # noqa: E402
-
-QUICK = {"ltp_ltd": ["pulses=5", "n_devices=2"], "array_map": ["write_verify=false", "reads_per_verify=1"]}
-"""Light parameters for the fault matrix (defaults elsewhere)."""
-
+from tests.reliability import faultmatrix, fuzz  # noqa: E402
 
 def run_fuzz(cases: int, tmp: Path) -> list[tuple]:
     """(part, cases, accepted, rejected, violations) per fuzz target."""
@@ -61,54 +57,26 @@ def run_fuzz(cases: int, tmp: Path) -> list[tuple]:
     return rows
 
 
-def run_fault_matrix(tmp: Path) -> list[tuple]:
-    """(procedure, fault, survived, exit, points kept, points not reached, points lost, error) per case.
+def run_fault_matrix(tmp: Path) -> list:
+    """One :class:`tests.reliability.faultmatrix.FaultCase` per (procedure, fault kind) on sim-instruments."""
+    from procedures import NAMES
+    from sim_backend.instruments.faults import FAULT_KINDS
 
-    Points lost: kept records that differ from the clean run's (same seed, same messages up to the fault).
-    """
-    from typer.testing import CliRunner
-
-    from labctl.cli import app
-    from labctl.errors import LabctlError
-    from labctl.visalog import audit, read_log
-    from procedures import NAMES, read_records
-    from sim_backend.instruments.faults import DEVICE_FAULTS, INSTRUMENT_FAULTS
-
-    runner = CliRunner()
     rows = []
     for name in NAMES:
-        params = [a for p in QUICK.get(name, []) for a in ("--param", p)]
-
-        def run(tag, *fault):
-            out, log = tmp / name / tag, tmp / name / f"{tag}.log"
-            out.mkdir(parents=True, exist_ok=True)
-            res = runner.invoke(app, ["run", name, "--backend", "sim-instruments", "--out", str(out),
-                                      "--visa-log", str(log), *params, *[a for f in fault for a in ("--fault", f)]])
-            csv = next(out.glob(f"{name}*.csv"), None)
-            return res, read_log(log), (read_records(csv) if csv else None)
-
-        clean, clean_log, clean_df = run("clean")
-        if clean.exit_code != 0:
-            rows.append((name, "-", False, clean.exit_code, 0, 0, 0, f"clean run failed: {clean.exception}"))
-            continue
-        sent = sum(1 for e in clean_log if e[2] != "read")
-        for kind in INSTRUMENT_FAULTS + DEVICE_FAULTS:
-            fault = f"{kind}@{sent // 2 if kind in INSTRUMENT_FAULTS else 1}"
-            res, log, df = run(kind, fault)
-            hot, still_on = audit(log)
-            safe = not hot and not still_on and any(m == ":ROUT:OPEN:CARD ALL" for _, _, _, m in log[-6:])
-            kept = 0 if df is None else len(df)
-            prefix = clean_df.iloc[:kept].reset_index(drop=True)
-            differ = 0 if df is None or kind in DEVICE_FAULTS else int((df.ne(prefix) & ~(df.isna() & prefix.isna())).any(axis=1).sum())
-            same = differ == 0
-            if kind in INSTRUMENT_FAULTS:
-                msg = str(res.exception)
-                ok = (res.exit_code != 0 and isinstance(res.exception, LabctlError) and "\n" not in msg
-                      and msg.split(" ")[0] in ("b1500", "switch") and safe and same)
-            else:
-                msg, ok = "(device fault: run completes)", res.exit_code == 0 and safe
-            rows.append((name, fault, ok, res.exit_code, kept, len(clean_df) - kept, differ, msg[:110]))
+        clean, messages = faultmatrix.clean_run(name, tmp)
+        for kind in FAULT_KINDS:
+            t0 = time.perf_counter()
+            rows.append(faultmatrix.fault_case(name, kind, tmp, clean, messages))
+            print(f"  {name} {kind}: {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
     return rows
+
+
+def survived(case) -> bool:
+    """The acceptance of one case: non-zero exit with one line, left safe, nothing complete lost, resume
+    completes with the uninterrupted data (on every device the fault did not break)."""
+    return (case.exit_code != 0 and "\n" not in case.error and case.safe and case.lost == 0
+            and case.resume_exit == 0 and case.resumed_equal_elsewhere)
 
 
 def run_sweep_timing(tmp: Path) -> tuple[int, float, float]:
@@ -149,13 +117,15 @@ def main() -> None:
         con.print(table)
         if not args.skip_faults:
             rows = run_fault_matrix(tmp)
-            table = Table("procedure", "fault", "survived", "exit", "points kept", "not reached",
-                          "points lost (kept != clean run)", "error line",
-                          title="fault matrix (sim-instruments)")
-            for row in rows:
-                table.add_row(*map(str, row))
+            table = Table("procedure", "fault", "exit code", "safe (visa log)", "points kept / clean",
+                          "points lost", "resumed == uninterrupted", "same on healthy devices", "survived",
+                          "error line", title="fault matrix (sim-instruments): fault, then --resume without it")
+            for c in rows:
+                table.add_row(c.procedure, c.fault, str(c.exit_code), str(c.safe), f"{c.kept} / {c.clean}", str(c.lost),
+                              str(c.resumed_equal), str(c.resumed_equal_elsewhere), str(survived(c)), c.error[:90])
             con.print(table)
-            con.print(f"faults survived: {sum(r[2] for r in rows)} / {len(rows)}")
+            con.print(f"faults survived: {sum(map(survived, rows))} / {len(rows)}; resumed == uninterrupted: "
+                      f"{sum(c.resumed_equal for c in rows)} / {len(rows)}")
         if not args.skip_sweep:
             runs, parallel, serial = run_sweep_timing(tmp)
             con.print(f"sweep: {runs} sim-instruments runs: LocalCluster(2 processes) {parallel:.1f} s, "
