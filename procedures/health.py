@@ -128,8 +128,8 @@ class HealthMonitor:
         elif self.expected[r, c] >= STUCK_EXPECTED and moved < STUCK_MOVED:
             kind = "potentiating" if sign > 0 else "depressing"
             raise DeviceFaultError(
-                f"stuck device {r}:{c}: {self.streak_pulses[r, c]} {kind} pulses moved it {100 * moved:+.1f} % of "
-                f"its range where the model expects {100 * self.expected[r, c]:.0f} %; {last_command(self.backend)}")
+                f"stuck device {r}:{c}: {self.streak_pulses[r, c]} {kind} pulses moved it {100 * moved:+.1f} % of its "
+                f"range (model: {100 * self.expected[r, c]:.0f} %); {last_command(self.backend)}")
 
     def _step(self, sign: int, state: float) -> float:
         """The model's step of one pulse (fraction of the range) at ``state`` (cached on a 0.01 grid)."""
@@ -154,8 +154,8 @@ class HealthMonitor:
             where = f"row line {r} (all {int(row_read.sum())} devices read on it)"
         else:
             where = f"device {r}:{c}"
-        raise DeviceFaultError(f"dead line or open path at {where}: reads {g[r, c]:.3g} S, below the "
-                               f"{self.floor_s:.1e} S any device conducts; {last_command(self.backend)}")
+        raise DeviceFaultError(f"dead line or open path at {where}: reads {g[r, c]:.3g} S < {self.floor_s:.1e} S; "
+                               f"{last_command(self.backend)}")
 
     # -- transfer sweeps ---------------------------------------------------------------------------
     def _sweep(self, mask: np.ndarray, gate_v: np.ndarray, drain_v: float, current: np.ndarray) -> None:

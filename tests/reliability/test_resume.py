@@ -50,6 +50,5 @@ def test_fault_then_resume_on_simulated_instruments(tmp_path, monkeypatch, name,
     clean, messages = clean_run(name, tmp_path)
     case = fault_case(name, kind, tmp_path, clean, messages)
     assert case.exit_code != 0 and case.safe and "\n" not in case.error, case
-    assert case.kept < case.clean and case.lost == 0 and case.resume_exit == 0, case
-    # a chip defect may show in the faulty device's own records; an instrument fault leaves no trace at all
-    assert case.resumed_equal_elsewhere and (case.resumed_equal or kind == "stuck-off"), case
+    assert case.kept < case.clean and case.survived, case
+    assert case.resumed_equal and case.resumed_equal_elsewhere, case
