@@ -30,7 +30,8 @@ class JournalledBackend:
     """``backend`` with every operation journalled (or answered from ``replay`` first); the rest passes through."""
 
     def __init__(self, backend, log, replay: list | None = None, records_done: int = 0,
-                 on_point: Callable[[], None] | None = None, check: Callable[[str, tuple, object], None] | None = None):
+                 on_point: Callable[[int, int], None] | None = None,
+                 check: Callable[[str, tuple, object], None] | None = None):
         self.backend = backend
         self._log = log
         self._replay = list(replay or [])
@@ -41,6 +42,8 @@ class JournalledBackend:
         self._ops_since_record = 0
         self.journalled = records_done
         """Records covered by the journal on disk."""
+        self.journalled_ops = len(self._replay)
+        """Operations covered by the journal on disk."""
         self._on_point = on_point
         self._check = check
 
@@ -61,15 +64,17 @@ class JournalledBackend:
         return self._ops_since_record == 0
 
     def end_point(self) -> None:
-        """Journal the buffered operations as complete (a boundary); saves the simulated state via ``on_point``."""
+        """Journal the buffered operations as complete (a boundary), then ``on_point(records, operations)``
+        (the runner saves the simulated state, tagged with them)."""
         if not self._buffer and self.records <= self.journalled:
             return
         self._log.write(json.dumps({"records": self.records, "ops": self._buffer}) + "\n")
         self._log.flush()
+        self.journalled_ops += len(self._buffer)
         self._buffer = []
         self.journalled = self.records
         if self._on_point is not None:
-            self._on_point()
+            self._on_point(self.records, self.journalled_ops)
 
     def _op(self, name: str, args: tuple, live: Callable[[], object]):
         self._ops_since_record += 1
@@ -145,18 +150,32 @@ def decode(value):
     return out.reshape(value["shape"])
 
 
-def load_journal(path: Path) -> tuple[list, int]:
-    """(operations, records) of the complete points journalled in ``path`` (a torn last line is ignored)."""
+def load_journal(path: Path, until_ops: int | None = None) -> tuple[list, int]:
+    """(operations, records) of the complete points journalled in ``path``, up to the point whose
+    cumulative operation count is ``until_ops`` (the one a saved state belongs to). Lines after it, or a
+    torn last line, are cut from the file so the resumed run appends to a consistent journal."""
     ops, records = [], 0
     if not path.exists():
         return ops, records
-    for line in path.read_text().splitlines():
+    lines = path.read_text().splitlines(keepends=True)
+    used = 0
+    for line in lines:
+        if until_ops is not None and len(ops) >= until_ops:
+            break  # the process died after journalling this point but before saving its state
         try:
             entry = json.loads(line)
         except ValueError:
             break  # the process died while writing this line: the point was not complete
         ops += entry["ops"]
         records = int(entry["records"])
+        used += 1
+    if used < len(lines):
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text("".join(lines[:used]))
+        tmp.replace(path)
+    if until_ops is not None and len(ops) != until_ops:
+        raise DataError(f"resume: {path.name} holds {len(ops)} operations where the saved state expects "
+                        f"{until_ops}; start a new run")
     return ops, records
 
 
@@ -202,9 +221,20 @@ def simulated_state(backend):
     return None
 
 
-def save_state(state, path: Path) -> None:
-    """Write ``state.snapshot()`` atomically (a crash mid-write leaves the previous one)."""
+JOURNAL_TAG = "journal.records_ops"
+"""Key of the saved state's (records, operations): the journalled point it belongs to."""
+
+
+def save_state(state, path: Path, records: int = 0, ops: int = 0) -> None:
+    """Write ``state.snapshot()`` tagged with its point atomically (a crash mid-write leaves the previous one)."""
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as f:
-        np.savez(f, **state.snapshot())
+        np.savez(f, **state.snapshot(), **{JOURNAL_TAG: np.array([records, ops])})
     tmp.replace(path)
+
+
+def load_state(path: Path) -> tuple[dict, int]:
+    """(snapshot, operations journalled at that point) of a state :func:`save_state` wrote."""
+    with np.load(path) as f:
+        snap = dict(f)
+    return snap, int(snap.pop(JOURNAL_TAG)[1])

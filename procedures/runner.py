@@ -14,9 +14,9 @@ line, a stuck device: :mod:`procedures.health`) stop the run with a ``DeviceFaul
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from pymeasure.experiment import Results
 
@@ -27,7 +27,7 @@ from .health import health_check
 from .params import build, describe
 from .provenance import write_run_json
 from .registry import get_spec, procedure_class
-from .replay import JournalledBackend, keep_records, load_journal, save_state, simulated_state
+from .replay import JournalledBackend, keep_records, load_journal, load_state, save_state, simulated_state
 from .spec import never
 from .wrapper import BENCH_FILE, COMMON_FIELDS
 
@@ -58,14 +58,18 @@ def run_procedure(name: str, backend, out_dir, emit: Callable[[str, object], Non
     resuming = csv_path is not None
     csv_path = csv_path or _new_path(spec.name, out_dir)
     ops_file, state_file = csv_path.with_suffix(".ops"), csv_path.with_suffix(".chip.npz")
-    replay, done = load_journal(ops_file) if resuming else ([], 0)
-    if resuming:
-        keep_records(csv_path, done, Results.COMMENT)  # records of a point the journal does not hold
     state = simulated_state(backend)
+    replay, done = [], 0
     if resuming and state is not None and state_file.exists():
-        state.restore(dict(np.load(state_file)))  # the simulated bench continues exactly where it stopped
+        snap, until = load_state(state_file)
+        replay, done = load_journal(ops_file, until)
+        state.restore(snap)  # the simulated bench continues exactly where it stopped
+    elif resuming:
+        replay, done = load_journal(ops_file)
     elif state is not None:
         save_state(state, state_file)
+    if resuming:
+        keep_records(csv_path, done, Results.COMMENT)  # records of a point the journal does not hold
 
     results = Results(procedure, str(csv_path))
     procedure.startup()
@@ -82,7 +86,7 @@ def run_procedure(name: str, backend, out_dir, emit: Callable[[str, object], Non
         status = STATUS_ABORTED
         with open(csv_path, "a", encoding=Results.ENCODING) as data, open(ops_file, "a") as log:
             journalled = JournalledBackend(backend, log, replay, done,
-                                           on_point=None if state is None else lambda: save_state(state, state_file),
+                                           on_point=None if state is None else partial(save_state, state, state_file),
                                            check=health_check(backend, procedure.chip_model()))
 
             def record(topic, value):
