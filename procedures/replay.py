@@ -225,12 +225,40 @@ JOURNAL_TAG = "journal.records_ops"
 """Key of the saved state's (records, operations): the journalled point it belongs to."""
 
 
-def save_state(state, path: Path, records: int = 0, ops: int = 0) -> None:
-    """Write ``state.snapshot()`` tagged with its point atomically (a crash mid-write leaves the previous one)."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        np.savez(f, **state.snapshot(), **{JOURNAL_TAG: np.array([records, ops])})
-    tmp.replace(path)
+SAVE_EVERY_S = 1.0
+"""Wall seconds between writes of the simulated state (each point's is kept in memory meanwhile)."""
+
+
+class StateSaver:
+    """Saves a simulated bench's state at journalled points: in memory at each, to ``path`` at most every
+    ``SAVE_EVERY_S`` and when the run ends (also by an error), so writing never dominates a fast
+    simulation. After a SIGKILL the file may be up to that long behind: the journal is cut back to it."""
+
+    def __init__(self, state, path: Path, records: int = 0, ops: int = 0, every_s: float = SAVE_EVERY_S) -> None:
+        import time
+
+        self.state, self.path, self.every_s, self._clock = state, path, every_s, time.monotonic
+        self._pending: tuple | None = None
+        self._written = self._clock()
+        self._write(state.snapshot(), records, ops)  # where this execution starts (after a restore: that point)
+
+    def __call__(self, records: int, ops: int) -> None:
+        self._pending = (self.state.snapshot(), records, ops)
+        if self._clock() - self._written >= self.every_s:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the last point's state if it is not on disk yet."""
+        if self._pending is not None:
+            self._write(*self._pending)
+            self._pending = None
+
+    def _write(self, snap: dict, records: int, ops: int) -> None:
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        with open(tmp, "wb") as f:  # atomically: a crash mid-write leaves the previous one
+            np.savez(f, **snap, **{JOURNAL_TAG: np.array([records, ops])})
+        tmp.replace(self.path)
+        self._written = self._clock()
 
 
 def load_state(path: Path) -> tuple[dict, int]:

@@ -14,7 +14,6 @@ line, a stuck device: :mod:`procedures.health`) stop the run with a ``DeviceFaul
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -27,7 +26,7 @@ from .health import health_check
 from .params import build, describe
 from .provenance import write_run_json
 from .registry import get_spec, procedure_class
-from .replay import JournalledBackend, keep_records, load_journal, load_state, save_state, simulated_state
+from .replay import JournalledBackend, StateSaver, keep_records, load_journal, load_state, simulated_state
 from .spec import never
 from .wrapper import BENCH_FILE, COMMON_FIELDS
 
@@ -66,8 +65,6 @@ def run_procedure(name: str, backend, out_dir, emit: Callable[[str, object], Non
         state.restore(snap)  # the simulated bench continues exactly where it stopped
     elif resuming:
         replay, done = load_journal(ops_file)
-    elif state is not None:
-        save_state(state, state_file)
     if resuming:
         keep_records(csv_path, done, Results.COMMENT)  # records of a point the journal does not hold
 
@@ -85,8 +82,8 @@ def run_procedure(name: str, backend, out_dir, emit: Callable[[str, object], Non
     with recorded("procedure", spec.name, csv_path) as run:  # the run catalog: running -> complete/interrupted
         status = STATUS_ABORTED
         with open(csv_path, "a", encoding=Results.ENCODING) as data, open(ops_file, "a") as log:
-            journalled = JournalledBackend(backend, log, replay, done,
-                                           on_point=None if state is None else partial(save_state, state, state_file),
+            saver = None if state is None else StateSaver(state, state_file, done, len(replay))
+            journalled = JournalledBackend(backend, log, replay, done, on_point=saver,
                                            check=health_check(backend, procedure.chip_model()))
 
             def record(topic, value):
@@ -109,6 +106,8 @@ def run_procedure(name: str, backend, out_dir, emit: Callable[[str, object], Non
                 journalled.end_point()  # a stopped run resumes after its last point
                 status = STATUS_ABORTED if stop() else STATUS_COMPLETED
             finally:
+                if saver is not None:
+                    saver.flush()  # the last complete point's state, whatever ended the run
                 procedure.backend = backend
                 procedure.shutdown()
                 write_run_json(csv_path.with_suffix(".json"), {**meta, "status": status})
