@@ -1,7 +1,7 @@
 """Reliability benchmark: the fuzz (>= 10,000 generated cases), the fault matrix (every fault kind x
 every procedure on sim-instruments) and the sweep wall time (LocalCluster vs serial).
 
-    python benchmarks/reliability.py [--cases 10000] [--skip-sweep]
+    python benchmarks/reliability.py [--cases 10000] [--skip-fuzz] [--skip-faults] [--skip-sweep]
 
 Prints one table per part: cases tried, violations, faults survived, points lost, wall times.
 """
@@ -96,6 +96,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--skip-sweep", action="store_true")
     parser.add_argument("--skip-faults", action="store_true")
+    parser.add_argument("--skip-fuzz", action="store_true")
     args = parser.parse_args()
     con = Console(width=240)
     with tempfile.TemporaryDirectory() as d:
@@ -103,11 +104,12 @@ def main() -> None:
         import os
 
         os.environ["LABCTL_STATE_DIR"] = str(tmp / "state")
-        table = Table("fuzz target", "cases tried", "accepted", "rejected (LabctlError naming the field)",
-                      "violations", "wall s", title="fuzz")
-        for row in run_fuzz(args.cases, tmp):
-            table.add_row(*[f"{v:.1f}" if isinstance(v, float) else str(v) for v in row])
-        con.print(table)
+        if not args.skip_fuzz:
+            table = Table("fuzz target", "cases tried", "accepted", "rejected (LabctlError naming the field)",
+                          "violations", "wall s", title="fuzz")
+            for row in run_fuzz(args.cases, tmp):
+                table.add_row(*[f"{v:.1f}" if isinstance(v, float) else str(v) for v in row])
+            con.print(table)
         if not args.skip_faults:
             rows = run_fault_matrix(tmp)
             table = Table("procedure", "fault", "exit code", "safe (visa log)", "points kept / clean",

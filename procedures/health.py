@@ -16,7 +16,9 @@ The checks read only what a procedure measures anyway (no extra reads) and never
   branches agree within ``HYSTERESIS_DECADES`` everywhere: the device's state did not switch.
 
 A fault raises :class:`DeviceFaultError` naming the device or line, the instrument and its last
-command; the runner's caller closes the backend (outputs off, relays open).
+command; the runner's caller closes the backend (outputs off, relays open). On ``--resume`` the
+replayed operations rebuild the history, but stuck evidence restarts where the live bench takes over
+(the fault may have been mended).
 """
 
 from __future__ import annotations
@@ -86,6 +88,10 @@ class HealthMonitor:
             self._pulsed(np.asarray(counts, dtype=np.int64), pulse)
         elif name == "read":
             self._read(np.asarray(result, dtype=float))
+        elif name == "resumed":  # the bench may have been mended since: stuck evidence starts afresh
+            self.polarity[:] = 0
+            self.expected[:] = 0.0
+            self.streak_pulses[:] = 0
         elif name == "sweep_transfer":
             self._sweep(np.asarray(args[0], dtype=bool), np.asarray(args[1], dtype=float), float(args[2]),
                         np.asarray(result, dtype=float))
