@@ -26,7 +26,14 @@ from .health import health_check
 from .params import build, describe
 from .provenance import write_run_json
 from .registry import get_spec, procedure_class
-from .replay import JournalledBackend, StateSaver, keep_records, load_journal, load_state, simulated_state
+from .replay import (
+    JournalledBackend,
+    StateSaver,
+    keep_records,
+    load_journal,
+    load_state,
+    simulated_state,
+)
 from .spec import never
 from .wrapper import BENCH_FILE, COMMON_FIELDS
 
