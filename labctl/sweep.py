@@ -153,9 +153,12 @@ def refuse_real_bench(backend: str) -> None:
 
 
 def run_point(spec: SweepSpec, point: dict, run_dir: str) -> dict:
-    """One sweep run (executed on a worker): open the simulated backend, run, return one table row."""
+    """One sweep run (executed on a worker): open the simulated backend, run, return one table row
+    (``worker_pid`` says which worker process ran it)."""
+    import os
+
     if spec.kind == "train":
-        return train_point(spec, point, run_dir)
+        return {**train_point(spec, point, run_dir), "worker_pid": os.getpid()}
     from procedures import run_procedure
     from sim_backend.instruments.faults import backend_options
 
@@ -168,7 +171,8 @@ def run_point(spec: SweepSpec, point: dict, run_dir: str) -> dict:
                       **backend_options(spec.backend, list(spec.faults))) as backend:
         df, csv = run_procedure(spec.procedure, backend, run_dir, **params)
     summary = {k: v for k, v in df.attrs.get("summary", {}).items() if isinstance(v, (int, float, str, bool))}
-    return {**summary, "records": len(df), "csv": str(csv), "wall_s": time.perf_counter() - t0}
+    return {**summary, "records": len(df), "csv": str(csv), "wall_s": time.perf_counter() - t0,
+            "worker_pid": os.getpid()}
 
 
 def train_point(spec: SweepSpec, point: dict, run_dir: str) -> dict:
@@ -264,7 +268,7 @@ def plot_sweep(table: pd.DataFrame, spec: SweepSpec, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     axis = next(iter(spec.grid))
-    skip = set(spec.grid) | {"run", "attempts", "records", "wall_s", "epochs"}
+    skip = set(spec.grid) | {"run", "attempts", "records", "wall_s", "epochs", "worker_pid"}
     done = table[table["status"] == "completed"] if "status" in table else table
     metrics = [c for c in done.columns if c not in skip and pd.api.types.is_numeric_dtype(done[c])]
     fig, ax = plt.subplots(figsize=(5, 3.6))

@@ -47,6 +47,7 @@ def test_sweep_on_a_local_cluster(tmp_path):
     assert result.exit_code == 0, result.output
     table = _check_table(tmp_path / "out", 4)
     assert table.groupby("seed")["on_off_ratio"].nunique().min() == 2  # the width changes the result
+    assert table["worker_pid"].nunique() == 2  # both LocalCluster worker processes ran runs
 
 
 def test_sweep_connects_to_an_existing_scheduler(tmp_path):
