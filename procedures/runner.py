@@ -49,6 +49,9 @@ def run_procedure(name: str, backend, out_dir, emit: Callable[[str, object], Non
     ``backend_spec`` and ``chip_id`` for the header (defaults: the backend's own). ``emit`` also
     receives every record and progress value. The backend is not closed (the caller owns it).
     ``df.attrs`` holds ``summary`` and ``status`` ("completed" or "aborted" when ``should_stop``).
+    ``resume=True`` continues the newest unfinished run of ``name`` in ``out_dir`` after its last complete
+    point (its parameters; a different value given now is refused). A device fault seen in the data
+    raises :class:`procedures.health.DeviceFaultError` (the run stays resumable).
     """
     spec = get_spec(name)
     out_dir = Path(out_dir)
