@@ -136,7 +136,8 @@ def load_sweep(path) -> SweepSpec:
         where = f"{spec.procedure}; see `labctl run --list`"
     for key in [*spec.params, *spec.grid]:
         if key not in own:
-            raise field_error(ConfigError, key, (spec.grid.get(key) or spec.params.get(key)), f"not a parameter of {where}")
+            raise field_error(ConfigError, key, (spec.grid.get(key) or spec.params.get(key)),
+                              f"not a parameter of {where}")
     return spec
 
 

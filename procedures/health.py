@@ -180,9 +180,9 @@ class HealthMonitor:
         decades = np.where(ok, np.abs(np.log10(np.where(ok, fwd, 1.0) / np.where(ok, rev, 1.0))), 0.0).max(axis=1)
         for (r, c), d in zip(devices, decades):
             if d < HYSTERESIS_DECADES:
-                raise DeviceFaultError(f"device {r}:{c} does not switch (stuck, or a dead line that passes no write): its "
-                                       f"gate sweep to +/-{np.abs(gate_v).max():g} V shows no hysteresis (branches "
-                                       f"within {d:.2f} decades); {last_command(self.backend)}")
+                raise DeviceFaultError(f"device {r}:{c} does not switch (stuck, or a dead line that passes no write): "
+                                       f"its gate sweep to +/-{np.abs(gate_v).max():g} V shows no hysteresis "
+                                       f"(branches within {d:.2f} decades); {last_command(self.backend)}")
 
 
 def health_check(backend, model) -> Callable[[str, tuple, object], None]:

@@ -99,7 +99,8 @@ class JournalledBackend:
 
     # -- the ArrayBackend operations ----------------------------------------------------------------
     def apply_pulses(self, devices, pulse, count=1):
-        return self._op("apply_pulses", (devices, pulse, count), lambda: self.backend.apply_pulses(devices, pulse, count))
+        return self._op("apply_pulses", (devices, pulse, count),
+                        lambda: self.backend.apply_pulses(devices, pulse, count))
 
     def apply_vector_update(self, rows, cols, pulse, count=1):
         return self._op("apply_vector_update", (rows, cols, pulse, count),

@@ -86,7 +86,8 @@ def run(
     out: Path = typer.Option(Path("runs"), "--out", help="Run folder (created)."),
     param: list[str] = typer.Option([], "--param", help="Procedure parameter name=value (repeatable)."),
     chip_id: str = typer.Option("", "--chip-id", help="Chip id for the header (default: backend and seed)."),
-    resume: bool = typer.Option(False, "--resume", help="Continue the interrupted run of PROCEDURE in --out from its last complete point."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the interrupted run of PROCEDURE in --out "
+                                "from its last complete point."),
     list_: bool = typer.Option(False, "--list", help="List procedures and their parameters."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print command count and estimated bench time "
                                  "(a run on simulated instruments); send nothing."),

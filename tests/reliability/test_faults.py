@@ -23,7 +23,8 @@ CLEAN_POINTS = 20
 def _run(tmp_path, *faults, pulses=5):
     tmp_path.mkdir(parents=True, exist_ok=True)
     log = tmp_path / "visa.log"
-    result = runner.invoke(app, [*RUN, "--param", f"pulses={pulses}", "--out", str(tmp_path / "out"), "--visa-log", str(log),
+    result = runner.invoke(app, [*RUN, "--param", f"pulses={pulses}", "--out", str(tmp_path / "out"),
+                                 "--visa-log", str(log),
                                  *[a for f in faults for a in ("--fault", f)]])
     return result, read_log(log)
 

@@ -15,7 +15,8 @@ from labctl.errors import InstrumentError
 from labctl.journal import BenchBusyError, hold_bench, lock_path, release_bench
 
 ROOT = Path(__file__).resolve().parents[2]
-HOLD = "import sys, time; from labctl.journal import hold_bench; hold_bench(sys.argv[1]); print('held', flush=True); time.sleep(60)"
+HOLD = ("import sys, time; from labctl.journal import hold_bench; hold_bench(sys.argv[1]); "
+        "print('held', flush=True); time.sleep(60)")
 
 
 def _real_bench(tmp_path) -> Path:

@@ -33,7 +33,8 @@ def test_stopped_run_resumes_to_the_uninterrupted_data(tmp_path, name):
 
     half = len(whole) // 2
     with SimulatedArray("ning-mos2-fefet", seed=5) as chip:
-        part, csv = run_procedure(name, chip, tmp_path / "split", count, should_stop=lambda: seen["n"] >= half, **params)
+        part, csv = run_procedure(name, chip, tmp_path / "split", count, should_stop=lambda: seen["n"] >= half,
+                                  **params)
     assert part.attrs["status"] == "aborted" and 0 < len(part) < len(whole)
     assert csv.with_suffix(".ops").exists() and csv.with_suffix(".chip.npz").exists()
     with SimulatedArray("ning-mos2-fefet", seed=5) as chip:  # a fresh chip object, as in a new process
