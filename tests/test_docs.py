@@ -6,15 +6,19 @@ repository paths resolve as they do from the repository root:
 
 - ```` ```python ```` blocks are executed;
 - ```` ```yaml title="NAME" ```` blocks are written to NAME (the files the reader is told to write);
-- ```` ```console ```` / ```` ```bash ```` lines run: ``labctl ...`` via ``python -m labctl``, ``cp ...``
-  via the shell; ``make demo|test`` must be Makefile targets; ``source .venv/bin/activate`` is the
-  documented environment step. Any other line fails the test: a documented command must run here.
+- ```` ```console ```` / ```` ```bash ```` lines run: ``labctl ...`` in this process through
+  ``labctl.cli.main`` (the console script's entry point; ``test_console_script`` runs the real
+  script), ``cp ...`` via the shell; ``make demo|test`` must be Makefile targets; ``source
+  .venv/bin/activate`` is the documented environment step. A line starting with ``error:`` is the
+  output the command above it must print (``...`` matches anything) and that command must exit with
+  code 2. Any other line fails the test: a documented command must run here.
 - A block after ``<!-- needs-bench -->`` (real instruments) or ``<!-- needs-display -->`` (a GUI
   window) is not run; each of its ``--options`` must still be an option of that command.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
@@ -23,11 +27,15 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer
+from typer.testing import CliRunner
+
+from labctl.cli import app, main
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted((ROOT / "docs").glob("*.md"))
 BLOCK = re.compile(r"(<!-- (needs-\w+) -->\s*\n)?```(\w+)([^\n]*)\n(.*?)```", re.S)
-EXTRA_ENV = {"PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen", "COLUMNS": "200"}
+EXTRA_ENV = {"PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen", "QT_API": "pyside6", "COLUMNS": "200"}
 ENV = {**os.environ, **EXTRA_ENV}
 NOOP = ("source .venv/bin/activate",)
 
@@ -38,27 +46,63 @@ def blocks(path: Path):
         yield m.group(2), m.group(3), m.group(4).strip(), m.group(5)
 
 
-def commands(body: str) -> list[str]:
-    return [line.strip() for line in body.splitlines() if line.strip() and not line.strip().startswith("#")]
+def commands(body: str) -> list[tuple[str, list[str]]]:
+    """(command line, the ``error:`` lines documented under it) of a console block, comments dropped."""
+    out: list[tuple[str, list[str]]] = []
+    for line in (raw.strip() for raw in body.splitlines()):
+        if line.startswith("error:") and out:
+            out[-1][1].append(line)
+        elif line and not line.startswith("#"):
+            out.append((line, []))
+    return out
 
 
-def labctl(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    # os.environ now, not at import: it holds the test's own LABCTL_CATALOG (tests/conftest.py), so no
-    # documented command records into the user's catalog
-    return subprocess.run([sys.executable, "-m", "labctl", *args], cwd=cwd, env={**os.environ, **EXTRA_ENV},
-                          capture_output=True,
-                          text=True, timeout=120)
+def labctl(args: list[str]) -> tuple[int, str]:
+    """``labctl ARGS`` run in this process through the console script's ``main``: (exit code, output).
+
+    Environment as ``EXTRA_ENV`` plus this test's ``os.environ`` (its own ``LABCTL_CATALOG`` from
+    tests/conftest.py, so no documented command records into the user's catalog).
+    """
+    argv = sys.argv
+    with CliRunner().isolation(env=EXTRA_ENV) as (_, _, output):
+        sys.argv = ["labctl", *args]
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        finally:
+            sys.argv = argv
+        return code, output.getvalue().decode(errors="replace")
 
 
-def check_options_exist(line: str, cwd: Path) -> None:
+def command_options(args: list[str]) -> set[str]:
+    """Every ``--option`` of the command ``args`` names, and of the groups on the way (``--catalog``)."""
+    command = typer.main.get_command(app)
+    options = set()
+    for arg in ["", *args]:
+        if arg and arg in getattr(command, "commands", {}):
+            command = command.commands[arg]
+        elif arg:
+            continue
+        options |= {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)}
+    return options
+
+
+def check_options_exist(line: str) -> None:
     args = shlex.split(line)[1:]
-    words = [a for a in args[:2] if not a.startswith("-")]
-    helptext = labctl([*words, "--help"], cwd).stdout
+    known = command_options(args)
     for option in (a.split("=")[0] for a in args if a.startswith("--")):
-        assert option in helptext, f"{line!r}: {option} is not an option of labctl {' '.join(words)}"
+        assert option in known, f"{line!r}: {option} is not an option of this labctl command"
 
 
-def run_line(line: str, cwd: Path) -> None:
+def matches(documented: str, printed: str) -> bool:
+    """``printed`` is the documented message, ``...`` standing for any text."""
+    pattern = ".*".join(re.escape(part) for part in documented.split("..."))
+    return re.fullmatch(pattern, printed.strip(), re.S) is not None
+
+
+def run_line(line: str, cwd: Path, expected_errors: list[str] = ()) -> None:
     if line in NOOP:
         return
     if line.startswith("make "):
@@ -69,8 +113,15 @@ def run_line(line: str, cwd: Path) -> None:
         subprocess.run(line, shell=True, cwd=cwd, check=True)
         return
     assert line.startswith("labctl "), f"documented command that the docs test cannot run: {line!r}"
-    result = labctl(shlex.split(line)[1:], cwd)
-    assert result.returncode == 0, f"{line!r} failed:\n{result.stdout}\n{result.stderr}"
+    with contextlib.chdir(cwd):
+        code, output = labctl(shlex.split(line)[1:])
+    if expected_errors:
+        assert code == 2, f"{line!r} should fail with exit code 2, gave {code}:\n{output}"
+        printed = [row for row in output.splitlines() if row.startswith("error:")]
+        assert len(printed) == len(expected_errors) and all(map(matches, expected_errors, printed)), \
+            f"{line!r} printed {printed}, the docs show {expected_errors}"
+    else:
+        assert code == 0, f"{line!r} failed (exit code {code}):\n{output}"
 
 
 def run_page(path: Path, tmp: Path) -> int:
@@ -86,11 +137,11 @@ def run_page(path: Path, tmp: Path) -> int:
             elif lang == "yaml" and (title := re.search(r'title="([^"]+)"', info)):
                 (tmp / title.group(1)).write_text(body)
             elif lang in ("console", "bash"):
-                for line in commands(body):
+                for line, errors in commands(body):
                     if marker:
-                        check_options_exist(line, tmp)
+                        check_options_exist(line)
                     else:
-                        run_line(line, tmp)
+                        run_line(line, tmp, errors)
             else:
                 continue
             ran += 1
@@ -120,9 +171,19 @@ def test_unrunnable_command_is_caught(tmp_path):
     with pytest.raises(AssertionError):
         run_line("labctl run ltp_ltd --no-such-option 1", tmp_path)
     with pytest.raises(AssertionError):
-        check_options_exist("labctl bench check --no-such-option", tmp_path)
+        run_line("labctl no-such-command", tmp_path)
+    with pytest.raises(AssertionError):
+        check_options_exist("labctl bench check --no-such-option")
+    with pytest.raises(AssertionError):
+        check_options_exist("labctl --catalog x runs list --no-such-option")
+    check_options_exist("labctl --catalog x runs list --query q")
     with pytest.raises(AssertionError):
         run_line("rm -rf /", tmp_path)
+    with pytest.raises(AssertionError, match="printed"):  # a documented error message that changed
+        run_line("labctl run ltp", tmp_path, ["error: procedure='ltp': something else"])
+    run_line("labctl run ltp", tmp_path, ["error: procedure='ltp': choose one of ..."])
+    with pytest.raises(AssertionError, match="exit code 2"):  # a documented failure that now succeeds
+        run_line("labctl models", tmp_path, ["error: ..."])
 
 
 def test_mkdocs_build_strict(tmp_path):
@@ -131,3 +192,15 @@ def test_mkdocs_build_strict(tmp_path):
     result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
                             cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_console_script(tmp_path):
+    """The installed entry point itself (not just ``main``): ``python -m labctl`` runs, a LabctlError
+    is one ``error:`` line and exit code 2."""
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "labctl", *args], cwd=tmp_path, capture_output=True, text=True,
+                              env={**os.environ, **EXTRA_ENV}, timeout=120)
+    models = run("models")
+    assert models.returncode == 0 and "garg-hzo-20ns" in models.stdout, models.stderr
+    wrong = run("run", "ltp")
+    assert wrong.returncode == 2 and wrong.stdout.startswith("error: procedure='ltp'"), wrong.stdout + wrong.stderr
