@@ -14,6 +14,7 @@ repository paths resolve as they do from the repository root:
   code 2. Any other line fails the test: a documented command must run here.
 - A block after ``<!-- needs-bench -->`` (real instruments) or ``<!-- needs-display -->`` (a GUI
   window) is not run; each of its ``--options`` must still be an option of that command.
+- A ```` ```text title="PATH" ```` block shows the first lines of that file (``...`` ends the excerpt).
 - A ```` ```text ```` block after ``<!-- output -->`` shows what the last command printed: each of its
   lines, up to the first number, quote or bracket, must start a printed line (numbers may differ).
 """
@@ -157,6 +158,10 @@ def run_page(path: Path, tmp: Path) -> int:
                         printed = run_line(line, tmp, errors)
             elif lang == "text" and marker == "output":
                 check_output_shown(body, printed)
+            elif lang == "text" and (title := re.search(r'title="([^"]+)"', info)):
+                shown = [line for line in body.splitlines() if line != "..."]
+                assert (tmp / title.group(1)).read_text().splitlines()[:len(shown)] == shown, \
+                    f"{path.name}: the first lines of {title.group(1)} differ from the page"
             else:
                 continue
             ran += 1
@@ -206,6 +211,19 @@ def test_readme_examples_run(tmp_path):
     text = (ROOT / "README.md").read_text()
     assert text.startswith("# labctl\n\n```console\nmake demo\nmake test\n```\n"), "README must open with the two commands"
     assert run_page(ROOT / "README.md", tmp_path) >= 3
+
+
+def test_gallery_shows_every_image():
+    """docs/make_gallery.py's PNGs are all on the gallery page (the papers' measured figures, garg_*,
+    come from their experiment commands and are on papers.md), and every embedded image exists."""
+    gallery = (ROOT / "docs" / "gallery.md").read_text()
+    shown = set(re.findall(r"!\[[^\]]*\]\(img/([^)]+)\)", gallery))
+    for png in (ROOT / "docs" / "img").glob("*.png"):
+        page = "papers.md" if png.name.startswith("garg_") else "gallery.md"
+        assert f"(img/{png.name})" in (ROOT / "docs" / page).read_text(), f"{png.name} is not shown on {page}"
+    assert shown and all((ROOT / "docs" / "img" / name).is_file() for name in shown)
+    for name in ("vau_mse.png", "energy_vs_epochs.png", "training_energy.png", "gui_ltp_ltd.png", "fit_trains.png"):
+        assert name in shown, name
 
 
 def test_tutorials_have_examples():
