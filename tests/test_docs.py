@@ -12,8 +12,10 @@ repository paths resolve as they do from the repository root:
   .venv/bin/activate`` is the documented environment step. A line starting with ``error:`` is the
   output the command above it must print (``...`` matches anything) and that command must exit with
   code 2. Any other line fails the test: a documented command must run here.
-- A block after ``<!-- needs-bench -->`` (real instruments) or ``<!-- needs-display -->`` (a GUI
-  window) is not run; each of its ``--options`` must still be an option of that command.
+- A block after ``<!-- needs-bench -->`` (real instruments), ``<!-- needs-display -->`` (a GUI window)
+  or any other ``<!-- needs-... -->`` (e.g. ``needs-interrupt``: a run stopped with Ctrl-C) is not
+  run; each of its ``--options`` must still be an option of that command.
+- A ``# comment`` after a command is dropped, as the shell would.
 - A ```` ```text title="PATH" ```` block shows the first lines of that file (``...`` ends the excerpt).
 - A ```` ```text ```` block after ``<!-- output -->`` shows what the last command printed: each of its
   lines, up to the first number, quote or bracket, must start a printed line (numbers may differ).
@@ -94,7 +96,7 @@ def command_options(args: list[str]) -> set[str]:
 
 
 def check_options_exist(line: str) -> None:
-    args = shlex.split(line)[1:]
+    args = shlex.split(line, comments=True)[1:]
     known = command_options(args)
     for option in (a.split("=")[0] for a in args if a.startswith("--")):
         assert option in known, f"{line!r}: {option} is not an option of this labctl command"
@@ -118,7 +120,7 @@ def run_line(line: str, cwd: Path, expected_errors: list[str] = ()) -> str:
         return subprocess.run(line, shell=True, cwd=cwd, check=True, capture_output=True, text=True).stdout
     assert line.startswith("labctl "), f"documented command that the docs test cannot run: {line!r}"
     with contextlib.chdir(cwd):
-        code, output = labctl(shlex.split(line)[1:])
+        code, output = labctl(shlex.split(line, comments=True)[1:])
     if expected_errors:
         assert code == 2, f"{line!r} should fail with exit code 2, gave {code}:\n{output}"
         printed = [row for row in output.splitlines() if row.startswith("error:")]
@@ -152,7 +154,7 @@ def run_page(path: Path, tmp: Path) -> int:
                 (tmp / title.group(1)).write_text(body)
             elif lang in ("console", "bash"):
                 for line, errors in commands(body):
-                    if marker:
+                    if marker and marker.startswith("needs-"):
                         check_options_exist(line)
                     else:
                         printed = run_line(line, tmp, errors)
