@@ -147,7 +147,7 @@ def screenshot(tmp: Path) -> None:
 
     from labctl.commands.gui import make_window
 
-    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    _app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])  # referenced while the window lives
     window = make_window("ltp_ltd", str(tmp / "gui"))
     window.resize(1300, 800)
     window.show()
