@@ -196,7 +196,9 @@ def test_make_targets_do_what_the_readme_says():
     """``make demo`` creates .venv, installs labctl (with the test/docs tools and MNIST) and runs the
     demo; ``make test`` runs the whole default test selection (docs tests included) in that venv."""
     def recipe(target):
-        result = subprocess.run(["make", "-n", "-B", target], cwd=ROOT, capture_output=True, text=True, timeout=30)
+        env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}  # under `make test`
+        result = subprocess.run(["make", "--no-print-directory", "-n", "-B", target], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=30)
         assert result.returncode == 0, result.stderr
         return result.stdout.splitlines()
     demo, test = recipe("demo"), recipe("test")
