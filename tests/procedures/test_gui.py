@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -71,7 +72,8 @@ def test_every_procedure_has_a_short_gui_run():
 def test_each_procedure_window_runs(qtbot, tmp_path, name):
     """The first-day page's GUI: every procedure's window opens, runs once, saves CSV, JSON and plots."""
     window, csv = _run_in_window(qtbot, tmp_path, name, **SHORT_RUNS[name])
-    assert csv.name.startswith(f"{name}_") and len(read_records(csv)) > 0
+    assert re.fullmatch(rf"{name}_\d{{8}}-\d{{6}}_\d+\.csv", csv.name), csv.name  # as first-day.md says
+    assert len(read_records(csv)) > 0
     summary = json.loads(csv.with_suffix(".json").read_text())
     assert summary["status"] == "completed"
     assert summary["plots"] and all((csv.parent / Path(png).name).exists() for png in summary["plots"])
