@@ -16,7 +16,8 @@ repository paths resolve as they do from the repository root:
   or any other ``<!-- needs-... -->`` (e.g. ``needs-interrupt``: a run stopped with Ctrl-C) is not
   run; each of its ``--options`` must still be an option of that command.
 - A ``# comment`` after a command is dropped, as the shell would.
-- A ```` ```text title="PATH" ```` block shows the first lines of that file (``...`` ends the excerpt).
+- A ```` ```text title="PATH" ```` block is an excerpt of that file: its lines occur there in this order
+  (a line ``...`` skips lines, ``...`` within a line stands for any text).
 - A ```` ```text ```` block after ``<!-- output -->`` shows what the last command printed: each of its
   lines, up to the first number, quote or bracket, must start a printed line (numbers may differ).
 """
@@ -131,6 +132,15 @@ def run_line(line: str, cwd: Path, expected_errors: list[str] = ()) -> str:
     return output
 
 
+def check_excerpt(shown: str, text: str, what: str) -> None:
+    """The shown lines occur in ``text`` in this order; a line ``...`` skips lines, ``...`` in a line any text."""
+    lines = iter(text.splitlines())
+    for line in shown.splitlines():
+        if line.strip() == "...":
+            continue
+        assert any(matches(line, actual) for actual in lines), f"{what}: {line!r} is not in the file (in this order)"
+
+
 def check_output_shown(shown: str, printed: str) -> None:
     """Each shown line's words before its first number, quote or bracket start one printed line."""
     printed_lines = [line.strip() for line in printed.splitlines()]
@@ -161,9 +171,7 @@ def run_page(path: Path, tmp: Path) -> int:
             elif lang == "text" and marker == "output":
                 check_output_shown(body, printed)
             elif lang == "text" and (title := re.search(r'title="([^"]+)"', info)):
-                shown = [line for line in body.splitlines() if line != "..."]
-                assert (tmp / title.group(1)).read_text().splitlines()[:len(shown)] == shown, \
-                    f"{path.name}: the first lines of {title.group(1)} differ from the page"
+                check_excerpt(body, (tmp / title.group(1)).read_text(), f"{path.name}: {title.group(1)}")
             else:
                 continue
             ran += 1
