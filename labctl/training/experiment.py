@@ -16,8 +16,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from device_models import preset_names
+from labctl.errors import ConfigError, field_error
+
 from .data import load_mnist
 from .loop import train
+from .optimizers import ALGORITHMS
 from .plots import plot_energy_vs_epochs
 
 WIDTHS = ("20ns", "200ns", "2us", "20us", "200us")
@@ -52,6 +56,19 @@ class EnergyExperiment:
     seed: int = 0
     """Seed of every run (devices, initial weights, shuffling)."""
 
+    def __post_init__(self) -> None:
+        widths = [name.removeprefix("garg-hzo-") for name in preset_names() if name.startswith("garg-hzo-")]
+        for width in self.widths:
+            if width not in widths:
+                raise field_error(ConfigError, "widths", width, f"choose from {', '.join(widths)}")
+        for algo in self.algos:
+            if algo not in ALGORITHMS:
+                raise field_error(ConfigError, "algos", algo, f"choose from {', '.join(ALGORITHMS)}")
+        if not 0 < self.target <= 1:
+            raise field_error(ConfigError, "target", self.target, "must be a test accuracy in (0, 1]")
+        if self.max_epochs < 1 or (self.patience is not None and self.patience < 1):
+            raise field_error(ConfigError, "max_epochs/patience", (self.max_epochs, self.patience), "must be >= 1")
+
     @classmethod
     def full(cls) -> EnergyExperiment:
         """The paper's scale: all of MNIST, 95 % target, at most 15 epochs (Fig. 5 reaches 95 % well before 25)."""
@@ -69,8 +86,8 @@ def run_energy_experiment(out: str | Path, exp: EnergyExperiment = EnergyExperim
     out.mkdir(parents=True, exist_ok=True)
     data = load_mnist(exp.train_samples, exp.test_samples)
     summary, curves = [], []
-    for width in exp.widths:
-        for algo in exp.algos:
+    for algo in exp.algos:  # algorithm-major: the key mpsgd sweep over all widths finishes first
+        for width in exp.widths:
             df = _train_to_target(exp, width, algo, out / "runs" / f"{width}-{algo}", data, progress, options)
             curve = df.assign(width=width, algo=algo, cumulative_energy_j=df["energy_j"].cumsum(),
                               cumulative_pulses=df["pulses"].cumsum())
