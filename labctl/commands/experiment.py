@@ -20,6 +20,8 @@ def register(app: typer.Typer) -> None:
         algos: str = typer.Option(None, help="comma-separated subset of mpsgd,sgd,symshift"),
         target: float = typer.Option(None, help="test accuracy that counts as reached (default 0.85, --full 0.95)"),
         max_epochs: int = typer.Option(None, help="epoch cap per run (default 8, --full 15)"),
+        train_samples: int = typer.Option(None, help="MNIST training samples (default 5000, --full all 60000)"),
+        test_samples: int = typer.Option(None, help="MNIST test samples (default and --full: all 10000)"),
         seed: int = typer.Option(0, help="seed of every run"),
         progress: bool = typer.Option(True, "--progress/--no-progress"),
     ) -> None:
@@ -36,7 +38,8 @@ def register(app: typer.Typer) -> None:
         exp = EnergyExperiment.full() if full else EnergyExperiment()
         changes = {"widths": tuple(widths.split(",")) if widths else None,
                    "algos": tuple(algos.split(",")) if algos else None,
-                   "target": target, "max_epochs": max_epochs}
+                   "target": target, "max_epochs": max_epochs, "train_samples": train_samples,
+                   "test_samples": test_samples}
         exp = replace(exp, seed=seed, **{k: v for k, v in changes.items() if v is not None})
         table = run_energy_experiment(out, exp, progress=progress)
         Console().print(markdown_table(readable_summary(table)))
