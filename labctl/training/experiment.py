@@ -39,10 +39,11 @@ class EnergyExperiment:
 
     train_samples: int | None = 5000
     """Training subset (None = all 60000)."""
-    test_samples: int | None = 1000
-    """Test subset (None = all 10000)."""
-    target: float = 0.85
-    """Test accuracy that counts as converged (the subset's 5000 samples cannot reach the paper's 95 %)."""
+    test_samples: int | None = None
+    """Test subset (None = all 10000: a subset's sampling noise of ~1 point would blur epochs-to-target)."""
+    target: float = 0.80
+    """Test accuracy that counts as converged (below the paper's 95 %, which 5000 samples cannot reach;
+    80 % is on the rising part of every curve, where epochs-to-target is not threshold noise)."""
     max_epochs: int = 8
     """Epochs after which a run that has not reached the target stops."""
     patience: int | None = 3
