@@ -36,7 +36,7 @@ def plot_training_curve(rows: list[dict], path: Path, title: str = "") -> Path:
 def plot_energy_vs_epochs(curves: pd.DataFrame, path: Path, target: float) -> Path:
     """Seed 002 Fig. 5-6: test accuracy and cumulative write energy per epoch, one line per pulse width.
 
-    One row of panels per algorithm (accuracy left, energy right, log scale shared by all rows); a
+    One row of panels per algorithm (accuracy left, energy right on one log scale for all rows); a
     star marks the epoch at which a run first reaches ``target`` (the grey line), so "more epochs"
     and "less energy" read off the same figure.
     """
@@ -44,8 +44,9 @@ def plot_energy_vs_epochs(curves: pd.DataFrame, path: Path, target: float) -> Pa
     algos = list(dict.fromkeys(curves["algo"]))
     widths = list(dict.fromkeys(curves["width"]))
     colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, max(len(widths), 1)))
-    fig, axes = plt.subplots(len(algos), 2, figsize=(10, 3.2 * len(algos)), squeeze=False, sharex=True,
-                             sharey="col")
+    fig, axes = plt.subplots(len(algos), 2, figsize=(10, 3.2 * len(algos)), squeeze=False, sharex=True)
+    for ax in axes[1:, 1]:  # one energy scale for every algorithm; accuracy axes zoom on their own curves
+        ax.sharey(axes[0, 1])
     for (ax_acc, ax_energy), algo in zip(axes, algos):
         for width, group in curves[curves["algo"] == algo].groupby("width", sort=False):
             colour = colours[widths.index(width)]
