@@ -27,6 +27,7 @@ from .plots import plot_energy_vs_epochs
 WIDTHS = ("20ns", "200ns", "2us", "20us", "200us")
 """Pulse widths of seed 002's Fig. 5-6 (presets ``garg-hzo-<width>``)."""
 ALGOS = ("mpsgd", "sgd", "symshift")
+"""Seed 002's three algorithms, in the order they run (mixed precision first: the key sweep)."""
 SUMMARY_COLUMNS = ["width", "algo", "target", "reached", "epochs_to_target", "pulses_to_target",
                    "energy_to_target_j", "final_accuracy", "best_accuracy", "epochs_run", "energy_per_pulse_j",
                    "final_layer_weight_median", "setup_pulses"]
