@@ -109,25 +109,11 @@ def fit_plots(tmp: Path) -> None:
 
 
 def training_curves(tmp: Path) -> None:
-    """The garg-energy experiment at gallery size: accuracy and write energy per epoch, and accuracy vs energy."""
+    """The garg-energy experiment at gallery size: its own figure (accuracy and write energy per epoch)."""
     from labctl.training.experiment import EnergyExperiment, run_energy_experiment
 
     out = tmp / "garg-energy"
     run_energy_experiment(out, EnergyExperiment(**ENERGY_RUN), progress=False)
-    curves = pd.read_csv(out / "curves.csv")
-    fig, (acc, energy) = plt.subplots(1, 2, figsize=(9, 3.8))
-    colours = {width: f"C{k}" for k, width in enumerate(ENERGY_RUN["widths"])}
-    for (width, algo), run in curves.groupby(["width", "algo"], sort=False):
-        style = {"linestyle": "-" if algo == "mpsgd" else ":", "marker": "o", "color": colours[width]}
-        acc.plot(run["epoch"], 100 * run["test_accuracy"], label=f"{algo} {width}", **style)
-        energy.semilogy(run["epoch"], run["cumulative_energy_j"], label=f"{algo} {width}", **style)
-    acc.axhline(100 * ENERGY_RUN["target"], color="grey", lw=0.8)
-    acc.set(xlabel="epoch", ylabel="test accuracy (%)", title="MNIST, 784-64-10, 3000 samples")
-    energy.set(xlabel="epoch", ylabel="cumulative write energy (J)", title="Schottky upper bound")
-    acc.legend(fontsize=7, ncol=2)
-    for ax in (acc, energy):
-        ax.xaxis.get_major_locator().set_params(integer=True)
-    _save(fig, "training_energy.png")
     shutil.copy(out / "energy_vs_epochs.png", IMG / "energy_vs_epochs.png")
     print(IMG / "energy_vs_epochs.png")
 

@@ -234,7 +234,7 @@ def test_gallery_shows_every_image():
         page = "papers.md" if png.name.startswith("garg_") else "gallery.md"
         assert f"(img/{png.name})" in (ROOT / "docs" / page).read_text(), f"{png.name} is not shown on {page}"
     assert shown and all((ROOT / "docs" / "img" / name).is_file() for name in shown)
-    for name in ("vau_mse.png", "energy_vs_epochs.png", "training_energy.png", "gui_ltp_ltd.png", "fit_trains.png"):
+    for name in ("vau_mse.png", "energy_vs_epochs.png", "gui_ltp_ltd.png", "fit_trains.png"):
         assert name in shown, name
 
 
