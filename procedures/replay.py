@@ -27,7 +27,10 @@ from labctl.specs import ReadSpec
 
 
 class JournalledBackend:
-    """``backend`` with every operation journalled (or answered from ``replay`` first); the rest passes through."""
+    """``backend`` with every operation journalled (or answered from ``replay`` first); the rest passes through.
+
+    ``log`` None journals nothing and only runs ``check`` on every operation (GUI runs, which do not resume).
+    """
 
     def __init__(self, backend, log, replay: list | None = None, records_done: int = 0,
                  on_point: Callable[[int, int], None] | None = None,
@@ -68,8 +71,9 @@ class JournalledBackend:
         (the runner saves the simulated state, tagged with them)."""
         if not self._buffer and self.records <= self.journalled:
             return
-        self._log.write(json.dumps({"records": self.records, "ops": self._buffer}) + "\n")
-        self._log.flush()
+        if self._log is not None:
+            self._log.write(json.dumps({"records": self.records, "ops": self._buffer}) + "\n")
+            self._log.flush()
         self.journalled_ops += len(self._buffer)
         self._buffer = []
         self.journalled = self.records
@@ -92,7 +96,8 @@ class JournalledBackend:
             if self.records > self.journalled:
                 self.end_point()
             result = live()
-            self._buffer.append([name, encode(result)])
+            if self._log is not None:
+                self._buffer.append([name, encode(result)])
         if self._check is not None:  # replayed operations too, so the checks resume with their history
             self._check(name, args, result)
         return result

@@ -109,14 +109,20 @@ class LabProcedure(Procedure):
             run.status = "interrupted" if self.should_stop() else "complete"
 
     def _execute(self):
+        from .health import health_check
+        from .replay import JournalledBackend
+
         emit = self.emit
+        # the device-fault checks of headless runs (a dead line, a stuck device end the run), no journal
+        checked = JournalledBackend(self.backend, None, check=health_check(self.backend, self.chip_model()))
 
         def record(topic, value):
             if topic == "results":
+                checked.recorded()
                 self.records.append(dict(value))
             emit(topic, value)
 
-        self.summary = self.spec.run(self.backend, self.params(), record, model=self.chip_model(),
+        self.summary = self.spec.run(checked, self.params(), record, model=self.chip_model(),
                                      should_stop=self.should_stop, **self.run_options)
         if self.data_filename:  # GUI runs: plots and run metadata next to the Recorder's CSV
             from .runner import write_outputs

@@ -45,3 +45,22 @@ def test_two_runs_in_one_folder_do_not_collide(ning, tmp_path):
     _, first = run_procedure("ltp_ltd", ning, tmp_path, pulses=2, n_devices=1)
     _, second = run_procedure("ltp_ltd", ning, tmp_path, pulses=2, n_devices=1)
     assert first != second and first.exists() and second.exists()
+
+
+def test_gui_procedure_runs_the_device_fault_checks_too():
+    """A procedure executed as the GUI does (the pymeasure wrapper, no runner) still stops on a dead line."""
+    from procedures.health import DeviceFaultError
+    from sim_backend import SimulatedArray
+    from sim_backend.faults import Faults
+
+    def gui_run(chip):
+        procedure = procedure_class("array_map")(backend=chip)
+        procedure.rows, procedure.write_verify = 2, False
+        procedure.should_stop, procedure.emit = (lambda: False), (lambda topic, value: None)  # a Worker's hooks
+        procedure.startup()
+        procedure.execute()
+        return procedure
+
+    with pytest.raises(DeviceFaultError, match="row line 0"):
+        gui_run(SimulatedArray("ning-mos2-fefet", seed=0, faults=Faults(dead_rows=[0])))
+    assert len(gui_run(SimulatedArray("ning-mos2-fefet", seed=0)).records) == 2 * 30  # two rows of 30 devices
