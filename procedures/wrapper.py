@@ -113,12 +113,14 @@ class LabProcedure(Procedure):
         from .replay import JournalledBackend
 
         emit = self.emit
-        # the device-fault checks of headless runs (a dead line, a stuck device end the run), no journal
-        checked = JournalledBackend(self.backend, None, check=health_check(self.backend, self.chip_model()))
+        checked = self.backend  # headless runs come journalled and checked by the runner; GUI runs get the
+        if not isinstance(checked, JournalledBackend):  # same device-fault checks here, without a journal
+            checked = JournalledBackend(self.backend, None, check=health_check(self.backend, self.chip_model()))
 
         def record(topic, value):
             if topic == "results":
-                checked.recorded()
+                if checked is not self.backend:
+                    checked.recorded()
                 self.records.append(dict(value))
             emit(topic, value)
 
