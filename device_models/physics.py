@@ -124,9 +124,64 @@ def pulse_train(side: PolarityParams, potentiate: bool, g, counts, amplitude_v, 
                 rng: np.random.Generator):
     """States after ``counts[i]`` identical pulses on device ``i``, each with cycle-to-cycle noise.
 
-    Pulse ``k`` acts on every device whose train is longer than ``k`` at once, each drawing one normal
-    for its relative step noise ``c2c_write``, in device order. ``scale`` (and, for power shapes,
-    ``exponent``) are per-device arrays like ``g``; cost scales with the pulses, not the devices.
+    ``scale`` (and, for power shapes, ``exponent``) are per-device arrays like ``g``. ``rng`` needs
+    only ``standard_normal(n)`` (a Generator, or the simulator's noise table). Power shapes take the
+    closed form of :func:`power_train` (one normal per train); polynomial shapes step pulse by pulse
+    (:func:`pulse_train_stepwise`, the reference the closed form is tested against).
+
+    Speed: plain SGD sends ~25 M pulses per MNIST epoch at 20 ns, ~5 per written device; one draw
+    and a dozen vectorised passes per *train* instead of per *pulse* is what keeps it near the float
+    epoch.
+    """
+    if side.shape.kind != "power":
+        return pulse_train_stepwise(side, potentiate, g, counts, amplitude_v, width_s, reference_amplitude_v,
+                                    reference_width_s, scale, exponent, c2c_write, rng)
+    per_pulse = np.asarray(scale) * switched_fraction(side.kinetics, amplitude_v, width_s)
+    g = np.asarray(g, dtype=float)
+    room = np.clip(1.0 - g if potentiate else g, 0.0, 1.0)
+    k = side.shape.exponent if exponent is None else exponent
+    room = power_train(room, np.asarray(counts), per_pulse, k, c2c_write, rng)
+    return 1.0 - room if potentiate else room
+
+
+def power_train(room, counts, per_pulse, exponent, c2c_write: float, rng):
+    """Room to the bound after ``counts`` pulses of a power-law step ``per_pulse * room**exponent``.
+
+    Each pulse multiplies the room by ``1 - a (1 + c2c_write * xi)`` with ``a = per_pulse *
+    room**(exponent-1)``. For ``exponent == 1`` the n-pulse product has mean ``(1-a)^n`` and second
+    moment ``((1-a)^2 + a^2 c2c^2)^n`` exactly; one normal per train reproduces both (and the whole
+    distribution for n = 1). Otherwise ``a`` is taken at the room before the train's middle pulse
+    (geometric interpolation; exact for n = 1, error second order in the train's relative change of ``a``: < 1e-3 of the step for the
+    presets' exponents 1 +/- 15 % and trains of <= 15 pulses of <= 5 % of the room). Tested against
+    :func:`pulse_train_stepwise` in ``tests/device_models/test_pulse_train.py``.
+    """
+    n = counts.astype(float)
+    a = np.minimum(np.asarray(per_pulse, dtype=float), 1 - 1e-9)
+    k = np.asarray(exponent, dtype=float)
+    if np.any(k != 1.0):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_room = np.log(room)
+            a_start = np.minimum(a * np.exp((k - 1) * log_room), 1 - 1e-9)
+            log_mid = log_room + 0.5 * (n - 1) * np.log1p(-a_start)
+            a = np.where(room > 0, np.minimum(a * np.exp((k - 1) * log_mid), 1 - 1e-9), 0.0)
+    with np.errstate(divide="ignore", under="ignore"):
+        log_keep = np.log1p(-a)  # mean factor of one pulse: 1 - a
+        mean = np.exp(n * log_keep)
+        if not c2c_write:
+            return np.clip(room * mean, 0.0, 1.0)
+        log_second = np.log((1 - a) ** 2 + (c2c_write * a) ** 2)  # second moment of one pulse's factor
+        # variance second^n - mean^2n, written so neither term overflows when a -> 1
+        sd = np.sqrt(np.exp(n * log_second) * -np.expm1(n * np.minimum(2 * log_keep - log_second, 0.0)))
+    factor = mean + sd * rng.standard_normal(room.size)
+    return np.clip(room * factor, 0.0, 1.0)
+
+
+def pulse_train_stepwise(side: PolarityParams, potentiate: bool, g, counts, amplitude_v, width_s,
+                         reference_amplitude_v: float, reference_width_s: float, scale, exponent,
+                         c2c_write: float, rng):
+    """:func:`pulse_train` pulse by pulse: one normal per pulse (any step shape; cost scales with pulses).
+
+    Pulse ``k`` acts on every device whose train is longer than ``k`` at once, in device order.
     """
     out = np.array(g, dtype=float)
     fraction = switched_fraction(side.kinetics, amplitude_v, width_s)

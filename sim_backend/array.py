@@ -23,6 +23,7 @@ from labctl.layout import CellLayout, Role
 from labctl.specs import DEFAULT_LIMITS, PulseSpec, ReadSpec, SafetyLimits
 
 from .faults import Faults
+from .noise import DEFAULT_SIZE, NoiseTable
 
 SWEEP_DWELL_S = 1e-3
 """Time the SMU holds each point of a DC gate sweep, in s (hold + integration)."""
@@ -61,7 +62,7 @@ class _Population:
         return cls(params, index, g_min, g_max, scales[0], scales[1], exps[0], exps[1])
 
     def pulse_train(self, g: np.ndarray, sel: np.ndarray, counts: np.ndarray, amplitude_v: float, width_s: float,
-                    rng: np.random.Generator) -> np.ndarray:
+                    rng) -> np.ndarray:
         """States of the members ``sel`` (indices into this population, in state ``g``) after ``counts`` pulses."""
         up = amplitude_v > 0
         side = self.params.potentiation if up else self.params.depression
@@ -93,6 +94,10 @@ class SimulatedArray(BackendBase):
         super().__init__(layout, limits)
         self.seed = seed
         self.rng = np.random.default_rng(seed)
+        n_devices = layout.shape[0] * layout.shape[1]
+        self.noise = NoiseTable(np.random.SeedSequence([seed, 0x6E6F697365]), self.rng,
+                                size=min(DEFAULT_SIZE, max(1 << 16, 1 << int(16 * n_devices).bit_length())))
+        """Standard normals of the cycle-to-cycle and read noise (random slices of one seeded table)."""
         self.faults = faults or Faults()
         self.faults.check(self.shape)
         self._temperature_k = float(temperature_k)
@@ -212,7 +217,7 @@ class SimulatedArray(BackendBase):
         volts = (inputs * read.voltage_v).astype(np.float32)
         currents = volts @ g_cell
         sigma = np.sqrt((volts * volts) @ g_var)
-        return currents + sigma * self.rng.standard_normal(currents.shape)
+        return currents + sigma * self.noise.standard_normal(currents.shape)
 
     def _do_sweep_transfer(self, mask: np.ndarray, gate_v: np.ndarray, drain_v: float) -> np.ndarray:
         idx = np.flatnonzero(mask)
@@ -248,7 +253,7 @@ class SimulatedArray(BackendBase):
         for pop, sel in self._split(idx):
             devices = idx[sel]
             self._g[devices] = pop.pulse_train(before[sel], self._member[devices], counts[sel], amplitude_v, width_s,
-                                               self.rng)
+                                               self.noise)
             rewritten = np.abs(self._g[devices] - before[sel]) >= pop.params.retention.rewrite_threshold
             self._age_s[devices[rewritten]] = 0.0
         self._apply_faults()
@@ -283,7 +288,7 @@ class SimulatedArray(BackendBase):
 
     def _noisy(self, values: np.ndarray, idx: np.ndarray) -> np.ndarray:
         sigma = self._read_sigma_dev[idx] if idx.size else 0
-        return values * (1 + sigma * self.rng.standard_normal(values.shape))
+        return values * (1 + sigma * self.noise.standard_normal(values.shape))
 
     def _cells(self) -> tuple[np.ndarray, np.ndarray]:
         """Cell conductance matrix and its read-noise variance (float32).
