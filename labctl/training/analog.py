@@ -166,11 +166,18 @@ class AnalogLayer:
 
         Returns (pulses delivered, bench transactions). The pulsed devices are read back.
         """
+        flat = np.flatnonzero(counts)
+        return self.apply_counts_at(flat, counts.ravel()[flat])
+
+    def apply_counts_at(self, flat: np.ndarray, signed: np.ndarray) -> tuple[int, int]:
+        """:meth:`apply_counts` for ``signed[i]`` pulses on cell ``flat[i]`` (ascending flat ``fan_in x fan_out`` indices).
+
+        The optimisers produce this form directly: no pass over the whole grid to find the few cells pulsed.
+        """
         pulses = transactions = 0
-        rows, cols = np.nonzero(counts)
-        if rows.size == 0:
+        if flat.size == 0:
             return pulses, transactions
-        signed = counts[rows, cols]
+        rows, cols = np.divmod(flat, self.fan_out)
         device_cols = self.backend.layout.weight_cols[cols]
         for sign in (+1, -1):
             sel = signed > 0 if sign > 0 else signed < 0
