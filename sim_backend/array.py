@@ -10,13 +10,11 @@ from :mod:`device_models.physics`; this module only holds state and bookkeeping.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-
 import numpy as np
 
 from device_models import physics
 from device_models.modelfile import load_model
-from device_models.params import ChipModel, DeviceParams
+from device_models.params import ChipModel
 from labctl.backend import BackendBase, PulseReport
 from labctl.errors import ConfigError, field_error
 from labctl.layout import CellLayout, Role
@@ -24,6 +22,7 @@ from labctl.specs import DEFAULT_LIMITS, PulseSpec, ReadSpec, SafetyLimits
 
 from .faults import Faults
 from .noise import DEFAULT_SIZE, NoiseTable
+from .population import Population
 
 SWEEP_DWELL_S = 1e-3
 """Time the SMU holds each point of a DC gate sweep, in s (hold + integration)."""
@@ -34,43 +33,6 @@ RELAX_TOLERANCE = 1e-5
 A device is relaxed exactly (over its own pending time) before every pulse it receives, and every
 device on ``wait``, ``state`` and a temperature change; reads and the matrix-vector product see the
 states as last relaxed until this bound is crossed, 4 orders of magnitude below the read noise."""
-
-
-@dataclass
-class _Population:
-    """Devices of one kind (weight or sparsity) with their per-device parameters (flat arrays)."""
-
-    params: DeviceParams
-    index: np.ndarray
-    g_min: np.ndarray
-    g_max: np.ndarray
-    up_scale: np.ndarray
-    down_scale: np.ndarray
-    up_exponent: np.ndarray
-    down_exponent: np.ndarray
-
-    @classmethod
-    def draw(cls, params: DeviceParams, index: np.ndarray, rng: np.random.Generator) -> _Population:
-        var, n = params.variation, index.size
-        g_min = params.g_min_s * (1 + var.d2d_bounds * rng.standard_normal(n))
-        g_max = params.g_max_s * (1 + var.d2d_bounds * rng.standard_normal(n))
-        g_min = np.clip(g_min, 0.05 * params.g_min_s, None)
-        g_max = np.maximum(g_max, g_min * 1.01)
-        scales = np.exp(var.d2d_step * rng.standard_normal((2, n)) - var.d2d_step**2 / 2)
-        exps = [side.shape.exponent * np.clip(1 + var.d2d_nonlinearity * rng.standard_normal(n), 0.1, None)
-                for side in (params.potentiation, params.depression)]
-        return cls(params, index, g_min, g_max, scales[0], scales[1], exps[0], exps[1])
-
-    def pulse_train(self, g: np.ndarray, sel: np.ndarray, counts: np.ndarray, amplitude_v: float, width_s: float,
-                    rng) -> np.ndarray:
-        """States of the members ``sel`` (indices into this population, in state ``g``) after ``counts`` pulses."""
-        up = amplitude_v > 0
-        side = self.params.potentiation if up else self.params.depression
-        scale = (self.up_scale if up else self.down_scale)[sel]
-        exponent = (self.up_exponent if up else self.down_exponent)[sel] if side.shape.kind == "power" else None
-        return physics.pulse_train(side, up, g, counts, amplitude_v, width_s, self.params.reference_amplitude_v,
-                                   self.params.reference_width_s, scale, exponent, self.params.variation.c2c_write,
-                                   rng)
 
 
 class SimulatedArray(BackendBase):
@@ -104,9 +66,9 @@ class SimulatedArray(BackendBase):
         self._clock_s = 0.0
         self._flushed_at_s = 0.0  # every device is relaxed at least up to this clock
         sparse = layout.role_mask(Role.SPARSITY).ravel()
-        self._pops = [_Population.draw(self.model.weight, np.flatnonzero(~sparse), self.rng)]
+        self._pops = [Population.draw(self.model.weight, np.flatnonzero(~sparse), self.rng)]
         if sparse.any():
-            self._pops.append(_Population.draw(self.model.sparsity, np.flatnonzero(sparse), self.rng))
+            self._pops.append(Population.draw(self.model.sparsity, np.flatnonzero(sparse), self.rng))
         self._kind = np.zeros(sparse.size, dtype=np.int8)
         self._kind[sparse] = 1
         # Per-device views of the population parameters: O(1) lookups instead of searchsorted.
@@ -118,6 +80,9 @@ class SimulatedArray(BackendBase):
             self._g_min_dev[pop.index], self._g_max_dev[pop.index] = pop.g_min, pop.g_max
             self._read_sigma_dev[pop.index] = pop.params.variation.read_noise
             self._log_dev[pop.index] = pop.params.conductance_scale == "log"
+        # one population: member i is device i and every device shares one read noise (no gathers)
+        self._one_pop = len(self._pops) == 1 and np.array_equal(self._pops[0].index, np.arange(sparse.size))
+        self._any_log = bool(self._log_dev.any())
         self._g = np.full(sparse.size, float(initial_state))
         self._age_s = np.full(sparse.size, float(age_s))
         self._relaxed_at_s = np.zeros(sparse.size)  # clock each device's ``_g`` and ``_age_s`` refer to
@@ -225,7 +190,7 @@ class SimulatedArray(BackendBase):
         for k, vg in enumerate(gate_v):
             for pop, sel in self._split(idx):
                 if abs(vg) >= pop.params.transfer.coercive_v:
-                    self._pulse(idx[sel], np.ones(sel.size, dtype=np.int64), vg, SWEEP_DWELL_S)
+                    self._pulse(idx[sel], np.ones(idx[sel].size, dtype=np.int64), vg, SWEEP_DWELL_S)
             self._advance(SWEEP_DWELL_S)
             for pop, sel in self._split(idx):
                 current = physics.drain_current(pop.params.transfer, self._g[idx[sel]], vg, drain_v)
@@ -248,21 +213,35 @@ class SimulatedArray(BackendBase):
             idx, counts = idx[writable], counts[writable]
         if idx.size == 0:
             return
-        self._relax(idx)
-        before = self._g[idx]
+        before, age = self._relaxed(idx)
+        after = np.empty_like(before)
         for pop, sel in self._split(idx):
-            devices = idx[sel]
-            self._g[devices] = pop.pulse_train(before[sel], self._member[devices], counts[sel], amplitude_v, width_s,
-                                               self.noise)
-            rewritten = np.abs(self._g[devices] - before[sel]) >= pop.params.retention.rewrite_threshold
-            self._age_s[devices[rewritten]] = 0.0
+            members = idx[sel] if self._one_pop else self._member[idx[sel]]
+            after[sel] = pop.pulse_train(before[sel], members, counts[sel], amplitude_v, width_s, self.noise)
+            rewritten = np.abs(after[sel] - before[sel]) >= pop.params.retention.rewrite_threshold
+            age[sel] = np.where(rewritten, 0.0, age[sel])
+        self._g[idx], self._age_s[idx] = after, age
         self._apply_faults()
         self._update_cells(idx)
+
+    def _relaxed(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """States and ages of devices ``idx`` relaxed up to the clock, which they are then marked relaxed to.
+
+        The caller stores them (the pulse that follows changes the states anyway: one scatter, not two).
+        """
+        g, age = self._g[idx], self._age_s[idx]
+        dt = self._clock_s - self._relaxed_at_s[idx]
+        self._relaxed_at_s[idx] = self._clock_s
+        if dt.any():
+            for pop, sel in self._split(idx):
+                g[sel] = physics.relax(pop.params.retention, g[sel], age[sel], dt[sel], self._temperature_k)
+            age += dt
+        return g, age
 
     def _split(self, idx: np.ndarray):
         """Yield (population, positions in ``idx`` of its members) for each population present."""
         if len(self._pops) == 1:
-            yield self._pops[0], np.arange(idx.size)
+            yield self._pops[0], slice(None)
             return
         kinds = self._kind[idx]
         for k, pop in enumerate(self._pops):
@@ -282,13 +261,18 @@ class SimulatedArray(BackendBase):
         if idx is None:
             out = physics.conductance(self._g, self._g_min_dev, self._g_max_dev, self._log_dev)
         else:
-            out = physics.conductance(self._g[idx], self._g_min_dev[idx], self._g_max_dev[idx], self._log_dev[idx])
+            log = self._log_dev[idx] if self._any_log else False
+            out = physics.conductance(self._g[idx], self._g_min_dev[idx], self._g_max_dev[idx], log)
             dead = None if dead is None else dead[idx]
         return np.where(dead, 0.0, out) if dead is not None and dead.any() else out
 
     def _noisy(self, values: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        sigma = self._read_sigma_dev[idx] if idx.size else 0
+        sigma = self._read_sigma(idx)
         return values * (1 + sigma * self.noise.standard_normal(values.shape))
+
+    def _read_sigma(self, idx: np.ndarray):
+        """Relative read noise of devices ``idx`` (a scalar when every device shares it)."""
+        return self._pops[0].params.variation.read_noise if self._one_pop else self._read_sigma_dev[idx]
 
     def _cells(self) -> tuple[np.ndarray, np.ndarray]:
         """Cell conductance matrix and its read-noise variance (float32).
@@ -318,7 +302,7 @@ class SimulatedArray(BackendBase):
         cond = self._conductance if conductance is None else conductance.__getitem__
         base = rows * self.shape[1]
         w_idx = base + lay.weight_cols[cols]
-        g_w, s_w = cond(w_idx), self._read_sigma_dev[w_idx]
+        g_w, s_w = cond(w_idx), self._read_sigma(w_idx)
         var = (s_w * g_w) ** 2
         if lay.partner is Role.SPARSITY:
             g_s = cond(base + lay.partner_cols[cols])
@@ -327,7 +311,7 @@ class SimulatedArray(BackendBase):
         elif lay.partner is Role.REFERENCE:
             r_idx = base + lay.partner_cols[cols]
             g_r = cond(r_idx)
-            var = var + (self._read_sigma_dev[r_idx] * g_r) ** 2
+            var = var + (self._read_sigma(r_idx) * g_r) ** 2
             g_w = g_w - g_r
         return g_w, var
 
@@ -371,34 +355,23 @@ class SimulatedArray(BackendBase):
         """Relax every device up to the clock (at this temperature); invalidates the cell cache."""
         if self._clock_s <= self._flushed_at_s:
             return
-        self._relax(None)
+        self._relax()
         self._flushed_at_s = self._clock_s
         self._cells_cache = None
 
-    def _relax(self, idx: np.ndarray | None) -> None:
-        """Relax devices ``idx`` (None = all) over the time since each was last relaxed (exact, per device)."""
-        dt = self._clock_s - (self._relaxed_at_s if idx is None else self._relaxed_at_s[idx])
+    def _relax(self) -> None:
+        """Relax every device over the time since each was last relaxed (exact, per device)."""
+        dt = self._clock_s - self._relaxed_at_s
         if not dt.any():
             return
-        if len(self._pops) == 1:  # one population holds every device: no split
-            ret = self._pops[0].params.retention
-            if idx is None:
-                self._g = physics.relax(ret, self._g, self._age_s, dt, self._temperature_k)
-            else:
-                self._g[idx] = physics.relax(ret, self._g[idx], self._age_s[idx], dt, self._temperature_k)
-        else:
-            devices = np.arange(self._g.size) if idx is None else idx
-            for pop, sel in self._split(devices):
-                dev = devices[sel]
-                self._g[dev] = physics.relax(pop.params.retention, self._g[dev], self._age_s[dev], dt[sel],
-                                             self._temperature_k)
-        if idx is None:
-            self._age_s += dt
-            self._relaxed_at_s[:] = self._clock_s
-        else:
-            self._age_s[idx] += dt
-            self._relaxed_at_s[idx] = self._clock_s
+        for pop in self._pops:
+            dev = slice(None) if self._one_pop else pop.index
+            self._g[dev] = physics.relax(pop.params.retention, self._g[dev], self._age_s[dev], dt[dev],
+                                         self._temperature_k)
+        self._age_s += dt
+        self._relaxed_at_s[:] = self._clock_s
         self._apply_faults()
 
     def _apply_faults(self) -> None:
-        self.faults.pin(self._g.reshape(self.shape))
+        if self.faults.stuck_on or self.faults.stuck_off:
+            self.faults.pin(self._g.reshape(self.shape))
