@@ -86,10 +86,14 @@ class SimulatedArray(BackendBase):
         self._g = np.full(sparse.size, float(initial_state))
         self._age_s = np.full(sparse.size, float(age_s))
         self._relaxed_at_s = np.zeros(sparse.size)  # clock each device's ``_g`` and ``_age_s`` refer to
-        self._cell_col = np.full(layout.shape[1], -1, dtype=np.int64)  # device column -> cell column
-        self._cell_col[layout.weight_cols] = np.arange(layout.weight_cols.size)
-        if layout.partner_cols is not None:
-            self._cell_col[layout.partner_cols] = np.arange(layout.partner_cols.size)
+        base = np.arange(layout.shape[0])[:, None] * layout.shape[1]
+        self._cell_dev = (base + layout.weight_cols).ravel()  # flat cell -> its weight device
+        self._cell_partner = None if layout.partner_cols is None else (base + layout.partner_cols).ravel()
+        self._dev_cell = np.full(sparse.size, -1, dtype=np.int64)  # device -> flat cell (-1: in none)
+        for devices in (self._cell_dev, self._cell_partner):
+            if devices is not None:
+                self._dev_cell[devices] = np.arange(devices.size)
+        self._all_in_cells = bool((self._dev_cell >= 0).all())
         self._cells_cache: tuple[np.ndarray, np.ndarray] | None = None
         self._cell_sigma: tuple[np.ndarray, np.ndarray | None] | None = None
         self._apply_faults()
@@ -288,32 +292,27 @@ class SimulatedArray(BackendBase):
 
     def _build_cells(self) -> None:
         """Compute every cell of the cache from the device states as they stand."""
-        rows, cols = self.layout.cell_shape
-        g_w, var = self._cell_values(np.arange(rows)[:, None], np.arange(cols)[None, :], self._conductance(None))
-        self._cells_cache = (g_w.astype(np.float32), var.astype(np.float32))
+        g_w, var = self._cell_values(None, self._conductance(None))
+        self._cells_cache = tuple(v.astype(np.float32).reshape(self.layout.cell_shape) for v in (g_w, var))
 
-    def _cell_values(self, rows: np.ndarray, cols: np.ndarray,
+    def _cell_values(self, cells: np.ndarray | None,
                      conductance: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Conductance and read-noise variance of cells (``rows``, ``cols`` broadcast) from the states.
+        """Conductance and read-noise variance of flat ``cells`` (None = all) from the states.
 
         ``conductance`` of every device, when already computed, saves gathering the inputs.
         """
         lay = self.layout
         cond = self._conductance if conductance is None else conductance.__getitem__
-        base = rows * self.shape[1]
-        w_idx = base + lay.weight_cols[cols]
+        w_idx = self._cell_dev if cells is None else self._cell_dev[cells]
         g_w, s_w = cond(w_idx), self._read_sigma(w_idx)
-        var = (s_w * g_w) ** 2
+        if lay.partner is None:
+            return g_w, (s_w * g_w) ** 2
+        p_idx = self._cell_partner if cells is None else self._cell_partner[cells]
+        g_p = cond(p_idx)
         if lay.partner is Role.SPARSITY:
-            g_s = cond(base + lay.partner_cols[cols])
-            g_w = g_w * g_s / (g_w + g_s)
-            var = (s_w * g_w) ** 2
-        elif lay.partner is Role.REFERENCE:
-            r_idx = base + lay.partner_cols[cols]
-            g_r = cond(r_idx)
-            var = var + (self._read_sigma(r_idx) * g_r) ** 2
-            g_w = g_w - g_r
-        return g_w, var
+            g_w = g_w * g_p / (g_w + g_p)
+            return g_w, (s_w * g_w) ** 2
+        return g_w - g_p, (s_w * g_w) ** 2 + (self._read_sigma(p_idx) * g_p) ** 2
 
     def _update_cells(self, idx: np.ndarray) -> None:
         """Refresh the cached cells that devices ``idx`` belong to (after a write)."""
@@ -322,13 +321,12 @@ class SimulatedArray(BackendBase):
         if 4 * idx.size > self._g.size:  # most of the array: recomputing every cell beats gathering
             self._build_cells()
             return
-        rows, dev_cols = np.divmod(idx, self.shape[1])
-        cols = self._cell_col[dev_cols]
-        keep = cols >= 0
-        rows, cols = rows[keep], cols[keep]
-        g_w, var = self._cell_values(rows, cols)
-        self._cells_cache[0][rows, cols] = g_w
-        self._cells_cache[1][rows, cols] = var
+        cells = self._dev_cell[idx]
+        if not self._all_in_cells:
+            cells = cells[cells >= 0]
+        g_w, var = self._cell_values(cells)
+        self._cells_cache[0].put(cells, g_w)
+        self._cells_cache[1].put(cells, var)
 
     def _report(self, pulses: int, longest: int, pulse: PulseSpec) -> PulseReport:
         duration = longest * (pulse.width_s + pulse.rise_s + pulse.fall_s)

@@ -91,6 +91,9 @@ class AnalogLayer:
         self.used[:fan_in, :fan_out] = True
         self.weight_devices = layout.devices(self.used, Role.WEIGHT)
         self.reference_devices = layout.devices(self.used, Role.REFERENCE)
+        # device coordinates of each flat cell index (r * fan_out + c): gathers, not integer division
+        self._cell_rows = np.repeat(np.arange(fan_in), fan_out)
+        self._cell_device_cols = np.tile(layout.weight_cols[:fan_out], fan_in)
         self.w: np.ndarray = np.zeros((fan_in, fan_out), dtype=np.float32)
         """Normalised weights as last read from the devices (used by the backward pass)."""
         self._g_reference = np.zeros((fan_in, fan_out))
@@ -106,16 +109,14 @@ class AnalogLayer:
             g_weight = lay.to_cells(g, Role.WEIGHT)[: self.fan_in, : self.fan_out]
             self.w = ((g_weight - self._g_reference) / self.half_range_s).astype(np.float32)
             return
-        rows, cols = np.nonzero(cells)
-        self._refresh_at(rows, cols)
+        self._refresh_at(np.flatnonzero(cells))
 
-    def _refresh_at(self, rows: np.ndarray, cols: np.ndarray) -> None:
-        """Re-read the weights of the cells ``(rows[i], cols[i])`` (row-major order)."""
-        if rows.size == 0:
+    def _refresh_at(self, flat: np.ndarray) -> None:
+        """Re-read the weights of the flat cells ``flat`` (ascending)."""
+        if flat.size == 0:
             return
-        device_cols = self.backend.layout.weight_cols[cols]
-        g = self._read_at(rows, device_cols)
-        self.w[rows, cols] = ((g - self._g_reference[rows, cols]) / self.half_range_s).astype(np.float32)
+        g = self._read_at(self._cell_rows[flat], self._cell_device_cols[flat])
+        self.w.put(flat, ((g - self._g_reference.take(flat)) / self.half_range_s).astype(np.float32))
 
     def _read_at(self, rows: np.ndarray, device_cols: np.ndarray) -> np.ndarray:
         """Conductance of the devices at ``(rows, device_cols)``, averaged over ``weight_reads`` readings."""
@@ -177,8 +178,7 @@ class AnalogLayer:
         pulses = transactions = 0
         if flat.size == 0:
             return pulses, transactions
-        rows, cols = np.divmod(flat, self.fan_out)
-        device_cols = self.backend.layout.weight_cols[cols]
+        rows, device_cols = self._cell_rows[flat], self._cell_device_cols[flat]
         for sign in (+1, -1):
             sel = signed > 0 if sign > 0 else signed < 0
             if not sel.any():
@@ -186,7 +186,7 @@ class AnalogLayer:
             report = self._pulse_at(rows[sel], device_cols[sel], self.pulses[sign], np.abs(signed[sel]))
             pulses += report.pulses
             transactions += report.transactions
-        self._refresh_at(rows, cols)
+        self._refresh_at(flat)
         return pulses, transactions
 
     def _pulse_at(self, rows: np.ndarray, device_cols: np.ndarray, pulse: PulseSpec, counts: np.ndarray):
