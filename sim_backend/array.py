@@ -94,6 +94,13 @@ class SimulatedArray(BackendBase):
             if devices is not None:
                 self._dev_cell[devices] = np.arange(devices.size)
         self._all_in_cells = bool((self._dev_cell >= 0).all())
+        # pairs side by side (reference and sparse layouts): cell c owns devices 2c + offset, arithmetic
+        # instead of gathers through the maps above
+        cols = layout.shape[1]
+        self._pair_offsets = next(((w, p) for w, p in ((0, 1), (1, 0))
+                                   if layout.partner_cols is not None
+                                   and np.array_equal(layout.weight_cols, np.arange(w, cols, 2))
+                                   and np.array_equal(layout.partner_cols, np.arange(p, cols, 2))), None)
         self._cells_cache: tuple[np.ndarray, np.ndarray] | None = None
         self._cell_sigma: tuple[np.ndarray, np.ndarray | None] | None = None
         self._apply_faults()
@@ -263,7 +270,7 @@ class SimulatedArray(BackendBase):
         """Noise-free conductance of devices ``idx`` (any shape of flat indices; None = every device)."""
         dead = self._dead()
         if idx is None:
-            out = physics.conductance(self._g, self._g_min_dev, self._g_max_dev, self._log_dev)
+            out = physics.conductance(self._g, self._g_min_dev, self._g_max_dev, self._any_log and self._log_dev)
         else:
             log = self._log_dev[idx] if self._any_log else False
             out = physics.conductance(self._g[idx], self._g_min_dev[idx], self._g_max_dev[idx], log)
@@ -303,11 +310,12 @@ class SimulatedArray(BackendBase):
         """
         lay = self.layout
         cond = self._conductance if conductance is None else conductance.__getitem__
-        w_idx = self._cell_dev if cells is None else self._cell_dev[cells]
+        pairs = self._pair_offsets if cells is not None else None
+        w_idx = self._cell_dev if cells is None else (2 * cells + pairs[0] if pairs else self._cell_dev[cells])
         g_w, s_w = cond(w_idx), self._read_sigma(w_idx)
         if lay.partner is None:
             return g_w, (s_w * g_w) ** 2
-        p_idx = self._cell_partner if cells is None else self._cell_partner[cells]
+        p_idx = self._cell_partner if cells is None else (2 * cells + pairs[1] if pairs else self._cell_partner[cells])
         g_p = cond(p_idx)
         if lay.partner is Role.SPARSITY:
             g_w = g_w * g_p / (g_w + g_p)
@@ -321,7 +329,7 @@ class SimulatedArray(BackendBase):
         if 4 * idx.size > self._g.size:  # most of the array: recomputing every cell beats gathering
             self._build_cells()
             return
-        cells = self._dev_cell[idx]
+        cells = idx >> 1 if self._pair_offsets else self._dev_cell[idx]
         if not self._all_in_cells:
             cells = cells[cells >= 0]
         g_w, var = self._cell_values(cells)

@@ -105,7 +105,7 @@ class AnalogLayer:
         lay = self.backend.layout
         if cells is None:
             g = self._read(self.weight_devices | self.reference_devices)
-            self._g_reference = lay.to_cells(g, Role.REFERENCE)[: self.fan_in, : self.fan_out]
+            self._g_reference = np.ascontiguousarray(lay.to_cells(g, Role.REFERENCE)[: self.fan_in, : self.fan_out])
             g_weight = lay.to_cells(g, Role.WEIGHT)[: self.fan_in, : self.fan_out]
             self.w = ((g_weight - self._g_reference) / self.half_range_s).astype(np.float32)
             return
