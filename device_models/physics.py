@@ -163,24 +163,31 @@ def power_train(room, counts, per_pulse, exponent, c2c_write: float, rng):
     presets' exponents 1 +/- 15 % and trains of <= 15 pulses of <= 5 % of the room). Tested against
     :func:`pulse_train_stepwise` in ``tests/device_models/test_pulse_train.py``.
     """
-    n = counts.astype(float)
-    a = np.minimum(np.asarray(per_pulse, dtype=float), 1 - 1e-9)
+    n = np.asarray(counts)
+    a = np.minimum(per_pulse, 1 - 1e-9)
     k = np.asarray(exponent, dtype=float)
     if np.any(k != 1.0):
-        with np.errstate(divide="ignore", invalid="ignore"):
+        k_1 = k - 1
+        with np.errstate(divide="ignore", invalid="ignore"):  # room 0: a is then irrelevant (fmin drops nan)
             log_room = np.log(room)
-            a_start = np.minimum(a * np.exp((k - 1) * log_room), 1 - 1e-9)
-            log_mid = log_room + 0.5 * (n - 1) * np.log1p(-a_start)
-            a = np.where(room > 0, np.minimum(a * np.exp((k - 1) * log_mid), 1 - 1e-9), 0.0)
-    with np.errstate(divide="ignore", under="ignore"):
-        log_keep = np.log1p(-a)  # mean factor of one pulse: 1 - a
-        mean = np.exp(n * log_keep)
-        if not c2c_write:
-            return np.clip(room * mean, 0.0, 1.0)
-        log_second = np.log((1 - a) ** 2 + (c2c_write * a) ** 2)  # second moment of one pulse's factor
-        # variance second^n - mean^2n, written so neither term overflows when a -> 1
-        sd = np.sqrt(np.exp(n * log_second) * -np.expm1(n * np.minimum(2 * log_keep - log_second, 0.0)))
-    factor = mean + sd * rng.standard_normal(room.size)
+            a_start = np.fmin(a * np.exp(k_1 * log_room), 1 - 1e-9)
+            log_room += (0.5 * (n - 1)) * np.log1p(-a_start)
+            a = np.fmin(a * np.exp(k_1 * log_room), 1 - 1e-9)
+    keep = 1 - a  # mean factor of one pulse
+    mean = np.exp(n * np.log(keep))
+    if not c2c_write:
+        return np.clip(room * mean, 0.0, 1.0)
+    # relative variance of the n-pulse product: (1 + rel)^n - 1 with rel = (c2c a / (1 - a))^2 per
+    # pulse, capped where mean underflows anyway (saturating trains, a -> 1)
+    rel = np.divide(c2c_write * a, keep, out=keep)
+    rel *= rel
+    rel = np.log1p(rel, out=rel)
+    rel *= n
+    np.minimum(rel, 700.0, out=rel)
+    factor = np.sqrt(np.expm1(rel, out=rel), out=rel)
+    factor *= mean
+    factor *= rng.standard_normal(room.size)
+    factor += mean
     return np.clip(room * factor, 0.0, 1.0)
 
 

@@ -310,12 +310,18 @@ class SimulatedArray(BackendBase):
         """
         lay = self.layout
         cond = self._conductance if conductance is None else conductance.__getitem__
-        pairs = self._pair_offsets if cells is not None else None
-        w_idx = self._cell_dev if cells is None else (2 * cells + pairs[0] if pairs else self._cell_dev[cells])
+        pairs, every = self._pair_offsets, cells is None
+
+        def devices(offset: int, table: np.ndarray):
+            if pairs:  # pairs side by side: the even and odd devices, in cell order
+                return slice(pairs[offset], None, 2) if every else 2 * cells + pairs[offset]
+            return table if every else table[cells]
+
+        w_idx = devices(0, self._cell_dev)
         g_w, s_w = cond(w_idx), self._read_sigma(w_idx)
         if lay.partner is None:
             return g_w, (s_w * g_w) ** 2
-        p_idx = self._cell_partner if cells is None else (2 * cells + pairs[1] if pairs else self._cell_partner[cells])
+        p_idx = devices(1, self._cell_partner)
         g_p = cond(p_idx)
         if lay.partner is Role.SPARSITY:
             g_w = g_w * g_p / (g_w + g_p)
