@@ -91,9 +91,12 @@ class AnalogLayer:
         self.used[:fan_in, :fan_out] = True
         self.weight_devices = layout.devices(self.used, Role.WEIGHT)
         self.reference_devices = layout.devices(self.used, Role.REFERENCE)
-        # device coordinates of each flat cell index (r * fan_out + c): gathers, not integer division
-        self._cell_rows = np.repeat(np.arange(fan_in), fan_out)
-        self._cell_device_cols = np.tile(layout.weight_cols[:fan_out], fan_in)
+        # device column of cell column c is ``start + step * c`` (with_reference: 2c): arithmetic, not a
+        # gather through weight_cols, when the layout is regular
+        cols_used = layout.weight_cols[:fan_out]
+        step = int(cols_used[1] - cols_used[0]) if fan_out > 1 else 1
+        regular = np.array_equal(cols_used, cols_used[0] + step * np.arange(fan_out))
+        self._device_col_map = (int(cols_used[0]), step) if regular else cols_used
         self.w: np.ndarray = np.zeros((fan_in, fan_out), dtype=np.float32)
         """Normalised weights as last read from the devices (used by the backward pass)."""
         self._g_reference = np.zeros((fan_in, fan_out))
@@ -115,7 +118,7 @@ class AnalogLayer:
         """Re-read the weights of the flat cells ``flat`` (ascending)."""
         if flat.size == 0:
             return
-        g = self._read_at(self._cell_rows[flat], self._cell_device_cols[flat])
+        g = self._read_at(*self._device_coordinates(flat))
         self.w.put(flat, ((g - self._g_reference.take(flat)) / self.half_range_s).astype(np.float32))
 
     def _read_at(self, rows: np.ndarray, device_cols: np.ndarray) -> np.ndarray:
@@ -178,7 +181,7 @@ class AnalogLayer:
         pulses = transactions = 0
         if flat.size == 0:
             return pulses, transactions
-        rows, device_cols = self._cell_rows[flat], self._cell_device_cols[flat]
+        rows, device_cols = self._device_coordinates(flat)
         for sign in (+1, -1):
             sel = signed > 0 if sign > 0 else signed < 0
             if not sel.any():
@@ -188,6 +191,17 @@ class AnalogLayer:
             transactions += report.transactions
         self._refresh_at(flat)
         return pulses, transactions
+
+    def _device_coordinates(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, device columns) of the weight devices of flat cells ``flat`` (``r * fan_out + c``)."""
+        rows = flat // self.fan_out  # (np.divmod is ~5x slower than floor division by a scalar)
+        cols = flat - rows * self.fan_out
+        if isinstance(self._device_col_map, tuple):
+            start, step = self._device_col_map
+            cols *= step
+            cols += start
+            return rows, cols
+        return rows, self._device_col_map[cols]
 
     def _pulse_at(self, rows: np.ndarray, device_cols: np.ndarray, pulse: PulseSpec, counts: np.ndarray):
         """Pulse trains per device coordinate (row-major), through ``apply_pulses_at`` when the backend has it."""
