@@ -84,6 +84,7 @@ class SimulatedArray(BackendBase):
         self._one_pop = len(self._pops) == 1 and np.array_equal(self._pops[0].index, np.arange(sparse.size))
         self._any_log = bool(self._log_dev.any())
         self._g = np.full(sparse.size, float(initial_state))
+        self._cond_dev: np.ndarray | None = None  # conductance of ``_g`` (None: recompute on use)
         self._age_s = np.full(sparse.size, float(age_s))
         self._relaxed_at_s = np.zeros(sparse.size)  # clock each device's ``_g`` and ``_age_s`` refer to
         base = np.arange(layout.shape[0])[:, None] * layout.shape[1]
@@ -115,7 +116,7 @@ class SimulatedArray(BackendBase):
     def true_conductance(self) -> np.ndarray:
         """Noise-free conductance in S of every device (``shape`` array)."""
         self._flush_relaxation()
-        return self._conductance(None).reshape(self.shape)
+        return self._conductance(None).reshape(self.shape).copy()
 
     @property
     def time_s(self) -> float:
@@ -149,6 +150,7 @@ class SimulatedArray(BackendBase):
         if np.shape(snap["g"]) != self._g.shape:
             raise field_error(ConfigError, "snapshot.g.shape", np.shape(snap["g"]), f"expected {self._g.shape}")
         self._g = np.array(snap["g"], dtype=float)
+        self._cond_dev = None
         self._age_s = np.array(snap["age_s"], dtype=float)
         self._clock_s, pending_s, self._temperature_k = (float(v) for v in snap["clock"])
         self._flushed_at_s = self._clock_s - pending_s
@@ -232,6 +234,9 @@ class SimulatedArray(BackendBase):
             rewritten = np.abs(after[sel] - before[sel]) >= pop.params.retention.rewrite_threshold
             age[sel] = np.where(rewritten, 0.0, age[sel])
         self._g[idx], self._age_s[idx] = after, age
+        if self._cond_dev is not None:
+            log = self._log_dev[idx] if self._any_log else False
+            self._cond_dev[idx] = physics.conductance(after, self._g_min_dev[idx], self._g_max_dev[idx], log)
         self._apply_faults()
         self._update_cells(idx)
 
@@ -269,11 +274,13 @@ class SimulatedArray(BackendBase):
     def _conductance(self, idx: np.ndarray | None) -> np.ndarray:
         """Noise-free conductance of devices ``idx`` (any shape of flat indices; None = every device)."""
         dead = self._dead()
+        if self._cond_dev is None:  # kept per device: a read or cell update gathers one array, not three
+            self._cond_dev = physics.conductance(self._g, self._g_min_dev, self._g_max_dev,
+                                                 self._any_log and self._log_dev)
         if idx is None:
-            out = physics.conductance(self._g, self._g_min_dev, self._g_max_dev, self._any_log and self._log_dev)
+            out = self._cond_dev
         else:
-            log = self._log_dev[idx] if self._any_log else False
-            out = physics.conductance(self._g[idx], self._g_min_dev[idx], self._g_max_dev[idx], log)
+            out = self._cond_dev[idx]
             dead = None if dead is None else dead[idx]
         return np.where(dead, 0.0, out) if dead is not None and dead.any() else out
 
@@ -382,8 +389,10 @@ class SimulatedArray(BackendBase):
                                          self._temperature_k)
         self._age_s += dt
         self._relaxed_at_s[:] = self._clock_s
+        self._cond_dev = None
         self._apply_faults()
 
     def _apply_faults(self) -> None:
         if self.faults.stuck_on or self.faults.stuck_off:
             self.faults.pin(self._g.reshape(self.shape))
+            self._cond_dev = None
