@@ -383,10 +383,12 @@ class SimulatedArray(BackendBase):
         dt = self._clock_s - self._relaxed_at_s
         if not dt.any():
             return
-        for pop in self._pops:
-            dev = slice(None) if self._one_pop else pop.index
-            self._g[dev] = physics.relax(pop.params.retention, self._g[dev], self._age_s[dev], dt[dev],
-                                         self._temperature_k)
+        if self._one_pop:
+            self._g = physics.relax(self._pops[0].params.retention, self._g, self._age_s, dt, self._temperature_k)
+        else:
+            for pop in self._pops:
+                self._g[pop.index] = physics.relax(pop.params.retention, self._g[pop.index],
+                                                   self._age_s[pop.index], dt[pop.index], self._temperature_k)
         self._age_s += dt
         self._relaxed_at_s[:] = self._clock_s
         self._cond_dev = None
