@@ -118,7 +118,10 @@ class AnalogLayer:
         """Re-read the weights of the flat cells ``flat`` (ascending)."""
         if flat.size == 0:
             return
-        g = self._read_at(*self._device_coordinates(flat))
+        self._store(flat, self._read_at(*self._device_coordinates(flat)))
+
+    def _store(self, flat: np.ndarray, g: np.ndarray) -> None:
+        """Weights of flat cells ``flat`` from their weight devices' conductance ``g`` (as read)."""
         self.w.put(flat, ((g - self._g_reference.take(flat)) / self.half_range_s).astype(np.float32))
 
     def _read_at(self, rows: np.ndarray, device_cols: np.ndarray) -> np.ndarray:
@@ -182,6 +185,13 @@ class AnalogLayer:
         if flat.size == 0:
             return pulses, transactions
         rows, device_cols = self._device_coordinates(flat)
+        fused = getattr(self.backend, "pulse_and_read_at", None)
+        if fused is not None:  # the simulator: both polarities and the read-back in one pass
+            report, g = fused(rows, device_cols, self.pulses, signed, self.read_spec)
+            for _ in range(self.weight_reads - 1):
+                g = g + self.backend.read_at(rows, device_cols, self.read_spec)
+            self._store(flat, g / self.weight_reads)
+            return report.pulses, report.transactions
         for sign in (+1, -1):
             sel = signed > 0 if sign > 0 else signed < 0
             if not sel.any():
