@@ -20,6 +20,7 @@ from labctl.errors import ConfigError, field_error
 from labctl.layout import CellLayout, Role
 from labctl.specs import DEFAULT_LIMITS, PulseSpec, ReadSpec, SafetyLimits
 
+from .cells import CellCache
 from .faults import Faults
 from .noise import DEFAULT_SIZE, NoiseTable
 from .population import Population
@@ -35,7 +36,7 @@ device on ``wait``, ``state`` and a temperature change; reads and the matrix-vec
 states as last relaxed until this bound is crossed, 4 orders of magnitude below the read noise."""
 
 
-class SimulatedArray(BackendBase):
+class SimulatedArray(CellCache, BackendBase):
     """A simulated FeFET array (900 devices by default) implementing :class:`labctl.backend.ArrayBackend`.
 
     >>> with SimulatedArray("ning-mos2-fefet", seed=1) as chip:
@@ -87,23 +88,7 @@ class SimulatedArray(BackendBase):
         self._cond_dev: np.ndarray | None = None  # conductance of ``_g`` (None: recompute on use)
         self._age_s = np.full(sparse.size, float(age_s))
         self._relaxed_at_s = np.zeros(sparse.size)  # clock each device's ``_g`` and ``_age_s`` refer to
-        base = np.arange(layout.shape[0])[:, None] * layout.shape[1]
-        self._cell_dev = (base + layout.weight_cols).ravel()  # flat cell -> its weight device
-        self._cell_partner = None if layout.partner_cols is None else (base + layout.partner_cols).ravel()
-        self._dev_cell = np.full(sparse.size, -1, dtype=np.int64)  # device -> flat cell (-1: in none)
-        for devices in (self._cell_dev, self._cell_partner):
-            if devices is not None:
-                self._dev_cell[devices] = np.arange(devices.size)
-        self._all_in_cells = bool((self._dev_cell >= 0).all())
-        # pairs side by side (reference and sparse layouts): cell c owns devices 2c + offset, arithmetic
-        # instead of gathers through the maps above
-        cols = layout.shape[1]
-        self._pair_offsets = next(((w, p) for w, p in ((0, 1), (1, 0))
-                                   if layout.partner_cols is not None
-                                   and np.array_equal(layout.weight_cols, np.arange(w, cols, 2))
-                                   and np.array_equal(layout.partner_cols, np.arange(p, cols, 2))), None)
-        self._cells_cache: tuple[np.ndarray, np.ndarray] | None = None
-        self._cell_sigma: tuple[np.ndarray, np.ndarray | None] | None = None
+        self._init_cells(layout)
         self._apply_faults()
 
     # -- introspection (the simulator's ground truth; the bench has no equivalent) -----------------
@@ -177,7 +162,7 @@ class SimulatedArray(BackendBase):
         The training update's fast path (``AnalogLayer`` takes it when a backend has it): both
         polarities in one relaxation and cell-update pass, the read-back from the conductances just
         computed. The devices of the two trains are disjoint; relaxing them all before the first
-        differs from two calls by the relaxation over one train (~1e-9 relative).
+        differs from two calls by the relaxation over one train (< 1e-7 of the state).
         """
         self._check_open()
         flat, counts = self._flat(rows, cols), np.asarray(counts)
@@ -329,63 +314,6 @@ class SimulatedArray(BackendBase):
     def _read_sigma(self, idx: np.ndarray):
         """Relative read noise of devices ``idx`` (a scalar when every device shares it)."""
         return self._pops[0].params.variation.read_noise if self._one_pop else self._read_sigma_dev[idx]
-
-    def _cells(self) -> tuple[np.ndarray, np.ndarray]:
-        """Cell conductance matrix and its read-noise variance (float32).
-
-        Kept up to date cell by cell on writes; rebuilt after a full relaxation, which happens once
-        the devices not written since the last one may have relaxed by more than ``RELAX_TOLERANCE``.
-        """
-        self._flush_if_stale()
-        if self._cells_cache is None:
-            self._flush_relaxation()
-            self._build_cells()
-        return self._cells_cache
-
-    def _build_cells(self) -> None:
-        """Compute every cell of the cache from the device states as they stand."""
-        g_w, var = self._cell_values(None, self._conductance(None))
-        self._cells_cache = tuple(v.astype(np.float32).reshape(self.layout.cell_shape) for v in (g_w, var))
-
-    def _cell_values(self, cells: np.ndarray | None,
-                     conductance: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Conductance and read-noise variance of flat ``cells`` (None = all) from the states.
-
-        ``conductance`` of every device, when already computed, saves gathering the inputs.
-        """
-        lay = self.layout
-        cond = self._conductance if conductance is None else conductance.__getitem__
-        pairs, every = self._pair_offsets, cells is None
-
-        def devices(offset: int, table: np.ndarray):
-            if pairs:  # pairs side by side: the even and odd devices, in cell order
-                return slice(pairs[offset], None, 2) if every else 2 * cells + pairs[offset]
-            return table if every else table[cells]
-
-        w_idx = devices(0, self._cell_dev)
-        g_w, s_w = cond(w_idx), self._read_sigma(w_idx)
-        if lay.partner is None:
-            return g_w, (s_w * g_w) ** 2
-        p_idx = devices(1, self._cell_partner)
-        g_p = cond(p_idx)
-        if lay.partner is Role.SPARSITY:
-            g_w = g_w * g_p / (g_w + g_p)
-            return g_w, (s_w * g_w) ** 2
-        return g_w - g_p, (s_w * g_w) ** 2 + (self._read_sigma(p_idx) * g_p) ** 2
-
-    def _update_cells(self, idx: np.ndarray) -> None:
-        """Refresh the cached cells that devices ``idx`` belong to (after a write)."""
-        if self._cells_cache is None:
-            return
-        if 4 * idx.size > self._g.size:  # most of the array: recomputing every cell beats gathering
-            self._build_cells()
-            return
-        cells = idx >> 1 if self._pair_offsets else self._dev_cell[idx]
-        if not self._all_in_cells:
-            cells = cells[cells >= 0]
-        g_w, var = self._cell_values(cells)
-        self._cells_cache[0].put(cells, g_w)
-        self._cells_cache[1].put(cells, var)
 
     def _report(self, pulses: int, longest: int, pulse: PulseSpec) -> PulseReport:
         duration = longest * (pulse.width_s + pulse.rise_s + pulse.fall_s)
