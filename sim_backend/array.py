@@ -5,6 +5,14 @@ device-to-device variation; each pulse adds cycle-to-cycle noise and each readin
 is a simulated clock: pulses and reads advance it, ``wait`` jumps it, and retention relaxes the
 stored states over it, so 1000 s or ten years of retention run in milliseconds. All physics comes
 from :mod:`device_models.physics`; this module only holds state and bookkeeping.
+
+Speed (training runs ~10^4-10^5 device updates per batch through here): noise comes from a seeded
+table (:mod:`sim_backend.noise`, a slice instead of a normal draw per value), power-law trains take
+the closed form of :func:`device_models.physics.power_train` (one draw per train, not per pulse),
+pulsed devices are relaxed on their way into the pulse, each device's conductance is kept between
+writes, and :meth:`SimulatedArray.pulse_and_read_at` does a training update (both polarities and
+the read-back) in one pass. What remains is bound by the random gathers of the few percent of
+devices an update touches and by the full relaxation every ``RELAX_TOLERANCE`` worth of clock.
 """
 
 from __future__ import annotations

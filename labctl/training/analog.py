@@ -9,6 +9,10 @@ Inputs pass an 8-bit DAC after per-sample abs-max scaling, outputs an 8-bit ADC 
 the devices: all once, then only the devices each update pulsed (read-after-write, averaged over
 ``weight_reads`` readings against read noise), so the backward pass costs no full-array read per batch. A layer smaller than the backend's cell grid uses its
 top-left corner, so a 30x10 layer runs unchanged on the 30x30 chip or a bench.
+
+Speed: on a backend with ``pulse_and_read_at`` (the simulator) an update is one call (both
+polarities, then the read-back of the same devices); any other backend gets ``apply_pulses_at`` per
+polarity and ``read_at`` (or the mask API), the same protocol on the bench.
 """
 
 from __future__ import annotations

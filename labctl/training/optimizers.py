@@ -15,6 +15,9 @@ generator without device knowledge would. Mixed-precision SGD has a digital unit
 fires when the accumulator crosses the step *of the polarity it needs* (``steps = (ltp, ltd)`` at
 mid range, from the device model): the up/down asymmetry at mid range is compensated and only the
 state dependence of the step remains, a mild pull toward mid range.
+
+Speed: both rules hand the layer (flat cell indices, signed counts) of the cells to pulse
+(``AnalogLayer.apply_counts_at``); no pass over the grid looks for the few percent of cells pulsed.
 """
 
 from __future__ import annotations
