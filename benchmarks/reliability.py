@@ -1,7 +1,7 @@
 """Reliability benchmark: the fuzz (>= 10,000 generated cases), the fault matrix (every fault kind x
 every procedure on sim-instruments) and the sweep wall time (LocalCluster vs serial).
 
-    python benchmarks/reliability.py [--cases 10000] [--skip-sweep]
+    python benchmarks/reliability.py [--cases 10000] [--skip-fuzz] [--skip-faults] [--skip-sweep]
 
 Prints one table per part: cases tried, violations, faults survived, points lost, wall times.
 """
@@ -22,11 +22,7 @@ from hypothesis import strategies as st  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from tests.reliability import fuzz  # noqa: E402
-
-QUICK = {"ltp_ltd": ["pulses=5", "n_devices=2"], "array_map": ["write_verify=false", "reads_per_verify=1"]}
-"""Light parameters for the fault matrix (defaults elsewhere)."""
-
+from tests.reliability import faultmatrix, fuzz  # noqa: E402
 
 def run_fuzz(cases: int, tmp: Path) -> list[tuple]:
     """(part, cases, accepted, rejected, violations) per fuzz target."""
@@ -61,53 +57,18 @@ def run_fuzz(cases: int, tmp: Path) -> list[tuple]:
     return rows
 
 
-def run_fault_matrix(tmp: Path) -> list[tuple]:
-    """(procedure, fault, survived, exit, points kept, points not reached, points lost, error) per case.
+def run_fault_matrix(tmp: Path) -> list:
+    """One :class:`tests.reliability.faultmatrix.FaultCase` per (procedure, fault kind) on sim-instruments."""
+    from procedures import NAMES
+    from sim_backend.instruments.faults import FAULT_KINDS
 
-    Points lost: kept records that differ from the clean run's (same seed, same messages up to the fault).
-    """
-    from typer.testing import CliRunner
-
-    from labctl.cli import app
-    from labctl.errors import LabctlError
-    from labctl.visalog import audit, read_log
-    from procedures import NAMES, read_records
-    from sim_backend.instruments.faults import DEVICE_FAULTS, INSTRUMENT_FAULTS
-
-    runner = CliRunner()
     rows = []
     for name in NAMES:
-        params = [a for p in QUICK.get(name, []) for a in ("--param", p)]
-
-        def run(tag, *fault):
-            out, log = tmp / name / tag, tmp / name / f"{tag}.log"
-            out.mkdir(parents=True, exist_ok=True)
-            res = runner.invoke(app, ["run", name, "--backend", "sim-instruments", "--out", str(out),
-                                      "--visa-log", str(log), *params, *[a for f in fault for a in ("--fault", f)]])
-            csv = next(out.glob(f"{name}*.csv"), None)
-            return res, read_log(log), (read_records(csv) if csv else None)
-
-        clean, clean_log, clean_df = run("clean")
-        if clean.exit_code != 0:
-            rows.append((name, "-", False, clean.exit_code, 0, 0, 0, f"clean run failed: {clean.exception}"))
-            continue
-        sent = sum(1 for e in clean_log if e[2] != "read")
-        for kind in INSTRUMENT_FAULTS + DEVICE_FAULTS:
-            fault = f"{kind}@{sent // 2 if kind in INSTRUMENT_FAULTS else 1}"
-            res, log, df = run(kind, fault)
-            hot, still_on = audit(log)
-            safe = not hot and not still_on and any(m == ":ROUT:OPEN:CARD ALL" for _, _, _, m in log[-6:])
-            kept = 0 if df is None else len(df)
-            prefix = clean_df.iloc[:kept].reset_index(drop=True)
-            differ = 0 if df is None or kind in DEVICE_FAULTS else int((df.ne(prefix) & ~(df.isna() & prefix.isna())).any(axis=1).sum())
-            same = differ == 0
-            if kind in INSTRUMENT_FAULTS:
-                msg = str(res.exception)
-                ok = (res.exit_code != 0 and isinstance(res.exception, LabctlError) and "\n" not in msg
-                      and msg.split(" ")[0] in ("b1500", "switch") and safe and same)
-            else:
-                msg, ok = "(device fault: run completes)", res.exit_code == 0 and safe
-            rows.append((name, fault, ok, res.exit_code, kept, len(clean_df) - kept, differ, msg[:110]))
+        clean, messages = faultmatrix.clean_run(name, tmp)
+        for kind in FAULT_KINDS:
+            t0 = time.perf_counter()
+            rows.append(faultmatrix.fault_case(name, kind, tmp, clean, messages))
+            print(f"  {name} {kind}: {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
     return rows
 
 
@@ -135,6 +96,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--skip-sweep", action="store_true")
     parser.add_argument("--skip-faults", action="store_true")
+    parser.add_argument("--skip-fuzz", action="store_true")
     args = parser.parse_args()
     con = Console(width=240)
     with tempfile.TemporaryDirectory() as d:
@@ -142,20 +104,26 @@ def main() -> None:
         import os
 
         os.environ["LABCTL_STATE_DIR"] = str(tmp / "state")
-        table = Table("fuzz target", "cases tried", "accepted", "rejected (LabctlError naming the field)",
-                      "violations", "wall s", title="fuzz")
-        for row in run_fuzz(args.cases, tmp):
-            table.add_row(*[f"{v:.1f}" if isinstance(v, float) else str(v) for v in row])
-        con.print(table)
+        if not args.skip_fuzz:
+            table = Table("fuzz target", "cases tried", "accepted", "rejected (LabctlError naming the field)",
+                          "violations", "wall s", title="fuzz")
+            for row in run_fuzz(args.cases, tmp):
+                table.add_row(*[f"{v:.1f}" if isinstance(v, float) else str(v) for v in row])
+            con.print(table)
         if not args.skip_faults:
             rows = run_fault_matrix(tmp)
-            table = Table("procedure", "fault", "survived", "exit", "points kept", "not reached",
-                          "points lost (kept != clean run)", "error line",
-                          title="fault matrix (sim-instruments)")
-            for row in rows:
-                table.add_row(*map(str, row))
+            table = Table("procedure", "fault", "exit code", "safe (visa log)", "points kept / clean",
+                          "points lost", "resumed == uninterrupted", "same on healthy devices", "survived",
+                          "error line", title="fault matrix (sim-instruments): fault, then --resume without it")
+            for c in rows:
+                table.add_row(c.procedure, c.fault, str(c.exit_code), str(c.safe), f"{c.kept} / {c.clean}", str(c.lost),
+                              str(c.resumed_equal), str(c.resumed_equal_elsewhere), str(c.survived), c.error[:90])
             con.print(table)
-            con.print(f"faults survived: {sum(r[2] for r in rows)} / {len(rows)}")
+            instrument = [c for c in rows if c.fault.split("@")[0] in faultmatrix.INSTRUMENT_FAULTS]
+            con.print(f"faults survived: {sum(c.survived for c in rows)} / {len(rows)}; resumed == uninterrupted: "
+                      f"{sum(c.resumed_equal for c in instrument)} / {len(instrument)} instrument faults, "
+                      f"{sum(c.resumed_equal for c in rows) - sum(c.resumed_equal for c in instrument)} / "
+                      f"{len(rows) - len(instrument)} device faults")
         if not args.skip_sweep:
             runs, parallel, serial = run_sweep_timing(tmp)
             con.print(f"sweep: {runs} sim-instruments runs: LocalCluster(2 processes) {parallel:.1f} s, "

@@ -1,9 +1,10 @@
 """Regenerate the plot gallery in docs/img/ and the sample data in docs/data/ from simulated runs.
 
 Run from the repository root: ``python docs/make_gallery.py`` (a few minutes on two cores). Every
-image comes from the public API (``labctl.run_procedure``, ``labctl.fit``, ``labctl.train``) on the
-simulated chip with fixed seeds, so a rerun reproduces the committed PNGs up to font rendering.
-``--only plots|sample|fit|training|gui`` regenerates one part.
+image comes from the public API (``labctl.run_procedure``, ``labctl.fit``) and the experiments behind
+``labctl experiment garg-energy`` and ``vau-mse``, at small sizes, on the simulated chip with fixed
+seeds, so a rerun reproduces the committed PNGs up to font rendering.
+``--only plots|sample|fit|training|sparse|gui`` regenerates one part.
 """
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ PROCEDURE_RUNS = [
 
 WIDTH_MODELS = ("garg-hzo-20ns", "garg-hzo-2us", "garg-hzo-200us")
 """Pulse widths of the LTP/LTD-per-width figure (each preset's own operating point)."""
+
+ENERGY_RUN = {"train_samples": 3000, "test_samples": 500, "target": 0.7, "max_epochs": 4, "layers": (784, 64, 10),
+              "widths": ("20ns", "2us", "200us"), "algos": ("mpsgd", "sgd")}
+"""The garg-energy experiment at gallery size (about a minute): 3 widths x 2 algorithms, 70 % target."""
 
 
 def _save(fig, name: str) -> None:
@@ -104,46 +109,65 @@ def fit_plots(tmp: Path) -> None:
 
 
 def training_curves(tmp: Path) -> None:
-    """Test accuracy and cumulative write energy per epoch, per pulse width, mixed-precision SGD."""
+    """The garg-energy experiment at gallery size: accuracy and write energy per epoch, and accuracy vs energy."""
+    from labctl.training.experiment import EnergyExperiment, run_energy_experiment
+
+    out = tmp / "garg-energy"
+    run_energy_experiment(out, EnergyExperiment(**ENERGY_RUN), progress=False)
+    curves = pd.read_csv(out / "curves.csv")
     fig, (acc, energy) = plt.subplots(1, 2, figsize=(9, 3.8))
-    for model in ("garg-hzo-20ns", "garg-hzo-2us", "garg-hzo-200us"):
-        df = labctl.train(model=model, algo="mpsgd", epochs=4, layers=(64, 32, 10), train_samples=6000,
-                          test_samples=1000, seed=0, out=tmp / model, progress=False)
-        label = model.removeprefix("garg-hzo-")
-        acc.plot(df["epoch"], 100 * df["test_accuracy"], marker="o", label=label)
-        energy.semilogy(df["epoch"], df["energy_j"].cumsum(), marker="o", label=label)
-    acc.set(xlabel="epoch", ylabel="test accuracy (%)", title="MNIST (PCA 64), 64-32-10, mpsgd")
+    colours = {width: f"C{k}" for k, width in enumerate(ENERGY_RUN["widths"])}
+    for (width, algo), run in curves.groupby(["width", "algo"], sort=False):
+        style = {"linestyle": "-" if algo == "mpsgd" else ":", "marker": "o", "color": colours[width]}
+        acc.plot(run["epoch"], 100 * run["test_accuracy"], label=f"{algo} {width}", **style)
+        energy.semilogy(run["epoch"], run["cumulative_energy_j"], label=f"{algo} {width}", **style)
+    acc.axhline(100 * ENERGY_RUN["target"], color="grey", lw=0.8)
+    acc.set(xlabel="epoch", ylabel="test accuracy (%)", title="MNIST, 784-64-10, 3000 samples")
     energy.set(xlabel="epoch", ylabel="cumulative write energy (J)", title="Schottky upper bound")
-    acc.legend(title="width")
+    acc.legend(fontsize=7, ncol=2)
+    for ax in (acc, energy):
+        ax.xaxis.get_major_locator().set_params(integer=True)
     _save(fig, "training_energy.png")
+    shutil.copy(out / "energy_vs_epochs.png", IMG / "energy_vs_epochs.png")
+    print(IMG / "energy_vs_epochs.png")
+
+
+def vau_mse_plot(tmp: Path) -> None:
+    """VAU error against sparsity: ``labctl experiment vau-mse --seeds 0`` (50 random updates per sparsity)."""
+    from labctl.sparse.experiments import run_vau_mse
+
+    run_vau_mse(tmp / "vau", runs=50, seeds=0, transactions_backend=None)
+    shutil.copy(tmp / "vau" / "vau_mse.png", IMG / "vau_mse.png")
+    print(IMG / "vau_mse.png")
 
 
 def screenshot(tmp: Path) -> None:
     """The LTP/LTD window of ``labctl gui`` after a short run, rendered offscreen."""
-    from pymeasure.display.Qt import QtWidgets
+    from pymeasure.display.Qt import QtCore, QtWidgets
 
     from labctl.commands.gui import make_window
 
-    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    _app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])  # referenced while the window lives
     window = make_window("ltp_ltd", str(tmp / "gui"))
     window.resize(1300, 800)
     window.show()
     procedure = window.make_procedure()
     procedure.pulses, procedure.n_devices = 60, 3
-    done = []
-    window.manager.finished.connect(lambda *_: done.append(1))
+    # wait in Qt's event loop, not in a processEvents() busy loop: millions of those calls drain
+    # None's reference count in PySide6 6.12 on Python 3.11 ("deallocating None")
+    loop = QtCore.QEventLoop()
+    window.manager.finished.connect(lambda *_: QtCore.QTimer.singleShot(500, loop.quit))  # then let plots redraw
     window.queue(procedure)
-    while not done:
-        app.processEvents()
-    for _ in range(20):
-        app.processEvents()
+    loop.exec()
     window.grab().save(str(IMG / "gui_ltp_ltd.png"))
     print(IMG / "gui_ltp_ltd.png")
     window.close()
-
+    window.deleteLater()  # destroyed while Qt runs, not at interpreter exit
+    QtCore.QTimer.singleShot(0, loop.quit)
+    loop.exec()
 
 PARTS = {"plots": (procedure_plots, ltp_ltd_per_width), "sample": (sample_data,), "fit": (fit_plots,),
-         "training": (training_curves,), "gui": (screenshot,)}
+         "training": (training_curves,), "sparse": (vau_mse_plot,), "gui": (screenshot,)}
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

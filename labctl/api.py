@@ -32,7 +32,8 @@ def run_procedure(name: str, backend: ArrayBackend | str = "sim", out: str | Pat
 
     ``backend`` is an open backend (left open: the caller owns it) or a spec string (``"sim"``,
     ``"sim-instruments"``, ``"bench.yaml"``) opened with ``model`` and ``seed`` and closed after the
-    run. ``out`` is the run folder (default ``runs``); it receives ``<name>.csv`` (pymeasure Results:
+    run (the header's chip id then defaults to ``<spec>-seed<seed>``, as on ``labctl run``). ``out``
+    is the run folder (default ``runs``); it receives ``<name>.csv`` (pymeasure Results:
     parameters in the ``#`` header, one record per point in SI units), ``<name>.json`` (status,
     parameters, summary) and PNG plots. ``params`` are the procedure's parameters in SI units
     (``labctl run --list`` prints them). ``df.attrs`` holds ``csv_path``, ``summary`` and ``status``
@@ -52,7 +53,7 @@ def run_procedure(name: str, backend: ArrayBackend | str = "sim", out: str | Pat
     if isinstance(backend, str):
         with open_backend(backend, model=model, seed=seed) as chip:
             df, csv = run_into(name, chip, folder, emit, resume=resume, should_stop=should_stop,
-                               **{"backend_spec": backend, **params})
+                               **{"backend_spec": backend, "chip_id": f"{backend}-seed{seed}", **params})
     else:
         df, csv = run_into(name, backend, folder, emit, resume=resume, should_stop=should_stop, **params)
     df.attrs["csv_path"] = csv

@@ -73,4 +73,11 @@ def open_bench_link(spec: str, model: str | ChipModel = "ning-mos2-fefet", seed:
         return config, adapters, world
     if chip_options:
         raise field_error(ConfigError, "options", sorted(chip_options), "not understood by a bench backend")
-    return config, visa_adapters(config), None
+    from .journal import hold_bench, release_bench
+
+    hold_bench(config.path)  # one process per real bench; released when the HardwareArray closes
+    try:
+        return config, visa_adapters(config), None
+    except BaseException:
+        release_bench(config.path)
+        raise

@@ -331,6 +331,13 @@ class HardwareArray(BackendBase):
             self._outputs_off()
         return out
 
+    def assume_relays(self, closed: dict[str, set[Channel]]) -> None:
+        """Take ``closed`` as the relays now closed and every output as off, sending nothing: after a
+        simulated bench was restored to a snapshot (:mod:`procedures.replay`), the driver's routing
+        cache must match the restored switch matrices."""
+        self._closed = {name: set(closed.get(name, ())) for name in self.switches}
+        self._on = False
+
     def _do_wait(self, duration_s: float) -> None:
         self.clock.sleep(duration_s)
 
@@ -339,6 +346,10 @@ class HardwareArray(BackendBase):
         self.log.close()
         if self.session is not None:
             self.session.end()
+        if self.config.path and getattr(self, "world", None) is None:
+            from .journal import release_bench
+
+            release_bench(self.config.path)  # held by open_bench_link for a real bench
 
     @property
     def time_s(self) -> float:

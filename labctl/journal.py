@@ -7,13 +7,16 @@ may still be on and relays closed. The next command that opens the same bench fi
 the bench into the safe state first (outputs off, relays open: what ``labctl bench safe`` does),
 prints one line naming the interrupted run and how to resume it, and removes the marker.
 
-The run's own data journal (points appended and flushed, resumable units in ``<stem>.journal``) is
+The run's own data journal (points appended and flushed, operations in ``<stem>.ops``) is
 kept by :func:`procedures.run_procedure`; the marker only points at it (``note``).
+A bench with real instruments is also locked while open (``<state dir>/sessions/<bench>.lock``, holding
+the PID): a second process opening it fails at once naming that PID (:func:`hold_bench`).
 The state dir is ``$LABCTL_STATE_DIR`` or the platform's user state dir.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import itertools
@@ -24,6 +27,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from .errors import LabctlError
 
 STATE_ENV = "LABCTL_STATE_DIR"
 """Environment variable overriding where session markers live."""
@@ -104,7 +109,7 @@ def describe(record: dict) -> str:
     text = f"pid {record.get('pid')} ({' '.join(Path(a).name if k == 0 else a for k, a in enumerate(record.get('argv', [])))})"
     if record.get("csv"):
         text += f", run {record['csv']}"
-        if record.get("resumable"):
+        if record.get("procedure"):
             text += f"; continue with: labctl run {record['procedure']} --out {Path(record['csv']).parent} --resume"
     return text
 
@@ -132,3 +137,76 @@ def clear_unclean(bench_path) -> int:
     for marker, _ in found:
         marker.unlink(missing_ok=True)
     return len(found)
+
+
+# -- one process per bench ------------------------------------------------------------------------
+_held: dict[str, int] = {}
+"""Locks this process holds: lock file -> how many open benches use it."""
+
+
+class BenchBusyError(LabctlError):
+    """Another live process has this bench open."""
+
+
+def lock_path(bench_path) -> Path:
+    """The lock file of a bench file (one per resolved path)."""
+    return state_dir() / f"{bench_key(bench_path)}.lock"
+
+
+def hold_bench(bench_path, say: Callable[[str], None] | None = None) -> Path:
+    """Take the bench's lock for this process, or raise :class:`BenchBusyError` naming the PID holding it.
+
+    Two processes driving one bench would interleave their commands on the same instruments. The lock
+    file holds the PID and command line; a lock left by a dead process is taken over with a warning.
+    Re-entrant within a process; :func:`release_bench` undoes one hold (and the process exit all).
+    """
+    path = lock_path(bench_path)
+    key = str(path)
+    if key in _held:
+        _held[key] += 1
+        return path
+    record = json.dumps({"pid": os.getpid(), "argv": sys.argv, "started": time.strftime("%Y-%m-%dT%H:%M:%S")})
+    for _ in range(3):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                other = json.loads(path.read_text())
+            except (OSError, ValueError):
+                other = {"pid": -1}  # being written, or torn: look again
+                time.sleep(0.05)
+                if path.exists() and time.time() - path.stat().st_mtime < 2:
+                    continue
+            pid = int(other.get("pid", -1))
+            if pid > 0 and _alive(pid):
+                command = " ".join(Path(a).name if k == 0 else a for k, a in enumerate(other.get("argv", [])))
+                raise BenchBusyError(f"bench {bench_path} is in use by pid {pid} ({command}, since "
+                                     f"{other.get('started', '?')}); wait for it or stop it (lock {path})")
+            (say or (lambda line: print(line, file=sys.stderr, flush=True)))(
+                f"bench {Path(bench_path).name}: taking over the lock of pid {pid}, which no longer runs")
+            path.unlink(missing_ok=True)
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(record)
+        _held[key] = 1
+        atexit.register(_release_all)
+        return path
+    raise BenchBusyError(f"bench {bench_path}: cannot take the lock {path}")
+
+
+def release_bench(bench_path) -> None:
+    """Undo one :func:`hold_bench` of this process; the last one removes the lock file."""
+    path = lock_path(bench_path)
+    key = str(path)
+    if key not in _held:
+        return
+    _held[key] -= 1
+    if _held[key] <= 0:
+        del _held[key]
+        path.unlink(missing_ok=True)
+
+
+def _release_all() -> None:
+    for key in list(_held):
+        Path(key).unlink(missing_ok=True)
+    _held.clear()

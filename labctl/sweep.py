@@ -1,7 +1,9 @@
-"""Parameter sweeps of simulated procedures on dask.distributed: one task per grid point, one tidy table.
+"""Parameter sweeps of simulated procedures and training runs on dask.distributed: one task per grid
+point, one tidy table.
 
-A sweep spec (YAML)::
+A procedure sweep spec (YAML)::
 
+    kind: procedure                 # the default
     procedure: ltp_ltd              # any `labctl run --list` procedure
     backend: sim                    # sim | sim-instruments (never a real bench: refused)
     model: ning-mos2-fefet
@@ -13,10 +15,25 @@ A sweep spec (YAML)::
     faults: []                      # optional --fault values for every run (simulated instruments)
 
 ``seed`` and ``model`` in the grid pick the simulated chip; every other grid key is a procedure
-parameter. Each run writes its own folder ``DIR/runs/<k>/``; the gathered table ``DIR/sweep.csv``
-(and ``sweep.parquet`` with pyarrow) has one row per run: grid values, status, attempts, error,
-wall time and the procedure's scalar summary. Nothing is dropped: a run that still fails after its
-retries is a row with ``status = failed`` and its error.
+parameter.
+
+A training sweep spec calls :func:`labctl.training.train` once per grid point::
+
+    kind: train
+    backend: sim                    # sim | sim-instruments (one 30x30 chip: a single layer)
+    model: garg-hzo-20ns
+    grid:
+      algo: [sgd, mpsgd]            # train() arguments: algo, seed, model, epochs, layers, train_samples,
+      lr: [0.1, 0.2]                # test_samples, and its options (lr, batch_size, max_pulses, gain, ...)
+    params: {layers: [16, 10], epochs: 1, train_samples: 500, test_samples: 200}
+    retries: 1
+
+Each run writes its own folder ``DIR/runs/<k>/`` (a training run: its metrics.csv, run.json and
+checkpoint); the gathered table ``DIR/sweep.csv`` (and ``sweep.parquet`` with pyarrow) has one row per
+run: grid values, status, attempts, error, wall time and the procedure's scalar summary, or the
+training's last-epoch metrics (``train_loss``, ``test_accuracy``) with its total ``pulses`` and
+``energy_j``. Nothing is dropped: a run that still fails after its retries is a row with
+``status = failed`` and its error.
 """
 
 from __future__ import annotations
@@ -34,6 +51,12 @@ from .errors import ConfigError, LabctlError, field_error
 CHIP_KEYS = ("seed", "model")
 """Grid keys that pick the simulated chip rather than a procedure parameter."""
 SIMULATED = ("sim", "sim-instruments")
+KINDS = ("procedure", "train")
+"""What a sweep fans out: bench procedures or training runs."""
+TRAIN_KEYS = ("model", "algo", "epochs", "layers", "seed", "train_samples", "test_samples")
+"""Arguments of :func:`labctl.training.train` a training sweep may set (besides its options)."""
+TRAIN_FIXED = ("resume", "visa_log", "data")
+"""Training options a sweep sets itself (each run starts fresh into its own folder)."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +77,8 @@ class SweepSpec:
     """Resubmissions of a failed run before it is reported as failed."""
     faults: tuple[str, ...] = ()
     """``--fault`` values injected into every run."""
+    kind: str = "procedure"
+    """``procedure`` (``labctl run``) or ``train`` (:func:`labctl.training.train`; ``procedure`` is then "train")."""
 
     def points(self) -> list[dict]:
         """Every grid combination, in a stable order."""
@@ -73,10 +98,19 @@ def load_sweep(path) -> SweepSpec:
         raise field_error(ConfigError, "sweep spec", str(path), f"unreadable: {exc}") from exc
     if not isinstance(raw, dict):
         raise field_error(ConfigError, "sweep spec", str(path), "must be a mapping")
-    unknown = set(raw) - {"procedure", "grid", "backend", "model", "params", "retries", "faults"}
+    unknown = set(raw) - {"kind", "procedure", "grid", "backend", "model", "params", "retries", "faults"}
     if unknown:
         raise field_error(ConfigError, sorted(unknown)[0], raw[sorted(unknown)[0]], "unknown sweep field")
-    get_spec(str(raw.get("procedure")))
+    kind = str(raw.get("kind", "procedure"))
+    if kind not in KINDS:
+        raise field_error(ConfigError, "kind", kind, f"choose one of {', '.join(KINDS)}")
+    if kind == "train":
+        if "procedure" in raw or "faults" in raw:
+            name = "procedure" if "procedure" in raw else "faults"
+            raise field_error(ConfigError, name, raw[name], "not a field of a training sweep")
+        raw = {**raw, "procedure": "train"}
+    else:
+        get_spec(str(raw.get("procedure")))
     grid = raw.get("grid") or {}
     if not isinstance(grid, dict) or not grid:
         raise field_error(ConfigError, "grid", grid, "must map parameter names to lists of values")
@@ -88,15 +122,22 @@ def load_sweep(path) -> SweepSpec:
         raise field_error(ConfigError, "retries", retries, "must be an integer 0..10")
     spec = SweepSpec(procedure=raw["procedure"], grid=grid, backend=str(raw.get("backend", "sim")),
                      model=str(raw.get("model", "ning-mos2-fefet")), params=dict(raw.get("params") or {}),
-                     retries=retries, faults=tuple(raw.get("faults") or ()))
+                     retries=retries, faults=tuple(raw.get("faults") or ()), kind=kind)
     refuse_real_bench(spec.backend)
-    from procedures.params import describe
+    if kind == "train":
+        from .training import TrainOptions
 
-    own = {i.name for i in describe(get_spec(spec.procedure).params_cls)}
+        own = set(TRAIN_KEYS) | (set(TrainOptions.__dataclass_fields__) - set(TRAIN_FIXED))
+        where = "labctl.training.train"
+    else:
+        from procedures.params import describe
+
+        own = {i.name for i in describe(get_spec(spec.procedure).params_cls)} | set(CHIP_KEYS)
+        where = f"{spec.procedure}; see `labctl run --list`"
     for key in [*spec.params, *spec.grid]:
-        if key not in own and key not in CHIP_KEYS:
+        if key not in own:
             raise field_error(ConfigError, key, (spec.grid.get(key) or spec.params.get(key)),
-                              f"not a parameter of {spec.procedure}; see `labctl run --list`")
+                              f"not a parameter of {where}")
     return spec
 
 
@@ -113,7 +154,12 @@ def refuse_real_bench(backend: str) -> None:
 
 
 def run_point(spec: SweepSpec, point: dict, run_dir: str) -> dict:
-    """One sweep run (executed on a worker): open the simulated backend, run, return one table row."""
+    """One sweep run (executed on a worker): open the simulated backend, run, return one table row
+    (``worker_pid`` says which worker process ran it)."""
+    import os
+
+    if spec.kind == "train":
+        return {**train_point(spec, point, run_dir), "worker_pid": os.getpid()}
     from procedures import run_procedure
     from sim_backend.instruments.faults import backend_options
 
@@ -126,7 +172,21 @@ def run_point(spec: SweepSpec, point: dict, run_dir: str) -> dict:
                       **backend_options(spec.backend, list(spec.faults))) as backend:
         df, csv = run_procedure(spec.procedure, backend, run_dir, **params)
     summary = {k: v for k, v in df.attrs.get("summary", {}).items() if isinstance(v, (int, float, str, bool))}
-    return {**summary, "records": len(df), "csv": str(csv), "wall_s": time.perf_counter() - t0}
+    return {**summary, "records": len(df), "csv": str(csv), "wall_s": time.perf_counter() - t0,
+            "worker_pid": os.getpid()}
+
+
+def train_point(spec: SweepSpec, point: dict, run_dir: str) -> dict:
+    """One training run of a sweep: :func:`labctl.training.train` into ``run_dir``; its last-epoch metrics."""
+    from .training import train
+
+    args = {"model": spec.model, **spec.params, **point}
+    t0 = time.perf_counter()
+    metrics = train(spec.backend, out=run_dir, progress=False, **args)
+    last = metrics.iloc[-1]
+    return {"test_accuracy": float(last["test_accuracy"]), "train_loss": float(last["train_loss"]),
+            "epochs": int(last["epoch"]), "pulses": int(metrics["pulses"].sum()),
+            "energy_j": float(metrics["energy_j"].sum()), "out": str(run_dir), "wall_s": time.perf_counter() - t0}
 
 
 @dataclass
@@ -209,7 +269,7 @@ def plot_sweep(table: pd.DataFrame, spec: SweepSpec, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     axis = next(iter(spec.grid))
-    skip = set(spec.grid) | {"run", "attempts", "records", "wall_s"}
+    skip = set(spec.grid) | {"run", "attempts", "records", "wall_s", "epochs", "worker_pid"}
     done = table[table["status"] == "completed"] if "status" in table else table
     metrics = [c for c in done.columns if c not in skip and pd.api.types.is_numeric_dtype(done[c])]
     fig, ax = plt.subplots(figsize=(5, 3.6))

@@ -41,6 +41,10 @@ class WallClock:
         time.sleep(duration_s)
 
 
+HOUSEKEEPING = ("ERRX?", ":SYST:ERR?", "SPP;CL", "CL")
+"""Error-queue queries and outputs-off, sent after every operation: never the command an error is about."""
+
+
 class VisaLog:
     """Counts instrument messages and, when given a path, writes one line per message."""
 
@@ -48,11 +52,15 @@ class VisaLog:
         self.clock = clock
         self.messages = 0
         """Writes and queries sent so far."""
+        self.last: tuple[str, str] | None = None
+        """(instrument, message) of the last write or query other than :data:`HOUSEKEEPING`: what an error names."""
         self._file: TextIO | None = open(path, "w", encoding="utf-8") if path else None  # noqa: SIM115
 
     def record(self, instrument: str, kind: str, message: str) -> None:
         """Log one message; writes and queries count as transactions, reads (their replies) do not."""
         self.messages += kind != "read"
+        if kind != "read" and message not in HOUSEKEEPING:
+            self.last = (instrument, message)
         if self._file is not None:
             self._file.write(f"{self.clock.now():.9f}\t{instrument}\t{kind}\t{message}\n")
 

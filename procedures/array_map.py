@@ -1,6 +1,6 @@
 """Array map: write a target pattern into all devices (weights analog, sparsity on/off), read it back.
 
-Row by row (a row is the resumable unit: ``checkpoint`` after each), the weight devices are written
+Row by row, the weight devices are written
 to ``weight_min + w * (weight_max - weight_min)`` of the model's conductance range, by write-verify or
 open loop (reset, then the model's pulse count), and each sparsity device is switched on or off with
 the sparsity operating point and verified. Outputs: weight, sparsity and error maps (PNG) and the
@@ -80,9 +80,9 @@ def targets(layout: CellLayout, params: ArrayMapParams) -> tuple[np.ndarray, np.
     return w, s
 
 
-def run_array_map(backend: ArrayBackend, params: ArrayMapParams, emit: Emit, *, model=None, should_stop=never,
-                  skip=frozenset()) -> dict:
-    """Write and read the pattern, one device row at a time; rows in ``skip`` (as str) are done already."""
+def run_array_map(backend: ArrayBackend, params: ArrayMapParams, emit: Emit, *, model=None,
+                  should_stop=never) -> dict:
+    """Write and read the pattern, one device row at a time."""
     model = model_of(backend, model)
     if params.operation == "cell":
         backend = CellByCell(backend)
@@ -101,8 +101,6 @@ def run_array_map(backend: ArrayBackend, params: ArrayMapParams, emit: Emit, *, 
     for r in range(n_rows):
         if should_stop():
             break
-        if str(r) in skip:
-            continue
         row = np.zeros(layout.shape, dtype=bool)
         row[r] = True
         wmask = row & ~np.isnan(w_target)
@@ -131,7 +129,6 @@ def run_array_map(backend: ArrayBackend, params: ArrayMapParams, emit: Emit, *, 
                               g[r, c], float(on != bool(bit)), pulses[r, c], on == bool(bit), t)
             records.append(rec)
             emit("results", rec)
-        emit("checkpoint", r)
         emit("progress", 100.0 * (r + 1) / n_rows)
     return analyse(pd.DataFrame(records, columns=COLUMNS), params, model)
 
@@ -232,7 +229,7 @@ def plot(df: pd.DataFrame, summary: dict, stem: Path) -> list[Path]:
 SPEC = ProcedureSpec(name="array_map", title="Write and read all devices from a target pattern (maps, error map)",
                      params_cls=ArrayMapParams, columns=COLUMNS, run=run_array_map, preflight=write_plan,
                      analyse=analyse, plot=plot, selection=selection, x_axis="Device col",
-                     y_axis="Conductance (S)", resumable=True)
+                     y_axis="Conductance (S)")
 
 
 class ArrayMapProcedure(LabProcedure):

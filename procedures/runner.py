@@ -2,11 +2,13 @@
 
 The CSV is written exactly as pymeasure's GUI Worker writes it (same ``Results`` header, same
 formatter), so headless and GUI files are interchangeable; each record is appended and flushed as it
-is emitted, so an interrupted run leaves a valid file up to its last point. Resumable procedures
-(array_map) also append each completed unit of work to ``<stem>.journal``; ``resume=True`` reopens
-the newest unfinished run of that procedure in ``out_dir`` and skips the journalled units. On a
-simulated chip the chip's state is saved with each journalled unit (``<stem>.chip.npz``) and restored
-on resume, so a resumed run ends with the same data as an uninterrupted one, as on a real chip.
+is emitted, so an interrupted run leaves a valid file up to its last point. Every backend operation
+is journalled point by point (``<stem>.ops``, :mod:`procedures.replay`); ``resume=True`` reopens the
+newest unfinished run of that procedure in ``out_dir`` and continues after its last complete point,
+for every procedure. On a simulated chip or simulated instruments the bench's state is saved at each
+point (``<stem>.chip.npz``) and restored on resume, so a resumed run ends with the same data as an
+uninterrupted one (same seed), as on a real chip. Device faults seen in the measurements (a dead
+line, a stuck device: :mod:`procedures.health`) stop the run with a ``DeviceFaultError``.
 """
 
 from __future__ import annotations
@@ -14,16 +16,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from pymeasure.experiment import Results
 
 from labctl.catalog import recorded
 from labctl.errors import ConfigError, field_error
 
+from .health import health_check
 from .params import build, describe
 from .provenance import write_run_json
 from .registry import get_spec, procedure_class
+from .replay import (
+    JournalledBackend,
+    StateSaver,
+    keep_records,
+    load_journal,
+    load_state,
+    simulated_state,
+)
 from .spec import never
 from .wrapper import BENCH_FILE, COMMON_FIELDS
 
@@ -39,13 +49,14 @@ def run_procedure(name: str, backend, out_dir, emit: Callable[[str, object], Non
     ``backend_spec`` and ``chip_id`` for the header (defaults: the backend's own). ``emit`` also
     receives every record and progress value. The backend is not closed (the caller owns it).
     ``df.attrs`` holds ``summary`` and ``status`` ("completed" or "aborted" when ``should_stop``).
+    ``resume=True`` continues the newest unfinished run of ``name`` in ``out_dir`` after its last complete
+    point (its parameters; a different value given now is refused). A device fault seen in the data
+    raises :class:`procedures.health.DeviceFaultError` (the run stays resumable).
     """
     spec = get_spec(name)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_path = _resume_path(spec.name, out_dir) if resume else None
-    if resume and not spec.resumable:
-        raise field_error(ConfigError, "resume", name, "only array_map can be resumed")
     if resume and csv_path is None:
         raise field_error(ConfigError, "resume", str(out_dir), f"no unfinished {name} run in this folder")
     procedure = procedure_class(name)(backend=backend)
@@ -55,13 +66,17 @@ def run_procedure(name: str, backend, out_dir, emit: Callable[[str, object], Non
     spec.preflight(backend, procedure.params(), procedure.chip_model())  # refused before any file or pulse
     resuming = csv_path is not None
     csv_path = csv_path or _new_path(spec.name, out_dir)
-    journal = csv_path.with_suffix(".journal")
-    done = frozenset(journal.read_text().split()) if resuming and journal.exists() else frozenset()
-    chip, chip_file = simulated_chip(backend), csv_path.with_suffix(".chip.npz")
-    if resuming and chip is not None and chip_file.exists():
-        chip.restore(dict(np.load(chip_file)))  # the simulated chip continues exactly where it stopped
-    if spec.resumable:
-        procedure.run_options = {"skip": done}
+    ops_file, state_file = csv_path.with_suffix(".ops"), csv_path.with_suffix(".chip.npz")
+    state = simulated_state(backend)
+    replay, done = [], 0
+    if resuming and state is not None and state_file.exists():
+        snap, until = load_state(state_file)
+        replay, done = load_journal(ops_file, until)
+        state.restore(snap)  # the simulated bench continues exactly where it stopped
+    elif resuming:
+        replay, done = load_journal(ops_file)
+    if resuming:
+        keep_records(csv_path, done, Results.COMMENT)  # records of a point the journal does not hold
 
     results = Results(procedure, str(csv_path))
     procedure.startup()
@@ -72,56 +87,48 @@ def run_procedure(name: str, backend, out_dir, emit: Callable[[str, object], Non
     write_run_json(csv_path.with_suffix(".json"), {**meta, "status": STATUS_RUNNING})
     session = getattr(backend, "session", None)  # a bench's crash marker points at this run
     if session is not None:
-        session.note(procedure=spec.name, csv=str(csv_path.resolve()), resumable=spec.resumable)
+        session.note(procedure=spec.name, csv=str(csv_path.resolve()), resumable=True)
 
     with recorded("procedure", spec.name, csv_path) as run:  # the run catalog: running -> complete/interrupted
         status = STATUS_ABORTED
-        with open(csv_path, "a", encoding=Results.ENCODING) as data, open(journal, "a") as log:
+        with open(csv_path, "a", encoding=Results.ENCODING) as data, open(ops_file, "a") as log:
+            saver = None if state is None else StateSaver(state, state_file, done, len(replay))
+            journalled = JournalledBackend(backend, log, replay, done, on_point=saver,
+                                           check=health_check(backend, procedure.chip_model()))
+
             def record(topic, value):
                 if topic == "results":
-                    data.write(results.format(value) + Results.LINE_BREAK)
-                    data.flush()
-                elif topic == "checkpoint":
-                    if chip is not None and spec.resumable:
-                        save_chip_state(chip, chip_file)
-                    log.write(f"{value}\n")
-                    log.flush()
+                    journalled.recorded()
+                    if journalled.records > done:  # replayed records are in the CSV already
+                        data.write(results.format(value) + Results.LINE_BREAK)
+                        data.flush()
                 if emit is not None:
                     emit(topic, value)
 
             procedure.emit = record
-            procedure.should_stop = should_stop or never
+            stop = should_stop or never
+            # a stop request takes effect between points (the procedure checks again there), so the data
+            # and the journal never hold a half-done point and a resume continues where it stopped
+            procedure.should_stop = lambda: journalled.between_points() and stop()
+            procedure.backend = journalled
             try:
                 procedure.execute()
-                status = STATUS_ABORTED if procedure.should_stop() else STATUS_COMPLETED
+                journalled.end_point()  # a stopped run resumes after its last point
+                status = STATUS_ABORTED if stop() else STATUS_COMPLETED
             finally:
+                if saver is not None:
+                    saver.flush()  # the last complete point's state, whatever ended the run
+                procedure.backend = backend
                 procedure.shutdown()
                 write_run_json(csv_path.with_suffix(".json"), {**meta, "status": status})
-        if status == STATUS_COMPLETED or not spec.resumable:
-            journal.unlink(missing_ok=True)
-            chip_file.unlink(missing_ok=True)
+        if status == STATUS_COMPLETED:
+            ops_file.unlink(missing_ok=True)
+            state_file.unlink(missing_ok=True)
 
         df = read_records(csv_path)
         write_outputs(procedure, csv_path, df, status)
         run.status = "complete" if status == STATUS_COMPLETED else "interrupted"
     return df, csv_path
-
-
-def simulated_chip(backend):
-    """The simulated chip behind ``backend`` (a SimulatedArray, or the one behind simulated instruments)
-    whose state a resume must carry over; None on real hardware, where the chip keeps its own state."""
-    for candidate in (backend, getattr(getattr(backend, "world", None), "chip", None)):
-        if callable(getattr(candidate, "snapshot", None)) and callable(getattr(candidate, "restore", None)):
-            return candidate
-    return None
-
-
-def save_chip_state(chip, path: Path) -> None:
-    """Write the chip's snapshot atomically (a crash mid-write leaves the previous one)."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        np.savez(f, **chip.snapshot())
-    tmp.replace(path)
 
 
 def write_outputs(procedure, csv_path: Path, df: pd.DataFrame, status: str) -> dict:

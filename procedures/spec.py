@@ -22,8 +22,7 @@ from labctl.errors import ConfigError, field_error
 from labctl.layout import CellLayout
 
 Emit = Callable[[str, object], None]
-"""pymeasure's emit: ``emit("results", row_dict)``, ``emit("progress", percent)``,
-``emit("checkpoint", unit)`` (a resumable unit of work is complete)."""
+"""pymeasure's emit: ``emit("results", row_dict)``, ``emit("progress", percent)``."""
 
 
 def never() -> bool:
@@ -54,7 +53,8 @@ class ProcedureSpec:
     columns: tuple[str, ...]
     """CSV columns, pymeasure style ``"Name (unit)"``."""
     run: Callable[..., dict]
-    """``run(backend, params, emit, *, model=None, should_stop=never, skip=frozenset()) -> summary``."""
+    """``run(backend, params, emit, *, model=None, should_stop=never) -> summary``; deterministic given what
+    the backend returns (the resume journal replays it, :mod:`procedures.replay`)."""
     preflight: Callable[[ArrayBackend, object, ChipModel], object]
     """Dry run: build and check every pulse and read against the backend's limits, send nothing."""
     analyse: Callable[[pd.DataFrame, object, ChipModel], dict]
@@ -67,5 +67,3 @@ class ProcedureSpec:
     """Default x column of the GUI's live plot."""
     y_axis: str
     """Default y column of the GUI's live plot."""
-    resumable: bool = False
-    """Whether ``run`` accepts ``skip`` (units done in an interrupted run) and emits checkpoints."""

@@ -79,7 +79,7 @@ class LabProcedure(Procedure):
         self.data_filename: str | None = None
         """The CSV the GUI's Recorder writes (set by the window); headless runs leave it None."""
         self.run_options: dict = {}
-        """Extra keyword arguments for the run function (``skip`` when resuming)."""
+        """Extra keyword arguments for the run function."""
         super().__init__(**kwargs)
 
     # -- what the run function gets ----------------------------------------------------------------

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# Test-sized arrays: one OpenBLAS thread is as fast, and on a busy machine (2 cores shared) the spinning
+# worker threads made a 300x784 SVD take seconds instead of milliseconds. Only works before numpy loads.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,8 @@
 Ctrl-C stops the procedure after the current point: the CSV stays valid up to it, the backend is
 closed (outputs off, relays open) and the command exits with code 130 and a one-line message; a
 second Ctrl-C interrupts at once (the CSV is still flushed up to the last point).
-``--resume`` continues the newest interrupted array map in ``--out``. On a bench backend the run is
+``--resume`` continues the newest interrupted run of the procedure in ``--out`` after its last
+complete point (any procedure; a faulted run too, once the fault is mended). On a bench backend the run is
 first simulated (``procedures.dryrun``) to print its estimated bench time and command count;
 ``--dry-run`` prints them (every operation of array_map) and sends nothing. After the run the
 elapsed (simulated) time and commands are printed and stored in the run's JSON (``bench_time``).
@@ -85,7 +86,8 @@ def run(
     out: Path = typer.Option(Path("runs"), "--out", help="Run folder (created)."),
     param: list[str] = typer.Option([], "--param", help="Procedure parameter name=value (repeatable)."),
     chip_id: str = typer.Option("", "--chip-id", help="Chip id for the header (default: backend and seed)."),
-    resume: bool = typer.Option(False, "--resume", help="Continue the interrupted array_map in --out."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the interrupted run of PROCEDURE in --out "
+                                "from its last complete point."),
     list_: bool = typer.Option(False, "--list", help="List procedures and their parameters."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print command count and estimated bench time "
                                  "(a run on simulated instruments); send nothing."),
@@ -149,8 +151,8 @@ def run(
     timing = record_bench_time(csv.with_suffix(".json"), estimate, elapsed_s, int(commands))
     Console().print(f"{procedure}: {describe_elapsed(timing)}", highlight=False, soft_wrap=True)
     if df.attrs.get("status") != "completed":
-        hint = " (continue with --resume)" if get_spec(procedure).resumable else ""
-        console.print(f"interrupted: {procedure} stopped after {len(df)} records, CSV valid: {csv}{hint}",
+        console.print(f"interrupted: {procedure} stopped after {len(df)} records, CSV valid: {csv} "
+                      "(continue with --resume)",
                       highlight=False, soft_wrap=True)
         sys.exit(EXIT_INTERRUPTED)
     Console().print(f"{procedure}: {len(df)} records -> {csv}")

@@ -60,6 +60,26 @@ class FakeB1500(FakeInstrument):
         self.hold_s = (0.0, 0.0)
         self.spgu = {"period_s": 1e-6, "count": 1, "shapes": {}, "applied": False, "pg_mode": False}
 
+    def settings(self) -> dict:
+        """Outputs, levels, measurement and SPGU setup (JSON-ready), for a bench snapshot."""
+        spgu = {**self.spgu, "shapes": [[ch, s] for ch, s in self.spgu["shapes"].items()]}
+        return {"enabled": sorted(self.enabled), "dc": [[ch, v] for ch, v in self.dc.items()], "format": self.format,
+                "mode": self.mode, "integration_s": self.integration_s, "sweep": self.sweep, "hold_s": self.hold_s,
+                "spgu": spgu}
+
+    def adopt(self, settings: dict) -> None:
+        """Return to :meth:`settings` (queues cleared, as at a point boundary)."""
+        self.enabled = set(settings["enabled"])
+        self.dc = {int(ch): float(v) for ch, v in settings["dc"]}
+        self.format = tuple(settings["format"])
+        self.mode = None if settings["mode"] is None else (settings["mode"][0], list(settings["mode"][1]))
+        self.integration_s = float(settings["integration_s"])
+        self.sweep = None if settings["sweep"] is None else tuple(settings["sweep"])
+        self.hold_s = tuple(settings["hold_s"])
+        self.spgu = {**settings["spgu"], "shapes": {int(ch): dict(s) for ch, s in settings["spgu"]["shapes"]}}
+        self.errors.clear()
+        self.output.clear()
+
     # -- parsing -----------------------------------------------------------------------------------
     def handle(self, message: str) -> None:
         for command in filter(None, (c.strip() for c in message.split(";"))):

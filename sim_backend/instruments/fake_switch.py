@@ -44,6 +44,18 @@ class FakeSwitchMatrix(FakeInstrument):
         self.rules = {c: "FREE" for c in range(1, self.cards + 1)}
         self.sequences = {c: "BBM" for c in range(1, self.cards + 1)}
 
+    def settings(self) -> dict:
+        """Relays, rules and sequences (JSON-ready), for a bench snapshot."""
+        return {"closed": sorted(self.closed), "rules": self.rules, "sequences": self.sequences}
+
+    def adopt(self, settings: dict) -> None:
+        """Return to :meth:`settings` (queues cleared, as at a point boundary)."""
+        self.closed = {tuple(ch) for ch in settings["closed"]}
+        self.rules = {int(c): v for c, v in settings["rules"].items()}
+        self.sequences = {int(c): v for c, v in settings["sequences"].items()}
+        self.errors.clear()
+        self.output.clear()
+
     def handle(self, message: str) -> None:
         head, _, rest = message.partition(" ")
         handler = self.handlers.get(head.upper())

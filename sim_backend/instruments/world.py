@@ -11,6 +11,7 @@ curve. Only devices that are really routed are touched.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,6 +91,30 @@ class BenchWorld:
         lag = self.clock.now() - self.chip.time_s
         if lag > 0:
             self.chip.wait(lag)
+
+    # -- checkpoints -------------------------------------------------------------------------------
+    def snapshot(self) -> dict[str, np.ndarray]:
+        """The whole simulated bench at this instant: the chip (its own snapshot, RNG included), the
+        clock and the instruments' settings and relays. The evidence lists (outputs, hot switches) are
+        not state and are kept across a restore."""
+        bench = {"clock_s": self.clock.t_s,
+                 "b1500": None if self.b1500 is None else self.b1500.settings(),
+                 "switches": {name: sw.settings() for name, sw in self.switches.items()}}
+        return {**{f"chip.{k}": v for k, v in self.chip.snapshot().items()}, "bench": np.array(json.dumps(bench))}
+
+    def restore(self, snap: dict[str, np.ndarray]) -> None:
+        """Return to a :meth:`snapshot` of a bench built from the same bench file, model and seed."""
+        self.chip.restore({k[len("chip."):]: v for k, v in snap.items() if k.startswith("chip.")})
+        bench = json.loads(str(snap["bench"]))
+        self.clock.t_s = float(bench["clock_s"])
+        if self.b1500 is not None and bench["b1500"] is not None:
+            self.b1500.adopt(bench["b1500"])
+        for name, settings in bench["switches"].items():
+            self.switches[name].adopt(settings)
+
+    def closed_relays(self) -> dict[str, set[tuple[int, int, int]]]:
+        """Closed relays of every matrix, as the driver caches them."""
+        return {name: set(sw.closed) for name, sw in self.switches.items()}
 
     # -- wiring ------------------------------------------------------------------------------------
     def outputs_on(self) -> bool:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
+from pathlib import Path
 
 import pytest
 
@@ -45,4 +48,33 @@ def test_gui_run_matches_headless_columns(qtbot, tmp_path):
     curve.update_data()
     x, y = curve.getData()
     assert len(y) == len(gui_df) and y == pytest.approx(gui_df["Conductance (S)"].to_numpy())
+    assert window.browser_widget.browser.topLevelItemCount() == 1
+
+
+SHORT_RUNS = {
+    "ltp_ltd": {"pulses": 3, "n_devices": 1},
+    "symmetry_point": {"n_devices": 1, "pulses": 3, "alternating": 4, "bound_pulses": 5},
+    "retention": {"n_devices": 2, "levels": 2, "duration_s": 10.0, "points": 3, "reads_per_point": 1},
+    "multistate": {"n_devices": 4, "levels": 2, "reads": 1},
+    "transfer_curve": {"devices": "0:0", "gate_step_v": 0.5},
+    "array_map": {"rows": 2, "write_verify": False},
+}
+"""Short parameters per procedure: each window's one run takes well under a second."""
+
+
+def test_every_procedure_has_a_short_gui_run():
+    from procedures import NAMES
+
+    assert set(SHORT_RUNS) == set(NAMES)
+
+
+@pytest.mark.parametrize("name", sorted(SHORT_RUNS))
+def test_each_procedure_window_runs(qtbot, tmp_path, name):
+    """The first-day page's GUI: every procedure's window opens, runs once, saves CSV, JSON and plots."""
+    window, csv = _run_in_window(qtbot, tmp_path, name, **SHORT_RUNS[name])
+    assert re.fullmatch(rf"{name}_\d{{8}}-\d{{6}}_\d+\.csv", csv.name), csv.name  # as first-day.md says
+    assert len(read_records(csv)) > 0
+    summary = json.loads(csv.with_suffix(".json").read_text())
+    assert summary["status"] == "completed"
+    assert summary["plots"] and all((csv.parent / Path(png).name).exists() for png in summary["plots"])
     assert window.browser_widget.browser.topLevelItemCount() == 1

@@ -3,6 +3,8 @@ the CSV valid up to the last complete point, a one-line error naming instrument 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from typer.testing import CliRunner
 
@@ -10,17 +12,19 @@ from labctl.cli import app
 from labctl.errors import ConfigError, InstrumentError, LabctlError
 from labctl.visalog import audit, read_log
 from procedures import read_records
+from procedures.health import DeviceFaultError
 from sim_backend.instruments.faults import FaultPlan, backend_options, parse_fault
 
 runner = CliRunner()
-RUN = ["run", "ltp_ltd", "--backend", "sim-instruments", "--param", "pulses=5", "--param", "n_devices=2"]
+RUN = ["run", "ltp_ltd", "--backend", "sim-instruments", "--param", "n_devices=2"]
 CLEAN_POINTS = 20
 
 
-def _run(tmp_path, *faults):
+def _run(tmp_path, *faults, pulses=5):
     tmp_path.mkdir(parents=True, exist_ok=True)
     log = tmp_path / "visa.log"
-    result = runner.invoke(app, [*RUN, "--out", str(tmp_path / "out"), "--visa-log", str(log),
+    result = runner.invoke(app, [*RUN, "--param", f"pulses={pulses}", "--out", str(tmp_path / "out"),
+                                 "--visa-log", str(log),
                                  *[a for f in faults for a in ("--fault", f)]])
     return result, read_log(log)
 
@@ -42,21 +46,19 @@ def test_instrument_fault_ends_safe_with_one_line_error(tmp_path, fault, instrum
     assert 0 < len(df) < CLEAN_POINTS and not df.isna().any().any()  # valid up to the last complete point
 
 
-@pytest.mark.parametrize("fault", ["stuck-on@1", "stuck-off@1", "dead-line@0"])
-def test_device_fault_shows_in_the_data_not_as_an_error(tmp_path, fault):
-    clean, _ = _run(tmp_path / "clean")
-    result, entries = _run(tmp_path, fault)
-    assert clean.exit_code == 0 and result.exit_code == 0, result.output
+@pytest.mark.parametrize("fault, found", [("stuck-on@1", "stuck device 0:1: .* depressing pulses"),
+                                          ("stuck-off@1", "stuck device 0:1: .* potentiating pulses"),
+                                          ("dead-line@0", "dead line or open path at device 0:1")])
+def test_device_fault_is_found_in_the_measurements_and_ends_the_run_safe(tmp_path, fault, found):
+    result, entries = _run(tmp_path, fault, pulses=30)
+    assert result.exit_code != 0 and isinstance(result.exception, DeviceFaultError)
+    message = str(result.exception)
+    assert "\n" not in message and re.match(found, message) and "b1500: last command" in message
     assert audit(entries) == ([], set())
-    good = read_records(tmp_path / "clean" / "out" / "ltp_ltd.csv")
-    bad = read_records(tmp_path / "out" / "ltp_ltd.csv")
-    g = "Conductance (S)"
-    device = bad[(bad["Device row"] == 0) & (bad["Device col"] == 1)][g]
-    if fault == "dead-line@0":
-        assert (device == 0).all()  # the open line conducts nothing
-    else:  # a stuck device does not respond to pulses: only read noise, well below the clean swing
-        clean = good[(good["Device row"] == 0) & (good["Device col"] == 1)][g]
-        assert device.max() / device.min() < 1.3 < clean.max() / clean.min()
+    last_switch = [m for _, i, k, m in entries if i == "switch" and k == "write"][-2:]
+    assert all(m == ":ROUT:OPEN:CARD ALL" for m in last_switch)
+    df = read_records(tmp_path / "out" / "ltp_ltd.csv")
+    assert len(df) < 2 * 2 * 30 and not df.isna().any().any()  # stopped early, valid up to the last point
 
 
 def test_fault_spec_errors_name_the_option():

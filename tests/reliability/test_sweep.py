@@ -47,6 +47,7 @@ def test_sweep_on_a_local_cluster(tmp_path):
     assert result.exit_code == 0, result.output
     table = _check_table(tmp_path / "out", 4)
     assert table.groupby("seed")["on_off_ratio"].nunique().min() == 2  # the width changes the result
+    assert table["worker_pid"].nunique() == 2  # both LocalCluster worker processes ran runs
 
 
 def test_sweep_connects_to_an_existing_scheduler(tmp_path):
@@ -83,6 +84,40 @@ def test_failed_runs_are_retried_and_reported_never_dropped(tmp_path):
     assert table.loc[3, "attempts"] == spec.retries + 1
     assert (table.drop(3)["attempts"] == 2).all() and (table.drop(3)["status"] == "completed").all()
     assert sum("retrying" in line for line in lines) == 3 + spec.retries and sum("FAILED" in line for line in lines) == 1
+
+
+TRAIN = """kind: train
+backend: sim
+model: garg-hzo-20ns
+grid:
+  algo: [sgd, mpsgd]
+  seed: [0, 1]
+params: {layers: [16, 10], epochs: 1, train_samples: 200, test_samples: 100, lr: 0.2}
+"""
+
+
+def test_training_runs_fan_out_into_the_same_table(tmp_path):
+    (tmp_path / "train.yaml").write_text(TRAIN)
+    spec = load_sweep(tmp_path / "train.yaml")
+    assert spec.kind == "train" and len(spec.points()) == 4
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as client:
+        result = run_sweep(spec, client, tmp_path / "out", say=lambda line: None)
+    from labctl.sweep import write_outputs
+
+    write_outputs(result, spec, tmp_path / "out")
+    table = pd.read_csv(tmp_path / "out" / "sweep.csv")
+    assert len(table) == 4 and (table["status"] == "completed").all()
+    assert {"algo", "seed", "test_accuracy", "train_loss", "pulses", "energy_j", "wall_s"} <= set(table.columns)
+    assert (table["pulses"] > 0).all() and table["test_accuracy"].between(0, 1).all()
+    for out in table["out"]:
+        assert (Path(out) / "metrics.csv").exists()
+    assert table.groupby("algo")["pulses"].sum().nunique() == 2  # the algorithm changes what is sent
+    (tmp_path / "bad.yaml").write_text(TRAIN.replace("algo:", "algorithm:"))
+    with pytest.raises(ConfigError, match="algorithm"):
+        load_sweep(tmp_path / "bad.yaml")
+    (tmp_path / "bad2.yaml").write_text(TRAIN + "procedure: ltp_ltd\n")
+    with pytest.raises(ConfigError, match="procedure"):
+        load_sweep(tmp_path / "bad2.yaml")
 
 
 def test_real_bench_and_unknown_parameters_are_refused(tmp_path):
