@@ -55,8 +55,16 @@ def relax(ret: Retention, g, age_s, duration_s: float, temperature_k: float):
     Incremental form of the power law, so the temperature may change between calls.
     """
     nu = retention_exponent(ret, temperature_k)
-    factor = ((1.0 + (age_s + duration_s) / ret.t0_s) / (1.0 + age_s / ret.t0_s)) ** -nu
-    return ret.relaxed_state + (np.asarray(g) - ret.relaxed_state) * factor
+    # (1 + (age+dt)/t0) / (1 + age/t0) = 1 + dt/(t0+age), built in one buffer (the simulator relaxes
+    # ~10^5 devices at a time: each temporary array costs as much as the arithmetic)
+    shape = np.broadcast_shapes(np.shape(g), np.shape(age_s), np.shape(duration_s))
+    factor = np.add(age_s, ret.t0_s, out=np.empty(shape))
+    np.divide(duration_s, factor, out=factor)
+    factor += 1.0
+    np.power(factor, -nu, out=factor)
+    factor *= np.asarray(g) - ret.relaxed_state
+    factor += ret.relaxed_state
+    return factor if shape else factor[()]
 
 
 def project_retention(ret: Retention, g0, t_s, temperature_k: float):
@@ -124,9 +132,71 @@ def pulse_train(side: PolarityParams, potentiate: bool, g, counts, amplitude_v, 
                 rng: np.random.Generator):
     """States after ``counts[i]`` identical pulses on device ``i``, each with cycle-to-cycle noise.
 
-    Pulse ``k`` acts on every device whose train is longer than ``k`` at once, each drawing one normal
-    for its relative step noise ``c2c_write``, in device order. ``scale`` (and, for power shapes,
-    ``exponent``) are per-device arrays like ``g``; cost scales with the pulses, not the devices.
+    ``scale`` (and, for power shapes, ``exponent``) are per-device arrays like ``g``. ``rng`` needs
+    only ``standard_normal(n)`` (a Generator, or the simulator's noise table). Power shapes take the
+    closed form of :func:`power_train` (one normal per train); polynomial shapes step pulse by pulse
+    (:func:`pulse_train_stepwise`, the reference the closed form is tested against).
+
+    Speed: plain SGD sends ~25 M pulses per MNIST epoch at 20 ns, ~5 per written device; one draw
+    and a dozen vectorised passes per *train* instead of per *pulse* is what keeps it near the float
+    epoch.
+    """
+    if side.shape.kind != "power":
+        return pulse_train_stepwise(side, potentiate, g, counts, amplitude_v, width_s, reference_amplitude_v,
+                                    reference_width_s, scale, exponent, c2c_write, rng)
+    per_pulse = np.asarray(scale) * switched_fraction(side.kinetics, amplitude_v, width_s)
+    g = np.asarray(g, dtype=float)
+    room = np.clip(1.0 - g if potentiate else g, 0.0, 1.0)
+    k = side.shape.exponent if exponent is None else exponent
+    room = power_train(room, np.asarray(counts), per_pulse, k, c2c_write, rng)
+    return 1.0 - room if potentiate else room
+
+
+def power_train(room, counts, per_pulse, exponent, c2c_write: float, rng):
+    """Room to the bound after ``counts`` pulses of a power-law step ``per_pulse * room**exponent``.
+
+    Each pulse multiplies the room by ``1 - a (1 + c2c_write * xi)`` with ``a = per_pulse *
+    room**(exponent-1)``. For ``exponent == 1`` the n-pulse product has mean ``(1-a)^n`` and second
+    moment ``((1-a)^2 + a^2 c2c^2)^n`` exactly; one normal per train reproduces both (and the whole
+    distribution for n = 1). Otherwise ``a`` is taken at the room before the train's middle pulse
+    (geometric interpolation; exact for n = 1, error second order in the train's relative change of ``a``: < 1e-3 of the step for the
+    presets' exponents 1 +/- 15 % and trains of <= 15 pulses of <= 5 % of the room). Tested against
+    :func:`pulse_train_stepwise` in ``tests/device_models/test_pulse_train.py``.
+    """
+    n = np.asarray(counts)
+    a = np.minimum(per_pulse, 1 - 1e-9)
+    k = np.asarray(exponent, dtype=float)
+    if np.any(k != 1.0):
+        k_1 = k - 1
+        with np.errstate(divide="ignore", invalid="ignore"):  # room 0: a is then irrelevant (fmin drops nan)
+            log_room = np.log(room)
+            a_start = np.fmin(a * np.exp(k_1 * log_room), 1 - 1e-9)
+            log_room += (0.5 * (n - 1)) * np.log1p(-a_start)
+            a = np.fmin(a * np.exp(k_1 * log_room), 1 - 1e-9)
+    keep = 1 - a  # mean factor of one pulse
+    mean = np.exp(n * np.log(keep))
+    if not c2c_write:
+        return np.clip(room * mean, 0.0, 1.0)
+    # relative variance of the n-pulse product: (1 + rel)^n - 1 with rel = (c2c a / (1 - a))^2 per
+    # pulse, capped where mean underflows anyway (saturating trains, a -> 1)
+    rel = np.divide(c2c_write * a, keep, out=keep)
+    rel *= rel
+    rel = np.log1p(rel, out=rel)
+    rel *= n
+    np.minimum(rel, 700.0, out=rel)
+    factor = np.sqrt(np.expm1(rel, out=rel), out=rel)
+    factor *= mean
+    factor *= rng.standard_normal(room.size)
+    factor += mean
+    return np.clip(room * factor, 0.0, 1.0)
+
+
+def pulse_train_stepwise(side: PolarityParams, potentiate: bool, g, counts, amplitude_v, width_s,
+                         reference_amplitude_v: float, reference_width_s: float, scale, exponent,
+                         c2c_write: float, rng):
+    """:func:`pulse_train` pulse by pulse: one normal per pulse (any step shape; cost scales with pulses).
+
+    Pulse ``k`` acts on every device whose train is longer than ``k`` at once, in device order.
     """
     out = np.array(g, dtype=float)
     fraction = switched_fraction(side.kinetics, amplitude_v, width_s)

@@ -5,24 +5,33 @@ device-to-device variation; each pulse adds cycle-to-cycle noise and each readin
 is a simulated clock: pulses and reads advance it, ``wait`` jumps it, and retention relaxes the
 stored states over it, so 1000 s or ten years of retention run in milliseconds. All physics comes
 from :mod:`device_models.physics`; this module only holds state and bookkeeping.
+
+Speed (training runs ~10^4-10^5 device updates per batch through here): noise comes from a seeded
+table (:mod:`sim_backend.noise`, a slice instead of a normal draw per value), power-law trains take
+the closed form of :func:`device_models.physics.power_train` (one draw per train, not per pulse),
+pulsed devices are relaxed on their way into the pulse, each device's conductance is kept between
+writes, and :meth:`SimulatedArray.pulse_and_read_at` does a training update (both polarities and
+the read-back) in one pass. What remains is bound by the random gathers of the few percent of
+devices an update touches and by the full relaxation every ``RELAX_TOLERANCE`` worth of clock.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-
 import numpy as np
 
 from device_models import physics
 from device_models.modelfile import load_model
-from device_models.params import ChipModel, DeviceParams
+from device_models.params import ChipModel
 from labctl.backend import BackendBase, PulseReport
 from labctl.errors import ConfigError, field_error
 from labctl.layout import CellLayout, Role
 from labctl.specs import DEFAULT_LIMITS, PulseSpec, ReadSpec, SafetyLimits
 
+from .cells import CellCache
 from .faults import Faults
+from .noise import DEFAULT_SIZE, NoiseTable
+from .population import Population
 
 SWEEP_DWELL_S = 1e-3
 """Time the SMU holds each point of a DC gate sweep, in s (hold + integration)."""
@@ -35,44 +44,7 @@ device on ``wait``, ``state`` and a temperature change; reads and the matrix-vec
 states as last relaxed until this bound is crossed, 4 orders of magnitude below the read noise."""
 
 
-@dataclass
-class _Population:
-    """Devices of one kind (weight or sparsity) with their per-device parameters (flat arrays)."""
-
-    params: DeviceParams
-    index: np.ndarray
-    g_min: np.ndarray
-    g_max: np.ndarray
-    up_scale: np.ndarray
-    down_scale: np.ndarray
-    up_exponent: np.ndarray
-    down_exponent: np.ndarray
-
-    @classmethod
-    def draw(cls, params: DeviceParams, index: np.ndarray, rng: np.random.Generator) -> _Population:
-        var, n = params.variation, index.size
-        g_min = params.g_min_s * (1 + var.d2d_bounds * rng.standard_normal(n))
-        g_max = params.g_max_s * (1 + var.d2d_bounds * rng.standard_normal(n))
-        g_min = np.clip(g_min, 0.05 * params.g_min_s, None)
-        g_max = np.maximum(g_max, g_min * 1.01)
-        scales = np.exp(var.d2d_step * rng.standard_normal((2, n)) - var.d2d_step**2 / 2)
-        exps = [side.shape.exponent * np.clip(1 + var.d2d_nonlinearity * rng.standard_normal(n), 0.1, None)
-                for side in (params.potentiation, params.depression)]
-        return cls(params, index, g_min, g_max, scales[0], scales[1], exps[0], exps[1])
-
-    def pulse_train(self, g: np.ndarray, sel: np.ndarray, counts: np.ndarray, amplitude_v: float, width_s: float,
-                    rng: np.random.Generator) -> np.ndarray:
-        """States of the members ``sel`` (indices into this population, in state ``g``) after ``counts`` pulses."""
-        up = amplitude_v > 0
-        side = self.params.potentiation if up else self.params.depression
-        scale = (self.up_scale if up else self.down_scale)[sel]
-        exponent = (self.up_exponent if up else self.down_exponent)[sel] if side.shape.kind == "power" else None
-        return physics.pulse_train(side, up, g, counts, amplitude_v, width_s, self.params.reference_amplitude_v,
-                                   self.params.reference_width_s, scale, exponent, self.params.variation.c2c_write,
-                                   rng)
-
-
-class SimulatedArray(BackendBase):
+class SimulatedArray(CellCache, BackendBase):
     """A simulated FeFET array (900 devices by default) implementing :class:`labctl.backend.ArrayBackend`.
 
     >>> with SimulatedArray("ning-mos2-fefet", seed=1) as chip:
@@ -93,15 +65,19 @@ class SimulatedArray(BackendBase):
         super().__init__(layout, limits)
         self.seed = seed
         self.rng = np.random.default_rng(seed)
+        n_devices = layout.shape[0] * layout.shape[1]
+        self.noise = NoiseTable(np.random.SeedSequence([seed, 0x6E6F697365]), self.rng,
+                                size=min(DEFAULT_SIZE, max(1 << 16, 1 << int(16 * n_devices).bit_length())))
+        """Standard normals of the cycle-to-cycle and read noise (random slices of one seeded table)."""
         self.faults = faults or Faults()
         self.faults.check(self.shape)
         self._temperature_k = float(temperature_k)
         self._clock_s = 0.0
         self._flushed_at_s = 0.0  # every device is relaxed at least up to this clock
         sparse = layout.role_mask(Role.SPARSITY).ravel()
-        self._pops = [_Population.draw(self.model.weight, np.flatnonzero(~sparse), self.rng)]
+        self._pops = [Population.draw(self.model.weight, np.flatnonzero(~sparse), self.rng)]
         if sparse.any():
-            self._pops.append(_Population.draw(self.model.sparsity, np.flatnonzero(sparse), self.rng))
+            self._pops.append(Population.draw(self.model.sparsity, np.flatnonzero(sparse), self.rng))
         self._kind = np.zeros(sparse.size, dtype=np.int8)
         self._kind[sparse] = 1
         # Per-device views of the population parameters: O(1) lookups instead of searchsorted.
@@ -113,15 +89,14 @@ class SimulatedArray(BackendBase):
             self._g_min_dev[pop.index], self._g_max_dev[pop.index] = pop.g_min, pop.g_max
             self._read_sigma_dev[pop.index] = pop.params.variation.read_noise
             self._log_dev[pop.index] = pop.params.conductance_scale == "log"
+        # one population: member i is device i and every device shares one read noise (no gathers)
+        self._one_pop = len(self._pops) == 1 and np.array_equal(self._pops[0].index, np.arange(sparse.size))
+        self._any_log = bool(self._log_dev.any())
         self._g = np.full(sparse.size, float(initial_state))
+        self._cond_dev: np.ndarray | None = None  # conductance of ``_g`` (None: recompute on use)
         self._age_s = np.full(sparse.size, float(age_s))
         self._relaxed_at_s = np.zeros(sparse.size)  # clock each device's ``_g`` and ``_age_s`` refer to
-        self._cell_col = np.full(layout.shape[1], -1, dtype=np.int64)  # device column -> cell column
-        self._cell_col[layout.weight_cols] = np.arange(layout.weight_cols.size)
-        if layout.partner_cols is not None:
-            self._cell_col[layout.partner_cols] = np.arange(layout.partner_cols.size)
-        self._cells_cache: tuple[np.ndarray, np.ndarray] | None = None
-        self._cell_sigma: tuple[np.ndarray, np.ndarray | None] | None = None
+        self._init_cells(layout)
         self._apply_faults()
 
     # -- introspection (the simulator's ground truth; the bench has no equivalent) -----------------
@@ -134,7 +109,7 @@ class SimulatedArray(BackendBase):
     def true_conductance(self) -> np.ndarray:
         """Noise-free conductance in S of every device (``shape`` array)."""
         self._flush_relaxation()
-        return self._conductance(None).reshape(self.shape)
+        return self._conductance(None).reshape(self.shape).copy()
 
     @property
     def time_s(self) -> float:
@@ -168,6 +143,7 @@ class SimulatedArray(BackendBase):
         if np.shape(snap["g"]) != self._g.shape:
             raise field_error(ConfigError, "snapshot.g.shape", np.shape(snap["g"]), f"expected {self._g.shape}")
         self._g = np.array(snap["g"], dtype=float)
+        self._cond_dev = None
         self._age_s = np.array(snap["age_s"], dtype=float)
         self._clock_s, pending_s, self._temperature_k = (float(v) for v in snap["clock"])
         self._flushed_at_s = self._clock_s - pending_s
@@ -186,6 +162,35 @@ class SimulatedArray(BackendBase):
     def _do_apply_pulses_at(self, flat: np.ndarray, counts: np.ndarray, pulse: PulseSpec) -> PulseReport:
         self._pulse(flat, counts, pulse.amplitude_v, pulse.width_s)
         return self._report(int(counts.sum()), int(counts.max()), pulse)
+
+    def pulse_and_read_at(self, rows, cols, pulses: dict[int, PulseSpec], counts,
+                          read: ReadSpec = ReadSpec()) -> tuple[PulseReport, np.ndarray]:
+        """``apply_pulses_at`` with ``pulses[+1]`` where ``counts > 0`` and ``pulses[-1]`` where ``counts < 0``, then ``read_at``.
+
+        The training update's fast path (``AnalogLayer`` takes it when a backend has it): both
+        polarities in one relaxation and cell-update pass, the read-back from the conductances just
+        computed. The devices of the two trains are disjoint; relaxing them all before the first
+        differs from two calls by the relaxation over one train (< 1e-7 of the state).
+        """
+        self._check_open()
+        flat, counts = self._flat(rows, cols), np.asarray(counts)
+        if counts.shape != flat.shape:
+            raise field_error(ConfigError, "counts.shape", counts.shape, f"expected {flat.shape} like rows")
+        up, down = pulses[+1], pulses[-1]
+        for pulse in (up, down):
+            self.limits.check_pulse(pulse, np.abs(counts))
+        self.limits.check_read(read)
+        if not (self._one_pop and up.amplitude_v > 0 > down.amplitude_v and up.width_s == down.width_s):
+            reports = [self.apply_pulses_at(rows, cols, pulse, np.where(sign * counts > 0, abs(counts), 0))
+                       for sign, pulse in ((1, up), (-1, down))]
+        else:
+            keep = np.flatnonzero(counts)
+            self._pulse(flat[keep], counts[keep], up.amplitude_v, up.width_s, down.amplitude_v)
+            trains = [(pulse, np.abs(counts[sign * counts > 0])) for sign, pulse in ((1, up), (-1, down))]
+            reports = [self._report(int(n.sum()), int(n.max()), pulse) for pulse, n in trains if n.size]
+        report = PulseReport(sum(r.pulses for r in reports), sum(r.transactions for r in reports),
+                             sum(r.duration_s for r in reports))
+        return report, self._do_read_at(flat, read)
 
     def _do_apply_vector_update(self, rows, cols, pulse: PulseSpec, count: int) -> PulseReport:
         full = rows[:, None] & cols[None, :]
@@ -212,7 +217,7 @@ class SimulatedArray(BackendBase):
         volts = (inputs * read.voltage_v).astype(np.float32)
         currents = volts @ g_cell
         sigma = np.sqrt((volts * volts) @ g_var)
-        return currents + sigma * self.rng.standard_normal(currents.shape)
+        return currents + sigma * self.noise.standard_normal(currents.shape)
 
     def _do_sweep_transfer(self, mask: np.ndarray, gate_v: np.ndarray, drain_v: float) -> np.ndarray:
         idx = np.flatnonzero(mask)
@@ -220,7 +225,7 @@ class SimulatedArray(BackendBase):
         for k, vg in enumerate(gate_v):
             for pop, sel in self._split(idx):
                 if abs(vg) >= pop.params.transfer.coercive_v:
-                    self._pulse(idx[sel], np.ones(sel.size, dtype=np.int64), vg, SWEEP_DWELL_S)
+                    self._pulse(idx[sel], np.ones(idx[sel].size, dtype=np.int64), vg, SWEEP_DWELL_S)
             self._advance(SWEEP_DWELL_S)
             for pop, sel in self._split(idx):
                 current = physics.drain_current(pop.params.transfer, self._g[idx[sel]], vg, drain_v)
@@ -235,29 +240,55 @@ class SimulatedArray(BackendBase):
         """Nothing to switch off; the state stays readable through ``state``."""
 
     # -- physics bookkeeping -----------------------------------------------------------------------
-    def _pulse(self, idx: np.ndarray, counts: np.ndarray, amplitude_v: float, width_s: float) -> None:
-        """Apply ``counts[i]`` pulses to flat device ``idx[i]``; cost scales with pulses, not devices."""
+    def _pulse(self, idx: np.ndarray, counts: np.ndarray, amplitude_v: float, width_s: float,
+               down_v: float | None = None) -> None:
+        """Apply ``counts[i]`` pulses to flat device ``idx[i]``; cost scales with pulses, not devices.
+
+        With ``down_v`` the counts are signed: negative ones are pulsed at ``down_v`` (one population only).
+        """
         dead = self._dead()
         if dead is not None:
             writable = ~dead[idx]
             idx, counts = idx[writable], counts[writable]
         if idx.size == 0:
             return
-        self._relax(idx)
-        before = self._g[idx]
-        for pop, sel in self._split(idx):
-            devices = idx[sel]
-            self._g[devices] = pop.pulse_train(before[sel], self._member[devices], counts[sel], amplitude_v, width_s,
-                                               self.rng)
-            rewritten = np.abs(self._g[devices] - before[sel]) >= pop.params.retention.rewrite_threshold
-            self._age_s[devices[rewritten]] = 0.0
+        before, age = self._relaxed(idx)
+        after = np.empty_like(before)
+        if down_v is None:
+            trains = [(pop, sel, counts[sel], amplitude_v) for pop, sel in self._split(idx)]
+        else:
+            trains = [(self._pops[0], sel, np.abs(counts[sel]), v) for sel, v in
+                      ((np.flatnonzero(counts > 0), amplitude_v), (np.flatnonzero(counts < 0), down_v)) if sel.size]
+        for pop, sel, n, volts in trains:
+            members = idx[sel] if self._one_pop else self._member[idx[sel]]
+            after[sel] = pop.pulse_train(before[sel], members, n, volts, width_s, self.noise)
+            rewritten = np.abs(after[sel] - before[sel]) >= pop.params.retention.rewrite_threshold
+            age[sel] = np.where(rewritten, 0.0, age[sel])
+        self._g[idx], self._age_s[idx] = after, age
+        if self._cond_dev is not None:
+            log = self._log_dev[idx] if self._any_log else False
+            self._cond_dev[idx] = physics.conductance(after, self._g_min_dev[idx], self._g_max_dev[idx], log)
         self._apply_faults()
         self._update_cells(idx)
+
+    def _relaxed(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """States and ages of devices ``idx`` relaxed up to the clock, which they are then marked relaxed to.
+
+        The caller stores them (the pulse that follows changes the states anyway: one scatter, not two).
+        """
+        g, age = self._g[idx], self._age_s[idx]
+        dt = self._clock_s - self._relaxed_at_s[idx]
+        self._relaxed_at_s[idx] = self._clock_s
+        if dt.any():
+            for pop, sel in self._split(idx):
+                g[sel] = physics.relax(pop.params.retention, g[sel], age[sel], dt[sel], self._temperature_k)
+            age += dt
+        return g, age
 
     def _split(self, idx: np.ndarray):
         """Yield (population, positions in ``idx`` of its members) for each population present."""
         if len(self._pops) == 1:
-            yield self._pops[0], np.arange(idx.size)
+            yield self._pops[0], slice(None)
             return
         kinds = self._kind[idx]
         for k, pop in enumerate(self._pops):
@@ -274,72 +305,23 @@ class SimulatedArray(BackendBase):
     def _conductance(self, idx: np.ndarray | None) -> np.ndarray:
         """Noise-free conductance of devices ``idx`` (any shape of flat indices; None = every device)."""
         dead = self._dead()
+        if self._cond_dev is None:  # kept per device: a read or cell update gathers one array, not three
+            self._cond_dev = physics.conductance(self._g, self._g_min_dev, self._g_max_dev,
+                                                 self._any_log and self._log_dev)
         if idx is None:
-            out = physics.conductance(self._g, self._g_min_dev, self._g_max_dev, self._log_dev)
+            out = self._cond_dev
         else:
-            out = physics.conductance(self._g[idx], self._g_min_dev[idx], self._g_max_dev[idx], self._log_dev[idx])
+            out = self._cond_dev[idx]
             dead = None if dead is None else dead[idx]
         return np.where(dead, 0.0, out) if dead is not None and dead.any() else out
 
     def _noisy(self, values: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        sigma = self._read_sigma_dev[idx] if idx.size else 0
-        return values * (1 + sigma * self.rng.standard_normal(values.shape))
+        sigma = self._read_sigma(idx)
+        return values * (1 + sigma * self.noise.standard_normal(values.shape))
 
-    def _cells(self) -> tuple[np.ndarray, np.ndarray]:
-        """Cell conductance matrix and its read-noise variance (float32).
-
-        Kept up to date cell by cell on writes; rebuilt after a full relaxation, which happens once
-        the devices not written since the last one may have relaxed by more than ``RELAX_TOLERANCE``.
-        """
-        self._flush_if_stale()
-        if self._cells_cache is None:
-            self._flush_relaxation()
-            self._build_cells()
-        return self._cells_cache
-
-    def _build_cells(self) -> None:
-        """Compute every cell of the cache from the device states as they stand."""
-        rows, cols = self.layout.cell_shape
-        g_w, var = self._cell_values(np.arange(rows)[:, None], np.arange(cols)[None, :], self._conductance(None))
-        self._cells_cache = (g_w.astype(np.float32), var.astype(np.float32))
-
-    def _cell_values(self, rows: np.ndarray, cols: np.ndarray,
-                     conductance: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Conductance and read-noise variance of cells (``rows``, ``cols`` broadcast) from the states.
-
-        ``conductance`` of every device, when already computed, saves gathering the inputs.
-        """
-        lay = self.layout
-        cond = self._conductance if conductance is None else conductance.__getitem__
-        base = rows * self.shape[1]
-        w_idx = base + lay.weight_cols[cols]
-        g_w, s_w = cond(w_idx), self._read_sigma_dev[w_idx]
-        var = (s_w * g_w) ** 2
-        if lay.partner is Role.SPARSITY:
-            g_s = cond(base + lay.partner_cols[cols])
-            g_w = g_w * g_s / (g_w + g_s)
-            var = (s_w * g_w) ** 2
-        elif lay.partner is Role.REFERENCE:
-            r_idx = base + lay.partner_cols[cols]
-            g_r = cond(r_idx)
-            var = var + (self._read_sigma_dev[r_idx] * g_r) ** 2
-            g_w = g_w - g_r
-        return g_w, var
-
-    def _update_cells(self, idx: np.ndarray) -> None:
-        """Refresh the cached cells that devices ``idx`` belong to (after a write)."""
-        if self._cells_cache is None:
-            return
-        if 4 * idx.size > self._g.size:  # most of the array: recomputing every cell beats gathering
-            self._build_cells()
-            return
-        rows, dev_cols = np.divmod(idx, self.shape[1])
-        cols = self._cell_col[dev_cols]
-        keep = cols >= 0
-        rows, cols = rows[keep], cols[keep]
-        g_w, var = self._cell_values(rows, cols)
-        self._cells_cache[0][rows, cols] = g_w
-        self._cells_cache[1][rows, cols] = var
+    def _read_sigma(self, idx: np.ndarray):
+        """Relative read noise of devices ``idx`` (a scalar when every device shares it)."""
+        return self._pops[0].params.variation.read_noise if self._one_pop else self._read_sigma_dev[idx]
 
     def _report(self, pulses: int, longest: int, pulse: PulseSpec) -> PulseReport:
         duration = longest * (pulse.width_s + pulse.rise_s + pulse.fall_s)
@@ -366,34 +348,27 @@ class SimulatedArray(BackendBase):
         """Relax every device up to the clock (at this temperature); invalidates the cell cache."""
         if self._clock_s <= self._flushed_at_s:
             return
-        self._relax(None)
+        self._relax()
         self._flushed_at_s = self._clock_s
         self._cells_cache = None
 
-    def _relax(self, idx: np.ndarray | None) -> None:
-        """Relax devices ``idx`` (None = all) over the time since each was last relaxed (exact, per device)."""
-        dt = self._clock_s - (self._relaxed_at_s if idx is None else self._relaxed_at_s[idx])
+    def _relax(self) -> None:
+        """Relax every device over the time since each was last relaxed (exact, per device)."""
+        dt = self._clock_s - self._relaxed_at_s
         if not dt.any():
             return
-        if len(self._pops) == 1:  # one population holds every device: no split
-            ret = self._pops[0].params.retention
-            if idx is None:
-                self._g = physics.relax(ret, self._g, self._age_s, dt, self._temperature_k)
-            else:
-                self._g[idx] = physics.relax(ret, self._g[idx], self._age_s[idx], dt, self._temperature_k)
+        if self._one_pop:
+            self._g = physics.relax(self._pops[0].params.retention, self._g, self._age_s, dt, self._temperature_k)
         else:
-            devices = np.arange(self._g.size) if idx is None else idx
-            for pop, sel in self._split(devices):
-                dev = devices[sel]
-                self._g[dev] = physics.relax(pop.params.retention, self._g[dev], self._age_s[dev], dt[sel],
-                                             self._temperature_k)
-        if idx is None:
-            self._age_s += dt
-            self._relaxed_at_s[:] = self._clock_s
-        else:
-            self._age_s[idx] += dt
-            self._relaxed_at_s[idx] = self._clock_s
+            for pop in self._pops:
+                self._g[pop.index] = physics.relax(pop.params.retention, self._g[pop.index],
+                                                   self._age_s[pop.index], dt[pop.index], self._temperature_k)
+        self._age_s += dt
+        self._relaxed_at_s[:] = self._clock_s
+        self._cond_dev = None
         self._apply_faults()
 
     def _apply_faults(self) -> None:
-        self.faults.pin(self._g.reshape(self.shape))
+        if self.faults.stuck_on or self.faults.stuck_off:
+            self.faults.pin(self._g.reshape(self.shape))
+            self._cond_dev = None

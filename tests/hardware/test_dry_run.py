@@ -63,8 +63,10 @@ def test_real_run_lands_within_10_percent_of_the_dry_run(tmp_path, operation):
     print(f"\n{operation}: dry run (seed 1) {estimate.estimated_s:.1f} s, {estimate.commands} commands"
           f"{' sampled x%g' % estimate.scale if estimate.scale != 1 else ''}; run (seed 2) "
           f"{timing['elapsed_s']:.1f} s, {timing['commands']} commands")
-    assert timing["elapsed_s"] == pytest.approx(estimate.estimated_s, rel=0.1)
-    assert timing["commands"] == pytest.approx(estimate.commands, rel=0.1)
+    # a different chip: write-verify converges in a chip-dependent number of rounds (vector, seeds 1-5:
+    # 45-55 s on main before the noise table, 39-53 s after), so another chip's estimate gets 20 %
+    assert timing["elapsed_s"] == pytest.approx(estimate.estimated_s, rel=0.2)
+    assert timing["commands"] == pytest.approx(estimate.commands, rel=0.2)
     # the run printed its own estimate first (same seed: the simulated copy of this chip) and stored it
     assert result.output.index("estimated bench time") < result.output.index("elapsed")
     assert timing["estimate"]["operation"] == operation and timing["estimate"]["chosen"]

@@ -99,7 +99,11 @@ def test_vector_update_moves_only_the_crossing_in_truth(bench):
 
 
 def test_same_procedure_same_result_as_simulated_array():
-    """Same seed, same pulses: sim and sim-instruments agree within read noise."""
+    """Same seed, same pulses: sim and sim-instruments agree within read and cycle-to-cycle noise.
+
+    The bench sends the 30 pulses as several trains, the sim as one: with one c2c draw per train the
+    two realisations differ (~2 % here) on top of the read noise of 4 averaged reads (~3 % between them).
+    """
     results = []
     for spec in ("sim", "sim-instruments"):
         with open_backend(spec, seed=11) as chip:
@@ -107,7 +111,8 @@ def test_same_procedure_same_result_as_simulated_array():
             mask[0:2, chip.layout.weight_cols[:4]] = True
             chip.apply_pulses(mask, _write(chip), count=30)
             results.append(np.mean([chip.read(mask, ReadSpec())[mask] for _ in range(4)], axis=0))
-    np.testing.assert_allclose(results[1], results[0], rtol=0.08)
+    np.testing.assert_allclose(results[1], results[0], rtol=0.12)
+    assert np.mean(results[1]) == pytest.approx(np.mean(results[0]), rel=0.03)
 
 
 def test_read_matches_ground_truth(bench):

@@ -107,8 +107,12 @@ def test_sparsity_device_gates_its_weight():
     cells[:, 3] = True
     chip.apply_pulses(chip.layout.devices(cells, Role.SPARSITY), PulseSpec(sp.write_amplitude_v, sp.write_width_s))
     currents = chip.read_mvm(x)
-    g_w = chip.layout.to_cells(chip.true_conductance())[:, 3].sum()
-    assert currents[3] == pytest.approx(0.1 * g_w, rel=0.06)
+    g = chip.true_conductance()
+    g_w, g_s = (chip.layout.to_cells(g, role)[:, 3] for role in (Role.WEIGHT, Role.SPARSITY))
+    # one set pulse leaves a few sparsity devices short of fully on: in series they gate the weight
+    # by g_s / (g_w + g_s), ~0.93 on average; the read noise of 30 devices is ~1 %
+    assert currents[3] == pytest.approx(0.1 * (g_w * g_s / (g_w + g_s)).sum(), rel=0.03)
+    assert currents[3] > 0.8 * 0.1 * g_w.sum()
     assert np.abs(np.delete(currents, 3)).max() < 1e-3 * currents[3]
 
 
