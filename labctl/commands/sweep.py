@@ -7,12 +7,13 @@ from pathlib import Path
 import typer
 
 
-def sweep(spec_file: Path = typer.Argument(..., help="Sweep spec (YAML): procedure, backend, grid, params."),
+def sweep(spec_file: Path = typer.Argument(..., help="Sweep spec (YAML): kind (procedure|train), grid, "
+                                           "backend, params."),
           out: Path = typer.Option(Path("sweep"), "--out", help="Output folder (created)."),
           scheduler: str = typer.Option("", "--scheduler", help="tcp://host:port of a running dask scheduler "
                                         "(default: a LocalCluster of --workers processes)."),
           workers: int = typer.Option(2, "--workers", help="LocalCluster worker processes.", min=1)) -> None:
-    """Run a simulated procedure over every grid point on dask; gather sweep.csv (+ parquet) and sweep.png."""
+    """Run a simulated procedure or training over every grid point on dask; gather sweep.csv (+ parquet), sweep.png."""
     from rich.console import Console
 
     from labctl.errors import LabctlError
