@@ -74,6 +74,7 @@ def register(app: typer.Typer) -> None:
         emnist: Path = typer.Option(None, help="directory of EMNIST-letters idx files (default: synthetic letters)"),
         seed: int = typer.Option(0),
         resume: bool = typer.Option(False, "--resume"),
+        visa_log: Path = typer.Option(None, "--visa-log", help="write one line per instrument message to this file"),
     ) -> None:
         """MSNet with the FC layer on the array: accuracy curve, weight/sparsity maps, 's-p-a-r-s-e'."""
         from labctl.sparse.experiments import run_sparse_letters
@@ -81,7 +82,7 @@ def register(app: typer.Typer) -> None:
         picked = None if classes == "all" else classes
         df = run_sparse_letters(out, sparsity, backend, update, epochs, picked, train_samples, test_samples,
                                 data=_data(emnist, picked, train_samples, test_samples, seed), seed=seed,
-                                resume=resume, progress=True)
+                                resume=resume, progress=True, visa_log=visa_log)
         typer.echo(f"final accuracy {df['test_accuracy'].iloc[-1]:.4f} at sparsity {df['sparsity'].iloc[-1]:.3f}; "
                    f"word: {'-'.join(df.attrs.get('word', '')) or 'n/a'}; wrote {out}")
 

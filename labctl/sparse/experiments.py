@@ -141,14 +141,18 @@ def classify_word(net, word: str = WORD, classes: str = DEFAULT_CLASSES, seed: i
 def run_sparse_letters(out, sparsity: float = 0.75, backend: str = "sim", update: str = "vau", epochs: int = 20,
                        classes: str | None = DEFAULT_CLASSES, train_samples: int = 6000, test_samples: int = 1000,
                        data: Dataset | None = None, snapshot_epochs=(2, 4, 6, 9, 12, 20), seed: int = 0,
-                       features: int | None = None, resume: bool = False, progress: bool = False) -> pd.DataFrame:
-    """Train MSNet with the FC layer on ``backend`` at ``sparsity``; curve, maps and the word 's-p-a-r-s-e'."""
+                       features: int | None = None, resume: bool = False, progress: bool = False,
+                       visa_log: str | Path | None = None) -> pd.DataFrame:
+    """Train MSNet with the FC layer on ``backend`` at ``sparsity``; curve, maps and the word 's-p-a-r-s-e'.
+
+    ``visa_log=FILE`` writes every instrument message of the FC layer's bench (as ``labctl run --visa-log``).
+    """
     out = Path(out)
     data = data or synthetic_letters(train_samples, test_samples, classes, seed=seed)
     features = features or (75 if backend == "sim" else 25)
     run = SparseRun(backend=backend, update=update, epochs=epochs, lr=0.1, lr_final=0.03, batch_size=20, max_pulses=5, features=features,
                     schedule=PruneSchedule(sparsity, 3, max(3, min(9, epochs - 2))), seed=seed,
-                    snapshot_epochs=tuple(snapshot_epochs))
+                    snapshot_epochs=tuple(snapshot_epochs), extra={"visa_log": str(visa_log)} if visa_log else {})
     df, net = train_msnet(data, run, out=out, resume=resume, progress=progress, close=False)
     try:  # the word is classified on the trained array, so it stays open until then
         _plot_maps(df.attrs["maps"], out / "maps.png")

@@ -100,3 +100,17 @@ def test_learning_rate_holds_through_pruning_then_decays_to_lr_final():
     assert rates[:10] == [0.1] * 10
     assert np.all(np.diff(rates[9:]) < 0) and abs(rates[-1] - 0.01) < 1e-9
     assert learning_rate(SparseRun(epochs=15, lr=0.1), 15) == 0.1
+
+
+def test_sparse_letters_on_simulated_instruments_logs_every_message_and_ends_safe(tmp_path):
+    from labctl.visalog import audit, read_log
+
+    log = tmp_path / "visa.log"
+    result = CliRunner().invoke(app, ["experiment", "sparse-letters", "--out", str(tmp_path / "o"), "--backend",
+                                      "sim-instruments", "--epochs", "1", "--train-samples", "40", "--test-samples",
+                                      "12", "--visa-log", str(log)])
+    assert result.exit_code == 0, result.output
+    entries = read_log(log)
+    hot_switches, outputs_on = audit(entries)
+    assert len(entries) > 1000 and not hot_switches and not outputs_on
+    assert entries[-3][3].startswith(":ROUT:OPEN")  # the bench ends with every relay open
