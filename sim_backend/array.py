@@ -33,6 +33,12 @@ from .faults import Faults
 from .noise import DEFAULT_SIZE, NoiseTable
 from .population import Population
 
+PAR_COLUMNS = ("g_min_s", "g_max_s", "scale", "exponent")
+"""Columns of a device's parameter row for one polarity (drawn once from the device-to-device variation)."""
+
+DYN_COLUMNS = ("g", "age_s", "relaxed_at_s", "padding")
+"""Columns of a device's state row (padded to 32 bytes, the row size ``take`` copies fastest)."""
+
 SWEEP_DWELL_S = 1e-3
 """Time the SMU holds each point of a DC gate sweep, in s (hold + integration)."""
 
@@ -85,22 +91,29 @@ class SimulatedArray(CellCache, BackendBase):
             self._pops.append(Population.draw(self.model.sparsity, np.flatnonzero(sparse), self.rng))
         self._kind = np.zeros(sparse.size, dtype=np.int8)
         self._kind[sparse] = 1
-        # Per-device views of the population parameters: O(1) lookups instead of searchsorted.
-        self._member = np.zeros(sparse.size, dtype=np.int64)
-        self._g_min_dev, self._g_max_dev, self._read_sigma_dev = (np.empty(sparse.size) for _ in range(3))
+        # Each device's drawn parameters for each polarity as one 32-byte row (``PAR_COLUMNS``): a
+        # pulse gathers one row per device, not four scattered values (the random gathers are what
+        # an update costs; numpy's ``take`` copies 32-byte rows on a fast path)
+        self._par = {sign: np.empty((sparse.size, len(PAR_COLUMNS))) for sign in (+1, -1)}
+        self._g_min_dev, self._g_max_dev = self._par[+1][:, 0], self._par[+1][:, 1]
+        self._read_sigma_dev = np.empty(sparse.size)
         self._log_dev = np.zeros(sparse.size, dtype=bool)
         for pop in self._pops:
-            self._member[pop.index] = np.arange(pop.index.size)
-            self._g_min_dev[pop.index], self._g_max_dev[pop.index] = pop.g_min, pop.g_max
+            for sign, scale, exponent in ((+1, pop.up_scale, pop.up_exponent), (-1, pop.down_scale, pop.down_exponent)):
+                self._par[sign][pop.index] = np.stack([pop.g_min, pop.g_max, scale, exponent], axis=1)
             self._read_sigma_dev[pop.index] = pop.params.variation.read_noise
             self._log_dev[pop.index] = pop.params.conductance_scale == "log"
         # one population: member i is device i and every device shares one read noise (no gathers)
         self._one_pop = len(self._pops) == 1 and np.array_equal(self._pops[0].index, np.arange(sparse.size))
         self._any_log = bool(self._log_dev.any())
-        self._g = np.full(sparse.size, float(initial_state))
-        self._cond_dev: np.ndarray | None = None  # conductance of ``_g`` (None: recompute on use)
-        self._age_s = np.full(sparse.size, float(age_s))
-        self._relaxed_at_s = np.zeros(sparse.size)  # clock each device's ``_g`` and ``_age_s`` refer to
+        # The dynamic state as one row per device (``DYN_COLUMNS``; ``_g`` etc. are column views)
+        self._dyn = np.zeros((sparse.size, len(DYN_COLUMNS)))
+        self._dyn_rows = self._dyn.view(np.dtype((np.void, self._dyn.itemsize * len(DYN_COLUMNS)))).ravel()
+        self._g, self._age_s, self._relaxed_at_s = (self._dyn[:, k] for k in range(3))
+        self._g[:], self._age_s[:] = float(initial_state), float(age_s)
+        # conductance of ``_g`` (contiguous: reads and cell updates gather it; valid when ``_cond_valid``)
+        self._cond_dev = np.empty(sparse.size)
+        self._cond_valid = False
         self._init_cells(layout)
         self._apply_faults()
 
@@ -147,13 +160,12 @@ class SimulatedArray(CellCache, BackendBase):
         """Return to a :meth:`snapshot` of an array of the same model, seed and layout."""
         if np.shape(snap["g"]) != self._g.shape:
             raise field_error(ConfigError, "snapshot.g.shape", np.shape(snap["g"]), f"expected {self._g.shape}")
-        self._g = np.array(snap["g"], dtype=float)
-        self._cond_dev = None
-        self._age_s = np.array(snap["age_s"], dtype=float)
+        self._g[:] = snap["g"]
+        self._cond_valid = False
+        self._age_s[:] = snap["age_s"]
         self._clock_s, pending_s, self._temperature_k = (float(v) for v in snap["clock"])
         self._flushed_at_s = self._clock_s - pending_s
-        self._relaxed_at_s = (np.array(snap["relaxed_at_s"], dtype=float) if "relaxed_at_s" in snap
-                              else np.full(self._g.size, self._flushed_at_s))
+        self._relaxed_at_s[:] = snap["relaxed_at_s"] if "relaxed_at_s" in snap else self._flushed_at_s
         self.rng.bit_generator.state = json.loads(str(snap["rng"]))
         has_cache = "cells_g" in snap
         self._cells_cache = (np.array(snap["cells_g"]), np.array(snap["cells_var"])) if has_cache else None
@@ -257,33 +269,35 @@ class SimulatedArray(CellCache, BackendBase):
             idx, counts = idx[writable], counts[writable]
         if idx.size == 0:
             return
-        before, age = self._relaxed(idx)
-        after = np.empty_like(before)
+        rows = self._dyn.take(idx, axis=0)
+        before, age = self._relaxed(idx, rows)
+        after, cond = np.empty_like(before), np.empty_like(before)
         if down_v is None:
             trains = [(pop, sel, counts[sel], amplitude_v) for pop, sel in self._split(idx)]
         else:
             trains = [(self._pops[0], sel, np.abs(counts[sel]), v) for sel, v in
                       ((np.flatnonzero(counts > 0), amplitude_v), (np.flatnonzero(counts < 0), down_v)) if sel.size]
         for pop, sel, n, volts in trains:
-            members = idx[sel] if self._one_pop else self._member[idx[sel]]
-            after[sel] = pop.pulse_train(before[sel], members, n, volts, width_s, self.noise)
+            on = idx[sel]
+            par = self._par[1 if volts > 0 else -1].take(on, axis=0)
+            after[sel] = pop.pulse_train(before[sel], n, volts, width_s, par[:, 2], par[:, 3], self.noise)
+            cond[sel] = physics.conductance(after[sel], par[:, 0], par[:, 1], self._any_log and self._log_dev[on])
             rewritten = np.abs(after[sel] - before[sel]) >= pop.params.retention.rewrite_threshold
             age[sel] = np.where(rewritten, 0.0, age[sel])
-        self._g[idx], self._age_s[idx] = after, age
-        if self._cond_dev is not None:
-            log = self._log_dev[idx] if self._any_log else False
-            self._cond_dev[idx] = physics.conductance(after, self._g_min_dev[idx], self._g_max_dev[idx], log)
+        rows[:, 0], rows[:, 1], rows[:, 2] = after, age, self._clock_s
+        self._dyn_rows.put(idx, rows.view(self._dyn_rows.dtype).ravel())  # one scatter of whole rows
+        if self._cond_valid:
+            self._cond_dev.put(idx, cond)
         self._apply_faults()
         self._update_cells(idx)
 
-    def _relaxed(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """States and ages of devices ``idx`` relaxed up to the clock, which they are then marked relaxed to.
+    def _relaxed(self, idx: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """States and ages of devices ``idx`` (their gathered ``rows``) relaxed up to the clock.
 
-        The caller stores them (the pulse that follows changes the states anyway: one scatter, not two).
+        The caller stores them with the clock (the pulse that follows changes the states anyway).
         """
-        g, age = self._g[idx], self._age_s[idx]
-        dt = self._clock_s - self._relaxed_at_s[idx]
-        self._relaxed_at_s[idx] = self._clock_s
+        g, age = rows[:, 0].copy(), rows[:, 1].copy()
+        dt = self._clock_s - rows[:, 2]
         if dt.any():
             for pop, sel in self._split(idx):
                 g[sel] = physics.relax(pop.params.retention, g[sel], age[sel], dt[sel], self._temperature_k)
@@ -310,9 +324,10 @@ class SimulatedArray(CellCache, BackendBase):
     def _conductance(self, idx: np.ndarray | None) -> np.ndarray:
         """Noise-free conductance of devices ``idx`` (any shape of flat indices; None = every device)."""
         dead = self._dead()
-        if self._cond_dev is None:  # kept per device: a read or cell update gathers one array, not three
-            self._cond_dev = physics.conductance(self._g, self._g_min_dev, self._g_max_dev,
-                                                 self._any_log and self._log_dev)
+        if not self._cond_valid:  # kept per device: a read or cell update gathers one value, not three
+            self._cond_dev[:] = physics.conductance(self._g, self._g_min_dev, self._g_max_dev,
+                                                    self._any_log and self._log_dev)
+            self._cond_valid = True
         if idx is None:
             out = self._cond_dev
         else:
@@ -363,17 +378,17 @@ class SimulatedArray(CellCache, BackendBase):
         if not dt.any():
             return
         if self._one_pop:
-            self._g = physics.relax(self._pops[0].params.retention, self._g, self._age_s, dt, self._temperature_k)
+            self._g[:] = physics.relax(self._pops[0].params.retention, self._g, self._age_s, dt, self._temperature_k)
         else:
             for pop in self._pops:
                 self._g[pop.index] = physics.relax(pop.params.retention, self._g[pop.index],
                                                    self._age_s[pop.index], dt[pop.index], self._temperature_k)
         self._age_s += dt
         self._relaxed_at_s[:] = self._clock_s
-        self._cond_dev = None
+        self._cond_valid = False
         self._apply_faults()
 
     def _apply_faults(self) -> None:
         if self.faults.stuck_on or self.faults.stuck_off:
-            self.faults.pin(self._g.reshape(self.shape))
-            self._cond_dev = None
+            self.faults.pin(self._g.reshape(self.shape))  # a view: the column's strides reshape without a copy
+            self._cond_valid = False
