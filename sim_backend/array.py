@@ -32,12 +32,7 @@ from .cells import CellCache
 from .faults import Faults
 from .noise import DEFAULT_SIZE, NoiseTable
 from .population import Population
-
-PAR_COLUMNS = ("g_min_s", "g_max_s", "scale", "exponent")
-"""Columns of a device's parameter row for one polarity (drawn once from the device-to-device variation)."""
-
-DYN_COLUMNS = ("g", "age_s", "relaxed_at_s", "padding")
-"""Columns of a device's state row (padded to 32 bytes, the row size ``take`` copies fastest)."""
+from .writes import DeviceRows
 
 SWEEP_DWELL_S = 1e-3
 """Time the SMU holds each point of a DC gate sweep, in s (hold + integration)."""
@@ -55,7 +50,7 @@ terms, >= 170x in siemens. At 1e-5 the full relaxation (every device, then every
 2.5 ms of clock, ~10 % of an MP-SGD epoch."""
 
 
-class SimulatedArray(CellCache, BackendBase):
+class SimulatedArray(DeviceRows, CellCache, BackendBase):
     """A simulated FeFET array (900 devices by default) implementing :class:`labctl.backend.ArrayBackend`.
 
     >>> with SimulatedArray("ning-mos2-fefet", seed=1) as chip:
@@ -91,29 +86,15 @@ class SimulatedArray(CellCache, BackendBase):
             self._pops.append(Population.draw(self.model.sparsity, np.flatnonzero(sparse), self.rng))
         self._kind = np.zeros(sparse.size, dtype=np.int8)
         self._kind[sparse] = 1
-        # Each device's drawn parameters for each polarity as one 32-byte row (``PAR_COLUMNS``): a
-        # pulse gathers one row per device, not four scattered values (the random gathers are what
-        # an update costs; numpy's ``take`` copies 32-byte rows on a fast path)
-        self._par = {sign: np.empty((sparse.size, len(PAR_COLUMNS))) for sign in (+1, -1)}
-        self._g_min_dev, self._g_max_dev = self._par[+1][:, 0], self._par[+1][:, 1]
         self._read_sigma_dev = np.empty(sparse.size)
         self._log_dev = np.zeros(sparse.size, dtype=bool)
         for pop in self._pops:
-            for sign, scale, exponent in ((+1, pop.up_scale, pop.up_exponent), (-1, pop.down_scale, pop.down_exponent)):
-                self._par[sign][pop.index] = np.stack([pop.g_min, pop.g_max, scale, exponent], axis=1)
             self._read_sigma_dev[pop.index] = pop.params.variation.read_noise
             self._log_dev[pop.index] = pop.params.conductance_scale == "log"
         # one population: member i is device i and every device shares one read noise (no gathers)
         self._one_pop = len(self._pops) == 1 and np.array_equal(self._pops[0].index, np.arange(sparse.size))
         self._any_log = bool(self._log_dev.any())
-        # The dynamic state as one row per device (``DYN_COLUMNS``; ``_g`` etc. are column views)
-        self._dyn = np.zeros((sparse.size, len(DYN_COLUMNS)))
-        self._dyn_rows = self._dyn.view(np.dtype((np.void, self._dyn.itemsize * len(DYN_COLUMNS)))).ravel()
-        self._g, self._age_s, self._relaxed_at_s = (self._dyn[:, k] for k in range(3))
-        self._g[:], self._age_s[:] = float(initial_state), float(age_s)
-        # conductance of ``_g`` (contiguous: reads and cell updates gather it; valid when ``_cond_valid``)
-        self._cond_dev = np.empty(sparse.size)
-        self._cond_valid = False
+        self._init_rows(sparse.size, initial_state, age_s)
         self._init_cells(layout)
         self._apply_faults()
 
@@ -180,35 +161,6 @@ class SimulatedArray(CellCache, BackendBase):
         self._pulse(flat, counts, pulse.amplitude_v, pulse.width_s)
         return self._report(int(counts.sum()), int(counts.max()), pulse)
 
-    def pulse_and_read_at(self, rows, cols, pulses: dict[int, PulseSpec], counts,
-                          read: ReadSpec = ReadSpec()) -> tuple[PulseReport, np.ndarray]:
-        """``apply_pulses_at`` with ``pulses[+1]`` where ``counts > 0`` and ``pulses[-1]`` where ``counts < 0``, then ``read_at``.
-
-        The training update's fast path (``AnalogLayer`` takes it when a backend has it): both
-        polarities in one relaxation and cell-update pass, the read-back from the conductances just
-        computed. The devices of the two trains are disjoint; relaxing them all before the first
-        differs from two calls by the relaxation over one train (< 1e-7 of the state).
-        """
-        self._check_open()
-        flat, counts = self._flat(rows, cols), np.asarray(counts)
-        if counts.shape != flat.shape:
-            raise field_error(ConfigError, "counts.shape", counts.shape, f"expected {flat.shape} like rows")
-        up, down = pulses[+1], pulses[-1]
-        for pulse in (up, down):
-            self.limits.check_pulse(pulse, np.abs(counts))
-        self.limits.check_read(read)
-        if not (self._one_pop and up.amplitude_v > 0 > down.amplitude_v and up.width_s == down.width_s):
-            reports = [self.apply_pulses_at(rows, cols, pulse, np.where(sign * counts > 0, abs(counts), 0))
-                       for sign, pulse in ((1, up), (-1, down))]
-        else:
-            keep = np.flatnonzero(counts)
-            self._pulse(flat[keep], counts[keep], up.amplitude_v, up.width_s, down.amplitude_v)
-            trains = [(pulse, np.abs(counts[sign * counts > 0])) for sign, pulse in ((1, up), (-1, down))]
-            reports = [self._report(int(n.sum()), int(n.max()), pulse) for pulse, n in trains if n.size]
-        report = PulseReport(sum(r.pulses for r in reports), sum(r.transactions for r in reports),
-                             sum(r.duration_s for r in reports))
-        return report, self._do_read_at(flat, read)
-
     def _do_apply_vector_update(self, rows, cols, pulse: PulseSpec, count: int) -> PulseReport:
         full = rows[:, None] & cols[None, :]
         half = (rows[:, None] ^ cols[None, :]).ravel()
@@ -257,53 +209,6 @@ class SimulatedArray(CellCache, BackendBase):
         """Nothing to switch off; the state stays readable through ``state``."""
 
     # -- physics bookkeeping -----------------------------------------------------------------------
-    def _pulse(self, idx: np.ndarray, counts: np.ndarray, amplitude_v: float, width_s: float,
-               down_v: float | None = None) -> None:
-        """Apply ``counts[i]`` pulses to flat device ``idx[i]``; cost scales with pulses, not devices.
-
-        With ``down_v`` the counts are signed: negative ones are pulsed at ``down_v`` (one population only).
-        """
-        dead = self._dead()
-        if dead is not None:
-            writable = ~dead[idx]
-            idx, counts = idx[writable], counts[writable]
-        if idx.size == 0:
-            return
-        rows = self._dyn.take(idx, axis=0)
-        before, age = self._relaxed(idx, rows)
-        after, cond = np.empty_like(before), np.empty_like(before)
-        if down_v is None:
-            trains = [(pop, sel, counts[sel], amplitude_v) for pop, sel in self._split(idx)]
-        else:
-            trains = [(self._pops[0], sel, np.abs(counts[sel]), v) for sel, v in
-                      ((np.flatnonzero(counts > 0), amplitude_v), (np.flatnonzero(counts < 0), down_v)) if sel.size]
-        for pop, sel, n, volts in trains:
-            on = idx[sel]
-            par = self._par[1 if volts > 0 else -1].take(on, axis=0)
-            after[sel] = pop.pulse_train(before[sel], n, volts, width_s, par[:, 2], par[:, 3], self.noise)
-            cond[sel] = physics.conductance(after[sel], par[:, 0], par[:, 1], self._any_log and self._log_dev[on])
-            rewritten = np.abs(after[sel] - before[sel]) >= pop.params.retention.rewrite_threshold
-            age[sel] = np.where(rewritten, 0.0, age[sel])
-        rows[:, 0], rows[:, 1], rows[:, 2] = after, age, self._clock_s
-        self._dyn_rows.put(idx, rows.view(self._dyn_rows.dtype).ravel())  # one scatter of whole rows
-        if self._cond_valid:
-            self._cond_dev.put(idx, cond)
-        self._apply_faults()
-        self._update_cells(idx)
-
-    def _relaxed(self, idx: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """States and ages of devices ``idx`` (their gathered ``rows``) relaxed up to the clock.
-
-        The caller stores them with the clock (the pulse that follows changes the states anyway).
-        """
-        g, age = rows[:, 0].copy(), rows[:, 1].copy()
-        dt = self._clock_s - rows[:, 2]
-        if dt.any():
-            for pop, sel in self._split(idx):
-                g[sel] = physics.relax(pop.params.retention, g[sel], age[sel], dt[sel], self._temperature_k)
-            age += dt
-        return g, age
-
     def _split(self, idx: np.ndarray):
         """Yield (population, positions in ``idx`` of its members) for each population present."""
         if len(self._pops) == 1:
