@@ -183,10 +183,14 @@ class SimulatedArray(DeviceRows, CellCache, BackendBase):
         self._advance(read.duration_s)
         g_cell, g_var = self._cells()
         # float32 (1e-7 relative, far below the read noise) halves the cost of both products
-        volts = (inputs * read.voltage_v).astype(np.float32)
+        volts = np.multiply(inputs, read.voltage_v, dtype=np.float32)
         currents = volts @ g_cell
-        sigma = np.sqrt((volts * volts) @ g_var)
-        return currents + sigma * self.noise.standard_normal(currents.shape)
+        np.square(volts, out=volts)
+        sigma = volts @ g_var
+        np.sqrt(sigma, out=sigma)
+        sigma *= self.noise.standard_normal(currents.shape)
+        currents += sigma
+        return currents
 
     def _do_sweep_transfer(self, mask: np.ndarray, gate_v: np.ndarray, drain_v: float) -> np.ndarray:
         idx = np.flatnonzero(mask)
