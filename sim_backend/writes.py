@@ -38,7 +38,8 @@ class DeviceRows:
         for pop in self._pops:
             for k, (scale, exponent) in enumerate(((pop.up_scale, pop.up_exponent), (pop.down_scale, pop.down_exponent))):
                 self._par[pop.index, k] = np.stack([pop.g_min, pop.g_max, scale, exponent], axis=1)
-        self._g_min_dev, self._g_max_dev = self._par[:, 0, 0], self._par[:, 0, 1]
+        # contiguous copies for the whole-array conductance after a full relaxation (strided views are 3x slower)
+        self._g_min_dev, self._g_max_dev = self._par[:, 0, 0].copy(), self._par[:, 0, 1].copy()
         self._dyn = np.zeros((n_devices, len(DYN_COLUMNS)))
         self._dyn_rows = _rows_view(self._dyn)
         self._g, self._age_s, self._relaxed_at_s = (self._dyn[:, k] for k in range(3))  # column views
