@@ -66,16 +66,17 @@ class DeviceRows:
         if counts.shape != flat.shape:
             raise field_error(ConfigError, "counts.shape", counts.shape, f"expected {flat.shape} like rows")
         up, down = pulses[+1], pulses[-1]
+        lengths = np.abs(counts)
         for pulse in (up, down):
-            self.limits.check_pulse(pulse, np.abs(counts))
+            self.limits.check_pulse(pulse, lengths)
         self.limits.check_read(read)
         if not (self._one_pop and up.amplitude_v > 0 > down.amplitude_v and up.width_s == down.width_s):
-            reports = [self.apply_pulses_at(rows, cols, pulse, np.where(sign * counts > 0, abs(counts), 0))
+            reports = [self.apply_pulses_at(rows, cols, pulse, np.where(sign * counts > 0, lengths, 0))
                        for sign, pulse in ((1, up), (-1, down))]
         else:
             keep = np.flatnonzero(counts)
             self._pulse(flat[keep], counts[keep], up.amplitude_v, up.width_s, down.amplitude_v)
-            trains = [(pulse, np.abs(counts[sign * counts > 0])) for sign, pulse in ((1, up), (-1, down))]
+            trains = [(pulse, lengths[sel]) for sel, pulse in ((counts > 0, up), (counts < 0, down))]
             reports = [self._report(int(n.sum()), int(n.max()), pulse) for pulse, n in trains if n.size]
         report = PulseReport(sum(r.pulses for r in reports), sum(r.transactions for r in reports),
                              sum(r.duration_s for r in reports))
