@@ -35,13 +35,13 @@ class Population:
                 for side in (params.potentiation, params.depression)]
         return cls(params, index, g_min, g_max, scales[0], scales[1], exps[0], exps[1])
 
-    def pulse_train(self, g: np.ndarray, sel: np.ndarray, counts: np.ndarray, amplitude_v: float, width_s: float,
-                    rng) -> np.ndarray:
-        """States of the members ``sel`` (indices into this population, in state ``g``) after ``counts`` pulses."""
+    def pulse_train(self, g: np.ndarray, counts: np.ndarray, amplitude_v: float, width_s: float,
+                    scale: np.ndarray, exponent: np.ndarray, rng) -> np.ndarray:
+        """States of members in state ``g`` after ``counts`` pulses, given their drawn ``scale`` and
+        ``exponent`` of the pulse's polarity (the simulator gathers them with the rest of each device's row)."""
         up = amplitude_v > 0
         side = self.params.potentiation if up else self.params.depression
-        scale = (self.up_scale if up else self.down_scale)[sel]
-        exponent = (self.up_exponent if up else self.down_exponent)[sel] if side.shape.kind == "power" else None
         return physics.pulse_train(side, up, g, counts, amplitude_v, width_s, self.params.reference_amplitude_v,
-                                   self.params.reference_width_s, scale, exponent, self.params.variation.c2c_write,
-                                   rng)
+                                   self.params.reference_width_s, scale,
+                                   exponent if side.shape.kind == "power" else None,
+                                   self.params.variation.c2c_write, rng)

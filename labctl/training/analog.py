@@ -52,8 +52,11 @@ class Converters:
 def quantize(values: np.ndarray, bound: float, bits: int) -> np.ndarray:
     """Round to the ``2**(bits-1) - 1`` positive levels of a symmetric converter, clipping at ``bound``."""
     levels = np.float32(2 ** (bits - 1) - 1)
-    scaled = np.clip(values * np.float32(levels / bound), -levels, levels)
-    return np.rint(scaled) * np.float32(bound / levels)
+    scaled = np.asarray(values * np.float32(levels / bound))
+    np.clip(scaled, -levels, levels, out=scaled)  # in place: the forward pass quantizes every activation twice
+    np.rint(scaled, out=scaled)
+    scaled *= np.float32(bound / levels)
+    return scaled
 
 
 def device_steps(model: ChipModel, state: float = 0.5) -> tuple[float, float]:
@@ -158,7 +161,7 @@ class AnalogLayer:
         if rows > self.fan_in:
             x_q = np.pad(x_q, ((0, 0), (0, rows - self.fan_in)))
         currents = self.backend.read_mvm(x_q, self.read_spec)[:, : self.fan_out]
-        z = (currents / (self.read_spec.voltage_v * self.half_range_s)).astype(np.float32)
+        z = (currents / (self.read_spec.voltage_v * self.half_range_s)).astype(np.float32, copy=False)
         z = quantize(z, conv.out_bound, conv.adc_bits)
         return self.alpha * scale * z + self.bias
 

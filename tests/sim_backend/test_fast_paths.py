@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from device_models import physics
+from device_models.modelfile import load_model
 from labctl import PulseSpec
 from labctl.errors import ConfigError
 from labctl.layout import CellLayout
@@ -78,7 +81,7 @@ def test_mvm_cells_stay_within_the_relaxation_tolerance():
         backend.apply_pulses(np.ones(backend.shape, dtype=bool), _pulse(backend), 2)
     x = np.full((1, 12), 0.0)
     x[0, 3] = 1.0
-    for _ in range(300):  # each read advances the clock: crosses the tolerance and flushes several times
+    for _ in range(700):  # each read advances the clock: crosses the tolerance and flushes several times
         chip.read_mvm(x)
         fresh.read_mvm(x)
         g_cached = chip._cells()[0].astype(float)
@@ -104,3 +107,24 @@ def test_pulse_and_read_at_matches_two_trains_and_a_read():
     np.testing.assert_allclose(a.state, b.state, rtol=0, atol=1e-7)
     np.testing.assert_allclose(reading, b.read_at(rows, cols), rtol=1e-6)
     assert a.time_s == b.time_s
+
+
+def test_a_pulse_takes_its_own_devices_parameters_of_its_polarity():
+    """The row tables hand each pulsed device its own drawn scale and exponent of the pulse's polarity."""
+    model = load_model("garg-hzo-20ns")
+    weight = dataclasses.replace(model.weight, variation=dataclasses.replace(model.weight.variation, c2c_write=0.0))
+    chip = SimulatedArray(dataclasses.replace(model, weight=weight), seed=5, layout=CellLayout.with_reference(6, 8),
+                          initial_state=0.5)
+    rows, cols = np.divmod(np.arange(0, 48, 2), 8)  # every weight device (even columns)
+    signed = np.where(np.arange(rows.size) % 3 == 0, -1, 1) * (1 + np.arange(rows.size) % 2)
+    pulses = {+1: _pulse(chip), -1: _pulse(chip, -1)}
+    chip.pulse_and_read_at(rows, cols, pulses, signed)
+    pop, flat = chip._pops[0], rows * 8 + cols
+    for sign, side, scale, exponent in ((1, weight.potentiation, pop.up_scale, pop.up_exponent),
+                                        (-1, weight.depression, pop.down_scale, pop.down_exponent)):
+        on = sign * signed > 0
+        expected = physics.pulse_train(side, sign > 0, np.full(on.sum(), 0.5), np.abs(signed[on]),
+                                       pulses[sign].amplitude_v, pulses[sign].width_s, weight.reference_amplitude_v,
+                                       weight.reference_width_s, scale[flat[on]], exponent[flat[on]], 0.0, None)
+        np.testing.assert_allclose(chip.state.ravel()[flat[on]], expected, atol=1e-6)  # + ~1e-7 of relaxation
+        assert np.all(np.sign(expected - 0.5) == sign)
