@@ -21,8 +21,7 @@ from procedures import read_records, run_procedure  # noqa: E402
 
 def _run_in_window(qtbot, tmp_path, name, **values):
     window = make_window(name, tmp_path / "gui")
-    qtbot.addWidget(window)
-    window.show()
+    qtbot.addWidget(window)  # not shown: no paint events racing the worker thread (a PySide6 paint/GIL hang)
     procedure = window.make_procedure()
     for key, value in values.items():
         setattr(procedure, key, value)
