@@ -206,6 +206,9 @@ class SimulatedArray(DeviceRows, CellCache, BackendBase):
             for pop, sel in self._split(idx):
                 current = physics.drain_current(pop.params.transfer, self._g[idx[sel]], vg, drain_v)
                 out[sel, k] = self._noisy(current, idx[sel])
+        dead = self._dead()
+        if dead is not None:
+            out[dead[idx]] = 0.0  # an open line carries no drain current
         return out
 
     def _do_wait(self, duration_s: float) -> None:

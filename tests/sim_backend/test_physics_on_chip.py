@@ -124,6 +124,8 @@ def test_faults_stuck_and_dead_line():
     state = chip.state
     assert state[0, 1] == 1.0 and state[1, 1] == 0.0
     assert np.all(chip.read(ALL)[5] == 0.0)
+    sweep = chip.sweep_transfer(ALL, np.linspace(-3, 3, 7), drain_v=0.1).reshape(30, 30, 7)
+    assert np.all(sweep[5] == 0.0) and np.all(sweep[4] > 0)  # an open line carries no drain current
 
 
 def test_double_sweep_shows_the_memory_window():
