@@ -57,12 +57,9 @@ class Optimizer:
             pulses, transactions = pulses + p, transactions + t
         return pulses, transactions
 
-    def _plain(self, change: np.ndarray) -> np.ndarray:
-        """Signed pulse counts: |change| / step rounded stochastically, capped at ``max_pulses``."""
-        return _dense(change.shape, *self._plain_at(change))
-
     def _plain_at(self, change: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`_plain` as (flat indices of the pulsed cells, their signed counts)."""
+        """Signed pulse counts: |change| / step rounded stochastically, capped at ``max_pulses``, as
+        (flat indices of the pulsed cells, their signed counts)."""
         ratio = np.abs(change)
         ratio *= 1 / self.device_step
         ratio += self.rng.random(ratio.shape, dtype=np.float32)
@@ -70,12 +67,9 @@ class Optimizer:
         counts = np.minimum(np.floor(ratio.ravel()[flat]), self.max_pulses).astype(np.int64)
         return flat, np.where(change.ravel()[flat] < 0, -counts, counts)
 
-    def _mixed_precision(self, k: int, change: np.ndarray) -> np.ndarray:
-        """Accumulate; pulse whole device steps of each polarity out of the accumulator (at most ``max_pulses``)."""
-        return _dense(change.shape, *self._mixed_precision_at(k, change))
-
     def _mixed_precision_at(self, k: int, change: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`_mixed_precision` as (flat indices, signed counts): only cells past a step are touched."""
+        """Accumulate; pulse whole device steps of each polarity out of the accumulator (at most
+        ``max_pulses``), as (flat indices, signed counts): only cells past a step are touched."""
         acc = self.accumulators[k]
         acc += change
         up, down = self.steps
@@ -86,9 +80,3 @@ class Optimizer:
         acc.ravel()[flat] = values - counts * step
         return flat, counts.astype(np.int64)
 
-
-def _dense(shape: tuple[int, int], flat: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Signed counts at flat indices as a ``shape`` grid (zero elsewhere)."""
-    grid = np.zeros(shape, dtype=np.int64)
-    grid.ravel()[flat] = counts
-    return grid

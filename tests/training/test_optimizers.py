@@ -22,13 +22,20 @@ def _optimizer(algo, layer, max_pulses=15):
     return Optimizer(algo, [layer], lr=1.0, steps=STEPS, max_pulses=max_pulses, rng=np.random.default_rng(0))
 
 
+def _grid(flat, counts, shape=(20, 10)):
+    """The (flat indices, signed counts) an update rule returns, as a grid of counts."""
+    grid = np.zeros(shape, dtype=np.int64)
+    grid.ravel()[flat] = counts
+    return grid
+
+
 def test_plain_sgd_counts_follow_sign_and_magnitude_and_are_capped():
     layer = _layer()
     opt = _optimizer("sgd", layer, max_pulses=4)
     step = float(opt.device_step)
     change = np.zeros((20, 10), dtype=np.float32)
     change[0, 0], change[0, 1], change[0, 2] = 3 * step, -2 * step, 100 * step
-    counts = opt._plain(change)
+    counts = _grid(*opt._plain_at(change))
     assert counts[0, 0] == 3 and counts[0, 1] == -2 and counts[0, 2] == 4
     assert not counts[1:].any()
 
@@ -39,8 +46,8 @@ def test_mixed_precision_fires_only_past_the_step_of_the_needed_polarity():
     up, down = (float(s) for s in opt.steps)
     change = np.zeros((20, 10), dtype=np.float32)
     change[0, 0], change[0, 1] = 0.6 * up, -0.6 * down
-    assert not opt._mixed_precision(0, change).any()
-    counts = opt._mixed_precision(0, change)
+    assert not _grid(*opt._mixed_precision_at(0, change)).any()
+    counts = _grid(*opt._mixed_precision_at(0, change))
     assert counts[0, 0] == 1 and counts[0, 1] == -1 and np.count_nonzero(counts) == 2
     np.testing.assert_allclose(opt.accumulators[0][0, :2], [0.2 * up, -0.2 * down], rtol=1e-4)
 
@@ -57,8 +64,7 @@ def _drift(algo, symshift=False, updates=300):
     rng = np.random.default_rng(5)
     for _ in range(updates):
         noise = rng.standard_normal((20, 10)).astype(np.float32) * float(opt.device_step)
-        counts = opt._mixed_precision(0, noise) if algo == "mpsgd" else opt._plain(noise)
-        layer.apply_counts(counts)
+        layer.apply_counts_at(*(opt._mixed_precision_at(0, noise) if algo == "mpsgd" else opt._plain_at(noise)))
     return layer.w
 
 
