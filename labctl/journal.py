@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .atomic import replacing
 from .errors import LabctlError
 
 STATE_ENV = "LABCTL_STATE_DIR"
@@ -86,9 +87,8 @@ class BenchSession:
         self.path.unlink(missing_ok=True)
 
     def _write(self, record: dict) -> None:
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(record, default=str))
-        os.replace(tmp, self.path)  # a crash never leaves half a marker
+        with replacing(self.path) as tmp:  # a crash never leaves half a marker
+            tmp.write_text(json.dumps(record, default=str))
 
 
 def unclean_sessions(bench_path) -> list[tuple[Path, dict]]:

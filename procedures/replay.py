@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from labctl.atomic import replacing
 from labctl.backend import PulseReport
 from labctl.errors import DataError
 from labctl.specs import ReadSpec
@@ -179,9 +180,8 @@ def load_journal(path: Path, until_ops: int | None = None) -> tuple[list, int]:
         records = int(entry["records"])
         used += 1
     if used < len(lines):
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text("".join(lines[:used]))
-        tmp.replace(path)
+        with replacing(path) as tmp:
+            tmp.write_text("".join(lines[:used]))
     if until_ops is not None and len(ops) != until_ops:
         raise DataError(f"resume: {path.name} holds {len(ops)} operations where the saved state expects "
                         f"{until_ops}; start a new run")
@@ -198,9 +198,8 @@ def keep_records(csv_path: Path, records: int, comment: str) -> int:
     head += 1  # the column labels
     extra = len(lines) - head - records
     if extra > 0:
-        tmp = csv_path.with_name(csv_path.name + ".tmp")
-        tmp.write_text("".join(lines[:head + records]))
-        tmp.replace(csv_path)
+        with replacing(csv_path) as tmp:
+            tmp.write_text("".join(lines[:head + records]))
     return max(extra, 0)
 
 
@@ -263,15 +262,13 @@ class StateSaver:
             self._pending = None
 
     def _write(self, snap: dict, records: int, ops: int) -> None:
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        with open(tmp, "wb") as f:  # atomically: a crash mid-write leaves the previous one
+        with replacing(self.path) as tmp, open(tmp, "wb") as f:  # a crash mid-write leaves the previous one
             np.savez(f, **snap, **{JOURNAL_TAG: np.array([records, ops])})
-        tmp.replace(self.path)
         self._written = self._clock()
 
 
 def load_state(path: Path) -> tuple[dict, int]:
-    """(snapshot, operations journalled at that point) of a state :func:`save_state` wrote."""
+    """(snapshot, operations journalled at that point) of a state :class:`StateSaver` wrote."""
     with np.load(path) as f:
         snap = dict(f)
     return snap, int(snap.pop(JOURNAL_TAG)[1])

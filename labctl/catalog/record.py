@@ -12,6 +12,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from labctl.atomic import TMP_SUFFIX, replacing
+
 SIDECAR_SUFFIX = ".catalog.json"
 STATUSES = ("running", "complete", "interrupted", "failed")
 KINDS = ("procedure", "fit", "train", "experiment", "sweep", "demo")
@@ -123,9 +125,8 @@ def write_sidecar(record: RunRecord, extra: dict) -> Path:
     path = sidecar_path(record.primary_path)
     data = {k: getattr(record, k) for k in SIDECAR_FIELDS}
     data.update(primary_file=record.primary_path.name, extra=extra, inputs=[asdict(i) for i in record.inputs])
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
-    tmp.replace(path)
+    with replacing(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
     return path
 
 
@@ -149,7 +150,7 @@ def file_entries(folder: Path, paths) -> list[FileEntry]:
     """Hash ``paths`` (sidecars excluded), relative to ``folder``."""
     out = []
     for p in sorted(set(paths)):
-        if p.name.endswith(SIDECAR_SUFFIX) or p.name.endswith(".tmp") or not p.is_file():
+        if p.name.endswith(SIDECAR_SUFFIX) or p.name.endswith(TMP_SUFFIX) or not p.is_file():
             continue
         try:
             out.append(FileEntry(str(p.relative_to(folder)), sha256_file(p), p.stat().st_size))

@@ -9,11 +9,11 @@ bench run continues from the chip as it is.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 
+from labctl.atomic import replacing
 from labctl.errors import ConfigError, field_error
 
 from .analog import AnalogLayer
@@ -42,9 +42,8 @@ def save_checkpoint(directory: Path, config: dict, epoch: int, rows: list[dict],
         if accumulators[k] is not None:
             arrays[f"l{k}.acc"] = accumulators[k]
     path = directory / CHECKPOINT_NAME
-    tmp = directory / (CHECKPOINT_NAME + ".tmp.npz")
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
+    with replacing(path) as tmp, open(tmp, "wb") as f:
+        np.savez(f, **arrays)
     return path
 
 
