@@ -23,8 +23,6 @@ replayed operations rebuild the history, but stuck evidence restarts where the l
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from labctl.errors import LabctlError
@@ -184,7 +182,3 @@ class HealthMonitor:
                                        f"its gate sweep to +/-{np.abs(gate_v).max():g} V shows no hysteresis "
                                        f"(branches within {d:.2f} decades); {last_command(self.backend)}")
 
-
-def health_check(backend, model) -> Callable[[str, tuple, object], None]:
-    """The check the runner hands to :class:`procedures.replay.JournalledBackend`."""
-    return HealthMonitor(backend, model)

@@ -22,7 +22,7 @@ from pymeasure.experiment import Results
 from labctl.catalog import recorded
 from labctl.errors import ConfigError, field_error
 
-from .health import health_check
+from .health import HealthMonitor
 from .params import build, describe
 from .provenance import write_run_json
 from .registry import get_spec, procedure_class
@@ -94,7 +94,7 @@ def run_procedure(name: str, backend, out_dir, emit: Callable[[str, object], Non
         with open(csv_path, "a", encoding=Results.ENCODING) as data, open(ops_file, "a") as log:
             saver = None if state is None else StateSaver(state, state_file, done, len(replay))
             journalled = JournalledBackend(backend, log, replay, done, on_point=saver,
-                                           check=health_check(backend, procedure.chip_model()))
+                                           check=HealthMonitor(backend, procedure.chip_model()))
 
             def record(topic, value):
                 if topic == "results":

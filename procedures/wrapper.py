@@ -109,13 +109,13 @@ class LabProcedure(Procedure):
             run.status = "interrupted" if self.should_stop() else "complete"
 
     def _execute(self):
-        from .health import health_check
+        from .health import HealthMonitor
         from .replay import JournalledBackend
 
         emit = self.emit
         checked = self.backend  # headless runs come journalled and checked by the runner; GUI runs get the
         if not isinstance(checked, JournalledBackend):  # same device-fault checks here, without a journal
-            checked = JournalledBackend(self.backend, None, check=health_check(self.backend, self.chip_model()))
+            checked = JournalledBackend(self.backend, None, check=HealthMonitor(self.backend, self.chip_model()))
 
         def record(topic, value):
             if topic == "results":
