@@ -292,12 +292,10 @@ class SimulatedArray(DeviceRows, CellCache, BackendBase):
         dt = self._clock_s - self._relaxed_at_s
         if not dt.any():
             return
-        if self._one_pop:
-            self._g[:] = physics.relax(self._pops[0].params.retention, self._g, self._age_s, dt, self._temperature_k)
-        else:
-            for pop in self._pops:
-                self._g[pop.index] = physics.relax(pop.params.retention, self._g[pop.index],
-                                                   self._age_s[pop.index], dt[pop.index], self._temperature_k)
+        for pop in self._pops:
+            sel = slice(None) if self._one_pop else pop.index  # one population: no gather
+            self._g[sel] = physics.relax(pop.params.retention, self._g[sel], self._age_s[sel], dt[sel],
+                                         self._temperature_k)
         self._age_s += dt
         self._relaxed_at_s[:] = self._clock_s
         self._cond_valid = False
