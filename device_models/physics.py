@@ -168,7 +168,7 @@ def power_train(room, counts, per_pulse, exponent, c2c_write: float, rng):
     k = np.asarray(exponent, dtype=float)
     if np.any(k != 1.0):
         k_1 = k - 1
-        with np.errstate(divide="ignore", invalid="ignore"):  # room 0: a is then irrelevant (fmin drops nan)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # room ~0: a is irrelevant, fmin caps it
             log_room = np.log(room)
             a_start = np.fmin(a * np.exp(k_1 * log_room), 1 - 1e-9)
             log_room += (0.5 * (n - 1)) * np.log1p(-a_start)
