@@ -111,7 +111,9 @@ def run(
     get_spec(procedure)
     params = parse_params(param)
     estimates = []
-    if dry_run or backend != "sim":  # the estimate, before anything is sent
+    # the estimate, before anything is sent (a resumed run's was printed when it started: a fresh dry
+    # run would time the whole run, with today's command-line parameters, against the remainder)
+    if dry_run or (backend != "sim" and not resume):
         estimates = estimate_run(procedure, backend, model, seed, params, every_operation=dry_run)
         for e in estimates:
             Console().print(f"{procedure} on {backend}: {describe_estimate(e)}", highlight=False, soft_wrap=True)

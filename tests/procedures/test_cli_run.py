@@ -102,3 +102,16 @@ def test_sigint_to_a_real_process_then_resume(tmp_path):
     full = read_records(csv)
     assert len(full) == 900 and not full.duplicated(["Device row", "Device col"]).any()
     assert "#\tPulse budget: 100\n" in csv.read_text()  # the original parameters, kept
+
+
+def test_resume_on_simulated_instruments_does_not_compare_the_remainder_with_a_whole_run_estimate(tmp_path):
+    runner = CliRunner()
+    args = ["run", "ltp_ltd", "--backend", "sim-instruments", "--out", str(tmp_path), "--param", "n_devices=2",
+            "--param", "pulses=20"]
+    first = runner.invoke(app, [*args, "--fault", "timeout@1000"], terminal_width=200)
+    assert first.exit_code != 0 and "estimated bench time" in first.output
+    resumed = runner.invoke(app, ["run", "ltp_ltd", "--backend", "sim-instruments", "--out", str(tmp_path),
+                                  "--resume"], terminal_width=200)
+    assert resumed.exit_code == 0, resumed.output
+    assert "estimated" not in resumed.output and "elapsed" in resumed.output
+    assert len(read_records(tmp_path / "ltp_ltd.csv")) == 2 * 2 * 20
