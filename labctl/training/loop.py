@@ -28,7 +28,7 @@ from .analog import AnalogLayer, Converters, device_steps
 from .checkpoint import load_checkpoint, save_checkpoint
 from .data import Dataset, load_mnist, reduce_features
 from .network import DigitalLayer, Network
-from .optimizers import ALGORITHMS, Optimizer
+from .optimizers import ALGORITHMS, TRANSFERS, Optimizer
 from .symmetry import program_symmetry_point
 
 METRIC_COLUMNS = ["epoch", "train_loss", "test_accuracy", "pulses", "energy_j", "wall_s"]
@@ -45,6 +45,9 @@ class TrainOptions:
     """Samples per update (one pulse update per layer per batch)."""
     max_pulses: int = 15
     """Most pulses one device receives in one update."""
+    transfer: str = "polarity"
+    """Mixed-precision transfer: ``polarity`` (fire at the step of the needed polarity) or ``aihwkit``
+    (one granularity, aihwkit's MixedPrecisionCompound; see :mod:`labctl.training.optimizers`)."""
     gain: float = 12.0
     """Effective weight of a full-scale device, times sqrt(fan_in)."""
     out_bound: float = 12.0
@@ -74,6 +77,8 @@ def _options(options: dict) -> TrainOptions:
     for name in ("lr", "gain", "out_bound"):
         if not getattr(opts, name) > 0:
             raise field_error(ConfigError, name, getattr(opts, name), "must be > 0")
+    if opts.transfer not in TRANSFERS:
+        raise field_error(ConfigError, "transfer", opts.transfer, f"choose from {', '.join(TRANSFERS)}")
     for name in ("batch_size", "max_pulses", "weight_reads"):
         if getattr(opts, name) < 1:
             raise field_error(ConfigError, name, getattr(opts, name), "must be >= 1")
@@ -134,7 +139,9 @@ def train(backend: str = "sim", model: str = "garg-hzo-20ns", algo: str = "mpsgd
     config = {"backend": backend, "model": chip_model.name, "algo": algo, "epochs": epochs, "layers": list(layers),
               "seed": seed, "train_samples": len(data.x_train), "test_samples": len(data.x_test),
               **{k: getattr(opts, k) for k in ("lr", "batch_size", "max_pulses", "gain", "out_bound",
-                                                "dac_bits", "adc_bits", "weight_reads", "symmetry_pairs")}}
+                                                "dac_bits", "adc_bits", "weight_reads", "symmetry_pairs")},
+              # only when not the default, so runs checkpointed before the option existed still resume
+              **({"transfer": opts.transfer} if opts.transfer != "polarity" else {})}
     out_dir = Path(out) if out is not None else None
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -154,7 +161,7 @@ def train(backend: str = "sim", model: str = "garg-hzo-20ns", algo: str = "mpsgd
                 backends.append(chip)
                 net_layers.append(AnalogLayer(chip, chip_model, fan_in, fan_out, opts.gain, converters, opts.weight_reads))
             up, down = device_steps(chip_model)
-            optimizer = Optimizer(algo, net_layers, opts.lr, (up, down), opts.max_pulses, rng)
+            optimizer = Optimizer(algo, net_layers, opts.lr, (up, down), opts.max_pulses, rng, opts.transfer)
             state = load_checkpoint(out_dir, config, net_layers, optimizer.accumulators, rng) \
                 if opts.resume and out_dir is not None else None
             if state is None:

@@ -16,6 +16,20 @@ fires when the accumulator crosses the step *of the polarity it needs* (``steps 
 mid range, from the device model): the up/down asymmetry at mid range is compensated and only the
 state dependence of the step remains, a mild pull toward mid range.
 
+``transfer="aihwkit"`` is the transfer of aihwkit's ``MixedPrecisionCompound`` (the tool seed 002
+used; ``rpu_mixedprec_device*.cpp``), for comparison: one granularity ``eps`` for both polarities (aihwkit
+takes the device's weight granularity, ``dw_min * piecewise_up[middle]`` for a ``PiecewiseStepDevice``:
+the LTP step at mid range); every batch each row is transferred as ``n = trunc(chi / eps)``, ``chi`` is
+cleared of ``n * eps`` whether or not the pulses arrive, and the pulses go out as one pulsed rank-one
+update of at most ``BL`` slots (``max_pulses`` here; aihwkit's ``desired_bl`` 31): a row (one output
+neuron) whose largest count exceeds it is scaled down as a whole (update management), the excess lost.
+Why it matters for seed 002's "shorter pulses need more epochs": with one ``eps``, zero-mean noise in
+``chi`` crosses +eps and -eps equally often, and each crossing pair moves the weight by ``up - down``
+(the device's asymmetry), so weights drift toward the symmetry point at a rate ~ sigma^2 (up - down) /
+eps^2: larger for the small, asymmetric steps of short pulses. With the ``garg-hzo`` presets (linear
+soft bounds, LTP/LTD 3.9 at 20 ns, 1.3 at 200 us) that drift slows 2 us against 20-200 us and is
+fatal at 200 ns and 20 ns (docs/papers.md), so the per-polarity transfer stays the default.
+
 Speed: both rules hand the layer (flat cell indices, signed counts) of the cells to pulse
 (``AnalogLayer.apply_counts_at``); no pass over the grid looks for the few percent of cells pulsed.
 """
@@ -28,14 +42,16 @@ from .analog import AnalogLayer
 
 ALGORITHMS = ("float", "sgd", "mpsgd", "symshift")
 """Training algorithms: float = the same network without a device."""
+TRANSFERS = ("polarity", "aihwkit")
+"""Mixed-precision transfers: per-polarity steps, or aihwkit's single granularity (module docstring)."""
 
 
 class Optimizer:
     """Applies one batch's gradients to every layer; counts the pulses it sends."""
 
     def __init__(self, algo: str, layers: list, lr: float, steps: tuple[float, float], max_pulses: int,
-                 rng: np.random.Generator) -> None:
-        self.algo, self.layers, self.lr = algo, layers, np.float32(lr)
+                 rng: np.random.Generator, transfer: str = "polarity") -> None:
+        self.algo, self.layers, self.lr, self.transfer = algo, layers, np.float32(lr), transfer
         self.steps = tuple(np.float32(s) for s in steps)
         self.device_step = np.float32((steps[0] + steps[1]) / 2)
         self.max_pulses = int(max_pulses)
@@ -52,7 +68,12 @@ class Optimizer:
                 layer.w -= self.lr * grad_w
                 continue
             change = layer.weight_units(-self.lr * grad_w)
-            flat, counts = self._mixed_precision_at(k, change) if self.algo == "mpsgd" else self._plain_at(change)
+            if self.algo != "mpsgd":
+                flat, counts = self._plain_at(change)
+            elif self.transfer == "aihwkit":
+                flat, counts = self._aihwkit_transfer_at(k, change)
+            else:
+                flat, counts = self._mixed_precision_at(k, change)
             p, t = layer.apply_counts_at(flat, counts)
             pulses, transactions = pulses + p, transactions + t
         return pulses, transactions
@@ -80,3 +101,22 @@ class Optimizer:
         acc.ravel()[flat] = values - counts * step
         return flat, counts.astype(np.int64)
 
+
+    def _aihwkit_transfer_at(self, k: int, change: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """aihwkit's transfer (module docstring): counts of one granularity (the LTP step), the
+        accumulator cleared of all of them, each output's column scaled to at most ``max_pulses``
+        (stochastic rounding, as aihwkit's stochastic pulse trains deliver the scaled count on average)."""
+        acc = self.accumulators[k]
+        acc += change
+        eps = self.steps[0]
+        flat = np.flatnonzero(np.abs(acc) >= eps)
+        values = acc.ravel()[flat]
+        wanted = np.trunc(values / eps)
+        acc.ravel()[flat] = values - wanted * eps
+        cols = flat % acc.shape[1]
+        row_max = np.zeros(acc.shape[1], dtype=np.float32)
+        np.maximum.at(row_max, cols, np.abs(wanted))
+        scale = np.minimum(np.float32(1), self.max_pulses / np.maximum(row_max, 1))[cols]
+        counts = np.floor(np.abs(wanted) * scale + self.rng.random(flat.size, dtype=np.float32))
+        keep = counts > 0
+        return flat[keep], np.copysign(counts[keep], wanted[keep]).astype(np.int64)
