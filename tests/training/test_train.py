@@ -77,3 +77,21 @@ def test_chip_sized_layer_and_clear_errors(data):
         train(algo="adam", data=data, **SMALL)
     with pytest.raises(ConfigError, match="option"):
         train(data=data, learning_rate=0.1, **SMALL)
+
+
+def test_mpsgd_at_short_pulses_sends_more_pulses_for_less_energy(data):
+    # per-polarity accounting: a smaller step means proportionally more pulses for the same weight change
+    short = train(model="garg-hzo-20ns", algo="mpsgd", epochs=1, data=data, **SMALL)
+    long = train(model="garg-hzo-200us", algo="mpsgd", epochs=1, data=data, **SMALL)
+    assert short["pulses"].iloc[0] > 4 * long["pulses"].iloc[0]
+    assert short["energy_j"].iloc[0] < long["energy_j"].iloc[0] / 10
+    assert min(short["test_accuracy"].iloc[0], long["test_accuracy"].iloc[0]) > 0.5
+
+
+def test_aihwkit_transfer_trains_and_is_part_of_the_run_configuration(data, tmp_path):
+    df = train(model="garg-hzo-200us", algo="mpsgd", epochs=1, data=data, out=tmp_path, transfer="aihwkit", **SMALL)
+    assert df["test_accuracy"].iloc[0] > 0.4 and df.attrs["config"]["transfer"] == "aihwkit"  # learns (chance 0.1)
+    with pytest.raises(ConfigError, match="resume.transfer"):
+        train(model="garg-hzo-200us", algo="mpsgd", epochs=2, data=data, out=tmp_path, resume=True, **SMALL)
+    with pytest.raises(ConfigError, match="transfer"):
+        train(algo="mpsgd", epochs=1, data=data, transfer="tiki-taka", **SMALL)
