@@ -16,19 +16,27 @@ fires when the accumulator crosses the step *of the polarity it needs* (``steps 
 mid range, from the device model): the up/down asymmetry at mid range is compensated and only the
 state dependence of the step remains, a mild pull toward mid range.
 
+Why epochs to a target do not depend on the pulse width with this transfer (seed 002 reports more
+epochs for shorter pulses): the accumulator keeps every remainder and each pulse removes exactly the
+weight change it makes at mid range, so the weight path is the same for any step size; a smaller
+step only splits a change into more pulses (cycle-to-cycle noise per weight change ``dw`` is
+``c2c^2 * dw * step``, if anything smaller). A pulse budget per update only delays pulses (the
+remainder waits in the accumulator), and a budget that drops them hits depression first at short
+widths (LTD needs 3.9x the pulses of LTP at 20 ns) and drifts weights to the symmetry point.
+
 ``transfer="aihwkit"`` is the transfer of aihwkit's ``MixedPrecisionCompound`` (the tool seed 002
-used; ``rpu_mixedprec_device*.cpp``), for comparison: one granularity ``eps`` for both polarities (aihwkit
-takes the device's weight granularity, ``dw_min * piecewise_up[middle]`` for a ``PiecewiseStepDevice``:
-the LTP step at mid range); every batch each row is transferred as ``n = trunc(chi / eps)``, ``chi`` is
-cleared of ``n * eps`` whether or not the pulses arrive, and the pulses go out as one pulsed rank-one
-update of at most ``BL`` slots (``max_pulses`` here; aihwkit's ``desired_bl`` 31): a row (one output
-neuron) whose largest count exceeds it is scaled down as a whole (update management), the excess lost.
-Why it matters for seed 002's "shorter pulses need more epochs": with one ``eps``, zero-mean noise in
-``chi`` crosses +eps and -eps equally often, and each crossing pair moves the weight by ``up - down``
-(the device's asymmetry), so weights drift toward the symmetry point at a rate ~ sigma^2 (up - down) /
-eps^2: larger for the small, asymmetric steps of short pulses. With the ``garg-hzo`` presets (linear
-soft bounds, LTP/LTD 3.9 at 20 ns, 1.3 at 200 us) that drift slows 2 us against 20-200 us and is
-fatal at 200 ns and 20 ns (docs/papers.md), so the per-polarity transfer stays the default.
+used; ``src/rpucuda/rpu_mixedprec_device*.cpp``): one granularity ``eps`` for both polarities (the
+device's weight granularity, for a ``PiecewiseStepDevice`` ``dw_min * piecewise_up[middle]``: the LTP
+step at mid range); every batch every row gets ``n = trunc(chi / eps)`` and ``chi`` is cleared of
+``n * eps`` whether or not the pulses arrive; the pulses go out as one pulsed rank-one update of at
+most ``BL`` slots per device (``max_pulses`` here; aihwkit's ``desired_bl`` 31), the whole row (one
+output neuron) scaled down when its largest count exceeds it (update management), the excess lost.
+With one ``eps`` zero-mean noise crosses +eps and -eps equally often and each crossing pair moves the
+weight by ``up - down``, so weights drift toward the symmetry point at a rate ~ noise^2 * (up - down)
+/ eps^2: width-dependent (short pulses: small, asymmetric steps), the mechanism that makes shorter
+pulses need more epochs under this transfer. With the ``garg-hzo`` presets (linear soft bounds; LTP/LTD
+at mid range 3.9 at 20 ns, 2.1 at 2 us, 1.6 at 20 us, 1.3 at 200 us) it is graded only from 200 us
+to 20 us and fatal from 2 us down (docs/papers.md), so the per-polarity transfer is the default.
 
 Speed: both rules hand the layer (flat cell indices, signed counts) of the cells to pulse
 (``AnalogLayer.apply_counts_at``); no pass over the grid looks for the few percent of cells pulsed.

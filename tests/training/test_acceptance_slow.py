@@ -16,9 +16,20 @@ def mnist():
     return load_mnist()
 
 
-def test_mixed_precision_sgd_reaches_95_percent_at_20ns(mnist):
-    df = train(model="garg-hzo-20ns", algo="mpsgd", epochs=5, data=mnist, progress=False)
-    assert df["test_accuracy"].max() >= 0.95
+def test_mixed_precision_sgd_reaches_95_percent_at_20ns_with_more_pulses_and_less_energy_than_200us(mnist):
+    short = train(model="garg-hzo-20ns", algo="mpsgd", epochs=5, data=mnist, progress=False)
+    assert short["test_accuracy"].max() >= 0.95
+    long = train(model="garg-hzo-200us", algo="mpsgd", epochs=5, data=mnist, progress=False)
+    assert short["pulses"].sum() > 5 * long["pulses"].sum()
+    assert short["energy_j"].sum() < long["energy_j"].sum() / 50
+
+
+def test_aihwkit_one_granularity_transfer_drifts_20ns_weights_to_the_symmetry_point(mnist):
+    # the mechanism that could make short pulses slow (labctl.training.optimizers): with aihwkit's
+    # single granularity the 20 ns asymmetry (LTP/LTD 3.9 at mid range) wins over the gradient
+    df = train(model="garg-hzo-20ns", algo="mpsgd", epochs=3, data=mnist, progress=False, transfer="aihwkit")
+    assert df["test_accuracy"].iloc[-1] < 0.5
+    assert np.median(df.attrs["final_layer_weights"]) > 0.4  # like plain SGD: toward +0.59
 
 
 def test_plain_sgd_falls_short_near_the_symmetry_point_and_shifting_recovers(mnist):
