@@ -23,8 +23,8 @@ def register(app: typer.Typer) -> None:
         train_samples: int = typer.Option(None, help="MNIST training samples (default 5000, --full all 60000)"),
         test_samples: int = typer.Option(None, help="MNIST test samples (default and --full: all 10000)"),
         seed: int = typer.Option(0, help="seed of every run"),
-        transfer: str = typer.Option("polarity", help="mixed-precision transfer: polarity | aihwkit "
-                                     "(one granularity, as seed 002's aihwkit)"),
+        transfer: str = typer.Option("aihwkit", help="mixed-precision transfer: aihwkit (one granularity, "
+                                     "as seed 002 ran it) | polarity (labctl train's default)"),
         progress: bool = typer.Option(True, "--progress/--no-progress"),
     ) -> None:
         """Epochs, pulses and energy to reach the target accuracy, per pulse width and algorithm (seed 002).
@@ -41,9 +41,8 @@ def register(app: typer.Typer) -> None:
         changes = {"widths": tuple(widths.split(",")) if widths else None,
                    "algos": tuple(algos.split(",")) if algos else None,
                    "target": target, "max_epochs": max_epochs, "train_samples": train_samples,
-                   "test_samples": test_samples}
+                   "test_samples": test_samples, "transfer": transfer}
         exp = replace(exp, seed=seed, **{k: v for k, v in changes.items() if v is not None})
-        options = {"transfer": transfer} if transfer != "polarity" else {}
-        table = run_energy_experiment(out, exp, progress=progress, **options)
+        table = run_energy_experiment(out, exp, progress=progress)
         Console().print(markdown_table(readable_summary(table)))
         Console().print(f"wrote {out / 'summary.csv'}, {out / 'summary.md'}, {out / 'energy_vs_epochs.png'}")

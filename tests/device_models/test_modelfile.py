@@ -60,7 +60,8 @@ def test_shorter_pulses_need_higher_amplitude_and_move_the_symmetry_point():
         op = m.operating_point
         up = switched_fraction(m.weight.potentiation.kinetics, op.write_amplitude_v, op.write_width_s)
         down = switched_fraction(m.weight.depression.kinetics, op.write_amplitude_v, op.write_width_s)
-        sym.append(float(symmetry_state(up, down)))
+        sym.append(float(symmetry_state(up, down, m.weight.potentiation.shape.exponent,
+                                        m.weight.depression.shape.exponent)))
     assert sym == sorted(sym, reverse=True)
     assert 2 * sym[0] - 1 == pytest.approx(0.59, abs=0.03)  # seed 002: weights cluster near 0.59 at 20 ns
     assert sym[-1] == pytest.approx(0.5, abs=0.03)

@@ -21,7 +21,8 @@ def model_point_and_spread(model, amplitude_v, width_s, n=4000, seed=0):
     exps = 1 + var.d2d_nonlinearity * rng.standard_normal((2, n))
     draws = physics.symmetry_state(up * scale[0], down * scale[1], w.potentiation.shape.exponent * exps[0],
                                    w.depression.shape.exponent * exps[1])
-    return float(physics.symmetry_state(up, down)), float(draws.std())
+    point = physics.symmetry_state(up, down, w.potentiation.shape.exponent, w.depression.shape.exponent)
+    return float(point), float(draws.std())
 
 
 @pytest.mark.parametrize("preset", ["garg-hzo-20ns", "garg-hzo-2ms"])

@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from device_models import load_preset, physics
+from device_models import load_preset
 from device_models.energy import pulse_energy_j
 from labctl.errors import ConfigError
 from labctl.layout import CellLayout, Role
-from labctl.training import AnalogLayer, Converters, device_steps, program_symmetry_point, quantize
+from labctl.training import AnalogLayer, Converters, program_symmetry_point, quantize
+from procedures.symmetry_point import model_symmetry_point
 from sim_backend import SimulatedArray
 
 MODEL = load_preset("garg-hzo-20ns")
@@ -88,8 +89,8 @@ def test_symmetry_protocol_lands_on_each_devices_symmetry_point():
     devices = layer.weight_devices | layer.reference_devices
     pulses, _ = program_symmetry_point(chip, devices, layer.pulses[+1], alternating=300)
     assert pulses == devices.sum() * (100 + 600)
-    up, down = device_steps(MODEL)
-    g_star = physics.symmetry_state(up, down)
+    op = MODEL.operating_point
+    g_star = model_symmetry_point(MODEL, op.write_amplitude_v, op.write_width_s)
     assert g_star == pytest.approx(0.795, abs=0.01)  # the preset's 20 ns symmetry point
     state = chip.state[devices]
     assert abs(np.median(state) - g_star) < 0.03 and state.std() < 0.05

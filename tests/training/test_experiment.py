@@ -52,6 +52,8 @@ def test_bad_width_or_algorithm_is_a_config_error():
         EnergyExperiment(algos=("adam",))
     with pytest.raises(ConfigError, match="target"):
         EnergyExperiment(target=95)
+    with pytest.raises(ConfigError, match="transfer"):
+        EnergyExperiment(transfer="tiki-taka")
 
 
 def test_tiny_experiment_writes_tables_and_resumes_without_retraining(tmp_path):

@@ -81,9 +81,10 @@ def test_chip_sized_layer_and_clear_errors(data):
 
 def test_mpsgd_at_short_pulses_sends_more_pulses_for_less_energy(data):
     # per-polarity accounting: a smaller step means proportionally more pulses for the same weight change
+    # (LTP step at mid range 2.6 x smaller at 20 ns than at 200 us)
     short = train(model="garg-hzo-20ns", algo="mpsgd", epochs=1, data=data, **SMALL)
     long = train(model="garg-hzo-200us", algo="mpsgd", epochs=1, data=data, **SMALL)
-    assert short["pulses"].iloc[0] > 4 * long["pulses"].iloc[0]
+    assert short["pulses"].iloc[0] > 3 * long["pulses"].iloc[0]
     assert short["energy_j"].iloc[0] < long["energy_j"].iloc[0] / 10
     assert min(short["test_accuracy"].iloc[0], long["test_accuracy"].iloc[0]) > 0.5
 
