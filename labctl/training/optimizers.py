@@ -21,8 +21,8 @@ epochs for shorter pulses): the accumulator keeps every remainder and each pulse
 weight change it makes at mid range, so the weight path is the same for any step size; a smaller
 step only splits a change into more pulses (cycle-to-cycle noise per weight change ``dw`` is
 ``c2c^2 * dw * step``, if anything smaller). A pulse budget per update only delays pulses (the
-remainder waits in the accumulator), and a budget that drops them hits depression first at short
-widths (LTD needs 3.9x the pulses of LTP at 20 ns) and drifts weights to the symmetry point.
+remainder waits in the accumulator), and a budget that drops them hits depression first (the smaller
+step needs more pulses) and drifts weights to the symmetry point.
 
 ``transfer="aihwkit"`` is the transfer of aihwkit's ``MixedPrecisionCompound`` (the tool seed 002
 used; ``src/rpucuda/rpu_mixedprec_device*.cpp``): one granularity ``eps`` for both polarities (the
@@ -34,9 +34,11 @@ output neuron) scaled down when its largest count exceeds it (update management)
 With one ``eps`` zero-mean noise crosses +eps and -eps equally often and each crossing pair moves the
 weight by ``up - down``, so weights drift toward the symmetry point at a rate ~ noise^2 * (up - down)
 / eps^2: width-dependent (short pulses: small, asymmetric steps), the mechanism that makes shorter
-pulses need more epochs under this transfer. With the ``garg-hzo`` presets (linear soft bounds; LTP/LTD
-at mid range 3.9 at 20 ns, 2.1 at 2 us, 1.6 at 20 us, 1.3 at 200 us) it is graded only from 200 us
-to 20 us and fatal from 2 us down (docs/papers.md), so the per-polarity transfer is the default.
+pulses need more epochs under this transfer. With the ``garg-hzo`` presets (LTP/LTD at mid range
+1.40 at 20 ns ... 1.06 at 200 us) 20 ns takes 7-8 epochs to 95 % against 5 at 200 us, seed 002's
+trade-off, and ``labctl experiment garg-energy`` uses this transfer. A strongly asymmetric device
+loses to the drift (linear soft bounds through the same symmetry points, 3.9 at 20 ns: accuracy ~10 %
+with weights at the symmetry point), so ``labctl train`` keeps the per-polarity transfer by default.
 
 Speed: both rules hand the layer (flat cell indices, signed counts) of the cells to pulse
 (``AnalogLayer.apply_counts_at``); no pass over the grid looks for the few percent of cells pulsed.

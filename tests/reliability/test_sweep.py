@@ -92,7 +92,7 @@ model: garg-hzo-20ns
 grid:
   algo: [sgd, mpsgd]
   seed: [0, 1]
-params: {layers: [16, 10], epochs: 1, train_samples: 200, test_samples: 100, lr: 0.2}
+params: {layers: [16, 10], epochs: 1, train_samples: 600, test_samples: 100, lr: 0.2}
 """
 
 
