@@ -111,7 +111,6 @@ class Optimizer:
         acc.ravel()[flat] = values - counts * step
         return flat, counts.astype(np.int64)
 
-
     def _aihwkit_transfer_at(self, k: int, change: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """aihwkit's transfer (module docstring): counts of one granularity (the LTP step), the
         accumulator cleared of all of them, each output's column scaled to at most ``max_pulses``
