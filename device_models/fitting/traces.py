@@ -47,12 +47,18 @@ class PhaseTrains:
         return (self.conductance_s - g_min_s) / (g_max_s - g_min_s)
 
     def mean(self) -> tuple[np.ndarray, np.ndarray]:
-        """Mean reading and mean ratio per pulse index, over the pulse indices at least half the trains reach."""
-        present = np.isfinite(self.conductance_s).sum(axis=0)
+        """Mean reading and mean ratio per pulse index of each device's first train of this phase, over
+        the pulse indices at least half of them reach.
+
+        First trains only: a later cycle's train starts where the previous phase left the device, so
+        averaging trains of different cycles would mix start states into a trace no device follows.
+        """
+        first = ~pd.Series(self.device).duplicated().to_numpy()
+        g, ratios = self.conductance_s[first], self.ratios[first]
+        present = np.isfinite(g).sum(axis=0)
         length = int(np.max(np.flatnonzero(present >= max(1, present[0] / 2)))) + 1
         with np.errstate(invalid="ignore"):
-            return (np.nanmean(self.conductance_s[:, :length], axis=0),
-                    np.nanmean(self.ratios[:, :length], axis=0))
+            return np.nanmean(g[:, :length], axis=0), np.nanmean(ratios[:, :length], axis=0)
 
 
 def kinetics_ratio(kin: Kinetics, amplitude_v, width_s, ref_amplitude_v: float, ref_width_s: float) -> np.ndarray:
