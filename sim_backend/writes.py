@@ -17,6 +17,8 @@ from labctl.backend import PulseReport
 from labctl.errors import ConfigError, field_error
 from labctl.specs import PulseSpec, ReadSpec
 
+from . import kernels
+
 PAR_COLUMNS = ("g_min_s", "g_max_s", "scale", "exponent")
 """Columns of a device's parameter row for one polarity (drawn once from the device-to-device variation)."""
 
@@ -75,46 +77,63 @@ class DeviceRows:
                        for sign, pulse in ((1, up), (-1, down))]
         else:
             keep = np.flatnonzero(counts)
-            self._pulse(flat[keep], counts[keep], up.amplitude_v, up.width_s, down.amplitude_v)
-            trains = [(pulse, lengths[sel]) for sel, pulse in ((counts > 0, up), (counts < 0, down))]
-            reports = [self._report(int(n.sum()), int(n.max()), pulse) for pulse, n in trains if n.size]
+            stats = self._pulse(flat[keep], counts[keep], up.amplitude_v, up.width_s, down.amplitude_v)
+            if stats is None:  # the numpy path: count them here
+                stats = [(n.sum(), n.max() if n.size else 0) for n in (lengths[counts > 0], lengths[counts < 0])]
+            else:  # the kernel counted them: [LTP pulses, longest, LTD pulses, longest]
+                stats = (stats[:2], stats[2:])
+            reports = [self._report(int(total), int(longest), pulse)
+                       for pulse, (total, longest) in zip((up, down), stats) if longest]
         report = PulseReport(sum(r.pulses for r in reports), sum(r.transactions for r in reports),
                              sum(r.duration_s for r in reports))
         return report, self._do_read_at(flat, read)
 
     def _pulse(self, idx: np.ndarray, counts: np.ndarray, amplitude_v: float, width_s: float,
-               down_v: float | None = None) -> None:
+               down_v: float | None = None) -> np.ndarray | None:
         """Apply ``counts[i]`` pulses to flat device ``idx[i]``; cost scales with pulses, not devices.
 
         With ``down_v`` the counts are signed: negative ones are pulsed at ``down_v`` (one population only).
+        Where :mod:`sim_backend.kernels` covers the array, compiled kernels gather the trains and store
+        the results (same values) and this returns [LTP pulses, longest LTP train, LTD pulses, longest];
+        the numpy path returns None.
         """
         dead = self._dead()
         if dead is not None:
             writable = ~dead[idx]
             idx, counts = idx[writable], counts[writable]
         if idx.size == 0:
-            return
-        rows = self._dyn.take(idx, axis=0)
+            return None
+        gathered = kernels.gather(self, idx, counts, amplitude_v, down_v)
+        if gathered is None:
+            rows = self._dyn.take(idx, axis=0)
+            if down_v is None:
+                trains = [(pop, sel, counts[sel], amplitude_v) for pop, sel in self._split(idx)]
+            else:
+                trains = [(self._pops[0], sel, np.abs(counts[sel]), v) for sel, v in
+                          ((np.flatnonzero(counts > 0), amplitude_v), (np.flatnonzero(counts < 0), down_v)) if sel.size]
+            trains = [(pop, sel, n, volts, self._par_at(idx[sel], volts < 0)) for pop, sel, n, volts in trains]
+        else:  # LTP trains first, then LTD, each in device order (the order the numpy path draws noise in)
+            idx, lengths, rows, pars, n_up, stats = gathered
+            trains = [(self._pops[0], sel, lengths[sel], volts, pars[sel]) for sel, volts in
+                      ((slice(0, n_up), amplitude_v), (slice(n_up, idx.size), amplitude_v if down_v is None else down_v))
+                      if sel.stop > sel.start]
         before, age = self._relaxed(idx, rows)
         after, cond = np.empty_like(before), np.empty_like(before)
-        if down_v is None:
-            trains = [(pop, sel, counts[sel], amplitude_v) for pop, sel in self._split(idx)]
-        else:
-            trains = [(self._pops[0], sel, np.abs(counts[sel]), v) for sel, v in
-                      ((np.flatnonzero(counts > 0), amplitude_v), (np.flatnonzero(counts < 0), down_v)) if sel.size]
-        for pop, sel, n, volts in trains:
-            on = idx[sel]
-            par = self._par_at(on, volts < 0)
+        for pop, sel, n, volts, par in trains:
             after[sel] = pop.pulse_train(before[sel], n, volts, width_s, par[:, 2], par[:, 3], self.noise)
-            cond[sel] = physics.conductance(after[sel], par[:, 0], par[:, 1], self._any_log and self._log_dev[on])
+            cond[sel] = physics.conductance(after[sel], par[:, 0], par[:, 1], self._any_log and self._log_dev[idx[sel]])
             rewritten = np.abs(after[sel] - before[sel]) >= pop.params.retention.rewrite_threshold
             age[sel] = np.where(rewritten, 0.0, age[sel])
+        if gathered is not None:
+            kernels.scatter(self, idx, after, age, cond)
+            return stats
         rows[:, 0], rows[:, 1], rows[:, 2] = after, age, self._clock_s
         self._dyn_rows.put(idx, _rows_view(rows))  # one scatter of whole rows
         if self._cond_valid:
             self._cond_dev.put(idx, cond)
         self._apply_faults()
         self._update_cells(idx)
+        return None
 
     def _relaxed(self, idx: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """States and ages of devices ``idx`` (their gathered ``rows``) relaxed up to the clock.
