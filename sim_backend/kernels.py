@@ -30,26 +30,22 @@ def _gather(dyn, par, idx, counts, polarity, rows, pars, dev, lengths, stats):
     ``pars`` (parameter rows of the train's polarity), ``dev``, ``lengths`` and ``stats`` =
     [LTP pulses, longest LTP train, LTD pulses, longest LTD train].
     """
-    n_up = n_down = 0
+    n_down = n_kept = 0
     for i in range(idx.size):
         c = counts[i]
-        if polarity == 0 or (polarity < 0 and c > 0):
-            n_up += 1
-        elif polarity == 1 or c < 0:
-            n_down += 1
-    up = 0
-    down = n_up
+        n_down += polarity == 1 or (polarity < 0 and c < 0)
+        n_kept += polarity >= 0 or c != 0
+    n_up = n_kept - n_down
+    slot = np.array([0, n_up])  # next place of an LTP / LTD train
     stats[:] = 0
-    for i in range(idx.size):
+    for i in range(idx.size):  # no branch on the polarity: a mispredicted one discards the loads in flight
         c = counts[i]
         if polarity < 0 and c == 0:
             continue
-        is_down = polarity == 1 or (polarity < 0 and c < 0)
-        n = -c if c < 0 else c
-        if is_down:
-            j, down, side = down, down + 1, 1
-        else:
-            j, up, side = up, up + 1, 0
+        side = np.int64(polarity == 1 or (polarity < 0 and c < 0))
+        n = abs(c)
+        j = slot[side]
+        slot[side] = j + 1
         d = idx[i]
         dev[j], lengths[j] = d, n
         for col in range(4):
@@ -57,7 +53,7 @@ def _gather(dyn, par, idx, counts, polarity, rows, pars, dev, lengths, stats):
             pars[j, col] = par[d, side, col]
         stats[2 * side] += n
         stats[2 * side + 1] = max(stats[2 * side + 1], n)
-    return n_up + n_down, n_up
+    return n_kept, n_up
 
 
 @compiled.kernel

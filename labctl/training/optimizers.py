@@ -24,6 +24,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from labctl import compiled
+
+from . import kernels
 from .analog import AnalogLayer
 
 ALGORITHMS = ("float", "sgd", "mpsgd", "symshift")
@@ -60,6 +63,9 @@ class Optimizer:
     def _plain_at(self, change: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Signed pulse counts: |change| / step rounded stochastically, capped at ``max_pulses``, as
         (flat indices of the pulsed cells, their signed counts)."""
+        if compiled.enabled():  # one pass, same draws and float32 arithmetic
+            return kernels.plain_at(change, self.rng.random(change.size, dtype=np.float32), self.device_step,
+                                    self.max_pulses)
         ratio = np.abs(change)
         ratio *= 1 / self.device_step
         ratio += self.rng.random(ratio.shape, dtype=np.float32)
@@ -71,6 +77,8 @@ class Optimizer:
         """Accumulate; pulse whole device steps of each polarity out of the accumulator (at most
         ``max_pulses``), as (flat indices, signed counts): only cells past a step are touched."""
         acc = self.accumulators[k]
+        if compiled.enabled():  # one pass, same float32 arithmetic
+            return kernels.mixed_precision_at(acc, change, self.steps, self.max_pulses)
         acc += change
         up, down = self.steps
         flat = np.flatnonzero((acc >= up) | (acc <= -down))
