@@ -1,76 +1,165 @@
-"""Compiled (numba) kernels of the simulator's training update: the scattered memory work, not the physics.
+"""Compiled (numba) kernel of the simulator's training update: relax, pulse trains, store, cells, in one call.
 
-A training update pulses a few percent to ~40 % of a layer's ~10^5 devices at scattered places.
-The physics of a pulse train (:func:`device_models.physics.relax`, ``power_train``, ``conductance``)
-is ~30 vectorised numpy passes over the pulsed devices and stays numpy (numpy's SIMD exp/log/pow
-take ~0.7 ns a value; a compiled scalar loop calls the C library at 3-5 ns, so a fused kernel doing
-the physics is slower). What the kernels replace is everything around it: picking the trains of
-each polarity out of the signed counts, gathering each device's state and parameter rows, storing
-them back, updating the cached cells the matrix-vector product multiplies by, and the noisy
-read-back, each a single pass instead of a dozen fancy-indexing passes. The results are bitwise
-those of the numpy path (same physics calls on the same values in the same order, the same noise
-slices); see :mod:`labctl.compiled`. :func:`covers` says where the kernels apply (one population,
-no faults); elsewhere the caller runs numpy.
+What :meth:`DeviceRows._pulse <sim_backend.writes.DeviceRows._pulse>` does in ~40 numpy passes and a
+dozen fancy-indexing gathers per polarity (plus ~150 us of fixed cost a call), one kernel does in a
+few passes over contiguous buffers: gather each pulsed device's state and parameter rows (the noise
+of its train picked by polarity, as the numpy path draws it), relax it up to the clock
+(:func:`device_models.physics.relax`), apply the closed-form train
+(:func:`~device_models.physics.power_train`), compute its conductance
+(:func:`~device_models.physics.conductance`), store the rows and refresh the cells the MVM multiplies
+by; :func:`noisy_read` is the read-back. The formulas are physics.py's, in cheaper equal forms where a
+transcendental can go (documented at each): a kernel run equals the numpy run to ~1e-15 and a seed
+gives the same training metrics (see :mod:`labctl.compiled`).
+
+Speed notes (measured on the training machine, a layer of 784 x 256 cells): a gather keeps many
+scattered loads in flight only when its loop is short, so gathering is its own pass; each
+transcendental gets its own loop too (in one long dependent chain log -> exp -> log1p -> exp costs
+~10 ns a call, in separate loops ~3 ns); the relaxation of a device pulsed a batch ago is a short
+series instead of exp(log1p(.)).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from device_models import physics
 from labctl import compiled
 from labctl.layout import Role
 
+_prefetch = compiled.prefetch
+
+ROOM_CAP = 1 - 1e-9
+"""Largest fraction of the room one pulse may take (as in :func:`device_models.physics.power_train`)."""
+
+PRODUCT_MAX_PULSES = 32
+"""Trains up to this long take the n-pulse moments as products (``keep**n``, ``sum (1+rel)**j``), not exp/log."""
+
+PREFETCH_AHEAD = 16
+"""Devices the gather prefetches ahead (16-64 measured alike; 0 is ~30 % slower when the rows are not cached)."""
+
+SERIES_MAX_X = 1e-3
+"""Relaxations with ``dt / (t0 + age)`` below this take the series (``log1p`` to x**6, next term < 2e-19 of it)."""
+
+N_FLOATS = 12
+"""Float work buffers of the pulse kernel."""
+
 
 @compiled.kernel
-def _gather(dyn, par, idx, counts, polarity, rows, pars, dev, lengths, stats):
-    """Rows of the pulsed devices, LTP trains first, each polarity in device order; returns (devices, LTP trains).
+def _relax_factor(dt, age, t0, nu):
+    """``(1 + dt / (t0 + age)) ** -nu``: the factor :func:`device_models.physics.relax` applies to ``g - relaxed_state``."""
+    x = dt / (age + t0)
+    if x < SERIES_MAX_X:
+        log1p = x * (1.0 - x * (0.5 - x * (1.0 / 3 - x * (0.25 - x * (0.2 - x / 6)))))
+        y = -nu * log1p  # |y| < nu * 1e-3: exp to y**4 is exact to rounding
+        return 1.0 + y * (1.0 + y * (0.5 + y * (1.0 / 6 + y / 24)))
+    return np.exp(-nu * np.log1p(x))
 
-    ``polarity`` -1: ``counts`` are signed (LTP > 0, LTD < 0, zeros skipped); 0 / 1: every device gets
-    an LTP / LTD train of ``counts[i]`` pulses (zeros included). Fills ``rows`` (state rows),
-    ``pars`` (parameter rows of the train's polarity), ``dev``, ``lengths`` and ``stats`` =
-    [LTP pulses, longest LTP train, LTD pulses, longest LTD train].
+
+@compiled.kernel
+def _capped(a):
+    """``np.fmin(a, ROOM_CAP)`` (a NaN, from a room of exactly 0, gives the cap)."""
+    return a if a <= ROOM_CAP else ROOM_CAP
+
+
+@compiled.kernel
+def _pulse_kernel(dyn, par, cond, log_dev, any_log, idx, counts, polarity, clock, nu, t0, relaxed_state, fractions,
+                  c2c, noise, rewrite_threshold, cells_g, cells_var, dev_cell, cell_dev, cell_partner, partner_mode,
+                  pairs, sigma, floats, ints):
+    """Relax, pulse, store and re-cell devices ``idx``; returns [LTP pulses, longest LTP, LTD pulses, longest LTD].
+
+    ``polarity`` -1: ``counts`` are signed (LTP > 0, LTD < 0, zeros skipped, as ``pulse_and_read_at``);
+    0 / 1: every listed device gets an LTP / LTD train of ``counts[i]`` >= 1 pulses (as ``apply_pulses``). ``noise``: the normals of the LTP trains in device order, then the LTD trains'.
+    ``partner_mode``: -1 no cell cache to update, 0 no partner, 1 sparsity, 2 reference; ``pairs``:
+    (weight, partner) offsets when cell ``c`` owns devices ``2c + offset`` (else (-1, -1): the maps).
+    ``floats`` (N_FLOATS, >= n) and ``ints`` (2, >= n): work buffers kept by the caller.
     """
-    n_down = n_kept = 0
+    g, age, dt, per_pulse, k, xi, g_min, g_max = (floats[0], floats[1], floats[2], floats[3], floats[4], floats[5],
+                                                  floats[6], floats[7])
+    before, room, a, t = floats[8], floats[9], floats[10], floats[11]
+    dev, signed = ints[0], ints[1]  # signed: the train's length, negative for LTD
+    n_up = 0
     for i in range(idx.size):
-        c = counts[i]
-        n_down += polarity == 1 or (polarity < 0 and c < 0)
-        n_kept += polarity >= 0 or c != 0
-    n_up = n_kept - n_down
-    slot = np.array([0, n_up])  # next place of an LTP / LTD train
-    stats[:] = 0
-    for i in range(idx.size):  # no branch on the polarity: a mispredicted one discards the loads in flight
+        n_up += polarity == 0 or (polarity < 0 and counts[i] > 0)
+    m = n_down = 0
+    any_dt = False
+    dyn_flat, par_flat, cond_flat = dyn.reshape(-1), par.reshape(-1), cond.reshape(-1)
+    for i in range(idx.size):  # gather: short and without data-dependent branches (keeps many loads in flight)
+        if i + PREFETCH_AHEAD < idx.size:  # the rows and conductance a few dozen devices ahead
+            ahead = idx[i + PREFETCH_AHEAD]
+            _prefetch(dyn_flat, 4 * ahead)
+            _prefetch(par_flat, 8 * ahead)
+            _prefetch(cond_flat, ahead)
         c = counts[i]
         if polarity < 0 and c == 0:
             continue
-        side = np.int64(polarity == 1 or (polarity < 0 and c < 0))
-        n = abs(c)
-        j = slot[side]
-        slot[side] = j + 1
+        side = polarity if polarity >= 0 else np.int64(c < 0)
         d = idx[i]
-        dev[j], lengths[j] = d, n
-        for col in range(4):
-            rows[j, col] = dyn[d, col]
-            pars[j, col] = par[d, side, col]
-        stats[2 * side] += n
-        stats[2 * side + 1] = max(stats[2 * side + 1], n)
-    return n_kept, n_up
-
-
-@compiled.kernel
-def _scatter(dyn, cond, dev, after, age, clock, cond_new, cells_g, cells_var, dev_cell, cell_dev, cell_partner,
-             partner_mode, pairs, sigma):
-    """Store the devices' new rows and conductances, then refresh their cells (``CellCache._cell_values``).
-
-    ``partner_mode``: -1 no cell cache to update, 0 no partner, 1 sparsity, 2 reference; ``pairs``:
-    (weight, partner) offsets when cell ``c`` owns devices ``2c + offset`` (else (-1, -1): the maps).
-    """
-    for j in range(dev.size):
+        dev[m], signed[m] = d, c if polarity < 0 else c - 2 * side * c
+        g[m], age[m], dt[m] = dyn[d, 0], dyn[d, 1], clock - dyn[d, 2]
+        g_min[m], g_max[m], k[m] = par[d, side, 0], par[d, side, 1], par[d, side, 3]
+        per_pulse[m] = par[d, side, 2] * fractions[side]  # physics.pulse_train: scale * switched fraction
+        if c2c != 0.0:  # the LTP trains' normals, then the LTD trains', each in device order
+            xi[m] = noise[m - n_down + side * (n_up + 2 * n_down - m)]
+        any_dt |= dt[m] != 0.0
+        n_down += side
+        m += 1
+    for j in range(m):  # physics.relax (the numpy path relaxes every pulsed device when any has time pending)
+        b = g[j]
+        if any_dt:
+            b = relaxed_state + (b - relaxed_state) * _relax_factor(dt[j], age[j], t0, nu)
+            age[j] += dt[j]
+        before[j] = b
+        room[j] = min(max(b if signed[j] < 0 else 1.0 - b, 0.0), 1.0)
+    # physics.power_train: a = per_pulse * room**(k-1), then at the middle pulse
+    # a * (1 - a)**((k-1)(n-1)/2) (equal to exp(k_1 (log room + (n-1)/2 log1p(-a))); exactly a for n = 1)
+    for j in range(m):
+        t[j] = np.log(room[j])
+    for j in range(m):
+        t[j] = np.exp((k[j] - 1) * t[j])
+    for j in range(m):
+        a[j] = _capped(min(per_pulse[j], ROOM_CAP) * t[j])
+    for j in range(m):
+        t[j] = np.log1p(-a[j])
+    for j in range(m):
+        t[j] = np.exp(((k[j] - 1) * (0.5 * (abs(signed[j]) - 1))) * t[j])
+    for j in range(m):
+        a[j] = _capped(a[j] * t[j])
+    stats = np.zeros(4, dtype=np.int64)
+    for j in range(m):  # the train's mean factor keep**n and relative variance (1 + rel)**n - 1, then the state
+        down = signed[j] < 0
+        n = abs(signed[j])
+        keep = 1 - a[j]
+        rel = c2c * a[j] / keep
+        rel *= rel
+        if n <= PRODUCT_MAX_PULSES and rel < 1.0:  # as products: rel * sum_{i<n} (1 + rel)**i
+            mean, grow, power, total = keep, 1.0 + rel, 1.0, 1.0
+            for _ in range(1, n):
+                mean *= keep
+                power *= grow
+                total += power
+            variance = rel * total
+        else:
+            mean = np.exp(n * np.log(keep))
+            variance = np.expm1(min(n * np.log1p(rel), 700.0))
+        factor = mean if c2c == 0.0 else np.sqrt(variance) * mean * np.float64(xi[j]) + mean
+        r = min(max(room[j] * factor, 0.0), 1.0)
+        after = r if down else 1.0 - r
+        if abs(after - before[j]) >= rewrite_threshold:
+            age[j] = 0.0
+        g[j] = after
+        if any_log and log_dev[dev[j]]:  # physics.conductance
+            t[j] = g_min[j] * (g_max[j] / g_min[j]) ** after
+        else:
+            t[j] = g_min[j] + after * (g_max[j] - g_min[j])
+        stats[2 * down] += n
+        stats[2 * down + 1] = max(stats[2 * down + 1], n)
+    for j in range(m):  # store
         d = dev[j]
-        dyn[d, 0], dyn[d, 1], dyn[d, 2] = after[j], age[j], clock
-        cond[d] = cond_new[j]
+        dyn[d, 0], dyn[d, 1], dyn[d, 2] = g[j], age[j], clock
+        cond[d] = t[j]
     if partner_mode < 0:
-        return
-    for j in range(dev.size):  # after every write: a cell's two devices may both have been pulsed
+        return stats
+    for j in range(m):  # CellCache._cell_values, after every write (a cell's two devices may both have been pulsed)
         if pairs[0] >= 0:
             cell = dev[j] >> 1
             w, p = 2 * cell + pairs[0], 2 * cell + pairs[1]
@@ -91,6 +180,7 @@ def _scatter(dyn, cond, dev, after, age, clock, cond_new, cells_g, cells_var, de
                 var = (sigma * g_w) ** 2 + (sigma * g_p) ** 2
                 g_w = g_w - g_p
         cells_g[cell], cells_var[cell] = g_w, var
+    return stats
 
 
 @compiled.kernel
@@ -104,44 +194,62 @@ def _noisy(cond, flat, noise, sigma):
 
 
 # -- glue: which arrays the kernels cover, and their arguments -------------------------------------
+_NO_NOISE = np.empty(0, dtype=np.float32)
+_NO_NOISE.flags.writeable = False
 _NO_CELLS = np.empty(0, dtype=np.float32)
 
 
 def covers(array) -> bool:
-    """Whether the kernels apply to ``array`` now (numba on, one population, no faults)."""
+    """Whether the kernels apply to ``array`` now (numba on, one population, power-law steps, no faults)."""
     if not (compiled.enabled() and array._one_pop):
         return False
     faults = array.faults
-    return not (faults.stuck_on or faults.stuck_off or faults.dead_rows or faults.dead_cols)
+    if faults.stuck_on or faults.stuck_off or faults.dead_rows or faults.dead_cols:
+        return False
+    params = array._pops[0].params
+    return params.potentiation.shape.kind == "power" and params.depression.shape.kind == "power"
 
 
-def gather(array, idx: np.ndarray, counts: np.ndarray, amplitude_v: float, down_v: float | None):
-    """The trains of ``DeviceRows._pulse`` gathered LTP first: (devices, lengths, state rows, parameter
-    rows, LTP trains, stats [LTP pulses, longest, LTD pulses, longest]), or None (not covered)."""
+def pulse(array, idx: np.ndarray, counts: np.ndarray, amplitude_v: float, width_s: float,
+          down_v: float | None) -> np.ndarray | None:
+    """``DeviceRows._pulse`` in one kernel: [LTP pulses, longest, LTD pulses, longest], or None (not covered)."""
     if not covers(array) or amplitude_v == 0 or (down_v is not None and not amplitude_v > 0 > down_v):
         return None
-    polarity = -1 if down_v is not None else (0 if amplitude_v > 0 else 1)
-    rows, pars, ints = _scratch(array, idx.size)
-    stats = np.empty(4, dtype=np.int64)
-    m, n_up = _gather(array._dyn, array._par, idx, np.asarray(counts, dtype=np.int64), polarity, rows, pars,
-                      ints[0], ints[1], stats)
-    return ints[0, :m], ints[1, :m], rows[:m], pars[:m], n_up, stats
-
-
-def scatter(array, dev: np.ndarray, after: np.ndarray, age: np.ndarray, cond: np.ndarray) -> None:
-    """Store pulsed devices ``dev`` (their new state, age and conductance) and refresh their cells."""
+    params = array._pops[0].params
+    counts = np.asarray(counts, dtype=np.int64)
+    if down_v is None:  # one polarity for every device listed
+        if counts.min() < 1:  # zero-length trains (the seam never sends them): numpy relaxes them
+            return None
+        polarity = 0 if amplitude_v > 0 else 1
+        sizes = (idx.size, 0) if polarity == 0 else (0, idx.size)
+        volts = (amplitude_v, amplitude_v)
+    else:
+        polarity = -1
+        n_up = int(np.count_nonzero(counts > 0))
+        sizes = (n_up, int(np.count_nonzero(counts)) - n_up)
+        volts = (amplitude_v, down_v)
+    fractions = np.array([float(physics.switched_fraction(side.kinetics, v, width_s))
+                          for side, v in ((params.potentiation, volts[0]), (params.depression, volts[1]))])
+    c2c = float(params.variation.c2c_write)
+    noise = [array.noise.standard_normal(n) for n in sizes if c2c and n]  # the numpy path's order
+    noise = _NO_NOISE if not noise else noise[0] if len(noise) == 1 else np.concatenate(noise)
     if not array._cond_valid:  # the cells need every device's conductance (numpy computes it on the next read)
         array._conductance(None)
+    ret = params.retention
     cells = array._cells_cache
-    rebuild = cells is not None and 4 * dev.size > array._g.size  # as ``_update_cells``: most of the array
+    rebuild = cells is not None and 4 * idx.size > array._g.size  # as ``_update_cells``: most of the array
     mode = -1 if cells is None or rebuild else {None: 0, Role.SPARSITY: 1}.get(array.layout.partner, 2)
     cells_g, cells_var = (_NO_CELLS, _NO_CELLS) if mode < 0 else (c.reshape(-1) for c in cells)
     partner = array._cell_partner if array._cell_partner is not None else array._cell_dev
-    _scatter(array._dyn, array._cond_dev, dev, after, age, array._clock_s, cond, cells_g, cells_var,
-             array._dev_cell, array._cell_dev, partner, mode, np.array(array._pair_offsets or (-1, -1)),
-             float(array._read_sigma(None)))
+    stats = _pulse_kernel(array._dyn, array._par, array._cond_dev, array._log_dev, array._any_log, idx, counts, polarity,
+                          array._clock_s, physics.retention_exponent(ret, array._temperature_k), ret.t0_s,
+                          ret.relaxed_state, fractions, c2c, _read_only(noise), ret.rewrite_threshold, cells_g,
+                          cells_var, array._dev_cell, array._cell_dev, partner, mode,
+                          np.array(array._pair_offsets or (-1, -1)), float(params.variation.read_noise),
+                          *_scratch(array, idx.size))
     if rebuild:
         array._build_cells()
+    return stats
 
 
 def noisy_read(array, flat: np.ndarray) -> np.ndarray | None:
@@ -150,18 +258,22 @@ def noisy_read(array, flat: np.ndarray) -> np.ndarray | None:
         return None
     if not array._cond_valid:
         array._conductance(None)
-    noise = array.noise.standard_normal(flat.size)
-    if noise.flags.writeable:  # fresh draws (longer than the table): numba compiles per array flavour
-        noise = noise.view()
-        noise.flags.writeable = False
+    noise = _read_only(array.noise.standard_normal(flat.size))
     return _noisy(array._cond_dev, flat, noise, np.float32(array._read_sigma(None)))
 
 
-def _scratch(array, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Gather buffers of ``array`` grown to ``size`` devices, kept between calls (fresh ones page-fault)."""
+def _read_only(noise: np.ndarray) -> np.ndarray:
+    """Noise as a read-only array, as the table serves it (numba compiles one kernel per array flavour)."""
+    if noise.flags.writeable:  # fresh draws (a request longer than the table)
+        noise = noise.view()
+        noise.flags.writeable = False
+    return noise
+
+
+def _scratch(array, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The pulse kernel's work buffers of ``array``, grown to ``size`` devices (kept: fresh ones page-fault)."""
     scratch = getattr(array, "_kernel_scratch", None)
-    if scratch is None or len(scratch[0]) < size:
-        size = max(size, 1024)
-        scratch = (np.empty((size, 4)), np.empty((size, 4)), np.empty((2, size), dtype=np.int64))
+    if scratch is None or scratch[0].shape[1] < size:
+        scratch = (np.empty((N_FLOATS, max(size, 1024))), np.empty((2, max(size, 1024)), dtype=np.int64))
         array._kernel_scratch = scratch
     return scratch

@@ -93,40 +93,32 @@ class DeviceRows:
         """Apply ``counts[i]`` pulses to flat device ``idx[i]``; cost scales with pulses, not devices.
 
         With ``down_v`` the counts are signed: negative ones are pulsed at ``down_v`` (one population only).
-        Where :mod:`sim_backend.kernels` covers the array, compiled kernels gather the trains and store
-        the results (same values) and this returns [LTP pulses, longest LTP train, LTD pulses, longest];
-        the numpy path returns None.
+        Where the compiled kernel covers the array (:mod:`sim_backend.kernels`) it does all of this and
+        returns [LTP pulses, longest LTP train, LTD pulses, longest]; the numpy path (the reference) returns None.
         """
+        if idx.size and (stats := kernels.pulse(self, idx, counts, amplitude_v, width_s, down_v)) is not None:
+            return stats
         dead = self._dead()
         if dead is not None:
             writable = ~dead[idx]
             idx, counts = idx[writable], counts[writable]
         if idx.size == 0:
             return None
-        gathered = kernels.gather(self, idx, counts, amplitude_v, down_v)
-        if gathered is None:
-            rows = self._dyn.take(idx, axis=0)
-            if down_v is None:
-                trains = [(pop, sel, counts[sel], amplitude_v) for pop, sel in self._split(idx)]
-            else:
-                trains = [(self._pops[0], sel, np.abs(counts[sel]), v) for sel, v in
-                          ((np.flatnonzero(counts > 0), amplitude_v), (np.flatnonzero(counts < 0), down_v)) if sel.size]
-            trains = [(pop, sel, n, volts, self._par_at(idx[sel], volts < 0)) for pop, sel, n, volts in trains]
-        else:  # LTP trains first, then LTD, each in device order (the order the numpy path draws noise in)
-            idx, lengths, rows, pars, n_up, stats = gathered
-            trains = [(self._pops[0], sel, lengths[sel], volts, pars[sel]) for sel, volts in
-                      ((slice(0, n_up), amplitude_v), (slice(n_up, idx.size), amplitude_v if down_v is None else down_v))
-                      if sel.stop > sel.start]
+        rows = self._dyn.take(idx, axis=0)
         before, age = self._relaxed(idx, rows)
         after, cond = np.empty_like(before), np.empty_like(before)
-        for pop, sel, n, volts, par in trains:
+        if down_v is None:
+            trains = [(pop, sel, counts[sel], amplitude_v) for pop, sel in self._split(idx)]
+        else:
+            trains = [(self._pops[0], sel, np.abs(counts[sel]), v) for sel, v in
+                      ((np.flatnonzero(counts > 0), amplitude_v), (np.flatnonzero(counts < 0), down_v)) if sel.size]
+        for pop, sel, n, volts in trains:
+            on = idx[sel]
+            par = self._par_at(on, volts < 0)
             after[sel] = pop.pulse_train(before[sel], n, volts, width_s, par[:, 2], par[:, 3], self.noise)
-            cond[sel] = physics.conductance(after[sel], par[:, 0], par[:, 1], self._any_log and self._log_dev[idx[sel]])
+            cond[sel] = physics.conductance(after[sel], par[:, 0], par[:, 1], self._any_log and self._log_dev[on])
             rewritten = np.abs(after[sel] - before[sel]) >= pop.params.retention.rewrite_threshold
             age[sel] = np.where(rewritten, 0.0, age[sel])
-        if gathered is not None:
-            kernels.scatter(self, idx, after, age, cond)
-            return stats
         rows[:, 0], rows[:, 1], rows[:, 2] = after, age, self._clock_s
         self._dyn_rows.put(idx, _rows_view(rows))  # one scatter of whole rows
         if self._cond_valid:
