@@ -20,6 +20,8 @@ series instead of exp(log1p(.)).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from device_models import physics
@@ -118,12 +120,15 @@ def _pulse_kernel(dyn, par, cond, log_dev, any_log, idx, counts, polarity, clock
         t[j] = np.exp((k[j] - 1) * t[j])
     for j in range(m):
         a[j] = _capped(min(per_pulse[j], ROOM_CAP) * t[j])
+    for j in range(m):  # (one-pulse trains, MP-SGD's usual, skip the correction: it is exactly 1)
+        if abs(signed[j]) > 1:
+            t[j] = np.log1p(-a[j])
     for j in range(m):
-        t[j] = np.log1p(-a[j])
+        if abs(signed[j]) > 1:
+            t[j] = np.exp(((k[j] - 1) * (0.5 * (abs(signed[j]) - 1))) * t[j])
     for j in range(m):
-        t[j] = np.exp(((k[j] - 1) * (0.5 * (abs(signed[j]) - 1))) * t[j])
-    for j in range(m):
-        a[j] = _capped(a[j] * t[j])
+        if abs(signed[j]) > 1:
+            a[j] = _capped(a[j] * t[j])
     stats = np.zeros(4, dtype=np.int64)
     for j in range(m):  # the train's mean factor keep**n and relative variance (1 + rel)**n - 1, then the state
         down = signed[j] < 0
@@ -228,8 +233,7 @@ def pulse(array, idx: np.ndarray, counts: np.ndarray, amplitude_v: float, width_
         n_up = int(np.count_nonzero(counts > 0))
         sizes = (n_up, int(np.count_nonzero(counts)) - n_up)
         volts = (amplitude_v, down_v)
-    fractions = np.array([float(physics.switched_fraction(side.kinetics, v, width_s))
-                          for side, v in ((params.potentiation, volts[0]), (params.depression, volts[1]))])
+    fractions = _fractions(params, volts, width_s)
     c2c = float(params.variation.c2c_write)
     noise = [array.noise.standard_normal(n) for n in sizes if c2c and n]  # the numpy path's order
     noise = _NO_NOISE if not noise else noise[0] if len(noise) == 1 else np.concatenate(noise)
@@ -250,6 +254,16 @@ def pulse(array, idx: np.ndarray, counts: np.ndarray, amplitude_v: float, width_
     if rebuild:
         array._build_cells()
     return stats
+
+
+@functools.lru_cache(maxsize=64)
+def _fractions(params, volts: tuple[float, float], width_s: float) -> np.ndarray:
+    """Switched fraction of one LTP pulse at ``volts[0]`` and one LTD pulse at ``volts[1]`` (cached: the
+    training update asks for the same two every call)."""
+    out = np.array([float(physics.switched_fraction(side.kinetics, v, width_s))
+                    for side, v in ((params.potentiation, volts[0]), (params.depression, volts[1]))])
+    out.flags.writeable = False
+    return out
 
 
 def noisy_read(array, flat: np.ndarray) -> np.ndarray | None:

@@ -24,10 +24,13 @@ import numpy as np
 from device_models import physics
 from device_models.energy import pulse_energy_j
 from device_models.params import ChipModel
+from labctl import compiled
 from labctl.backend import ArrayBackend
 from labctl.errors import ConfigError, field_error
 from labctl.layout import Role
 from labctl.specs import PulseSpec, ReadSpec
+
+from . import kernels
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,9 @@ class AnalogLayer:
 
     def _store(self, flat: np.ndarray, g: np.ndarray) -> None:
         """Weights of flat cells ``flat`` from their weight devices' conductance ``g`` (as read)."""
+        if compiled.enabled():  # one pass (labctl.training.kernels), same values
+            kernels.store(self.w, self._g_reference, flat, g, self.half_range_s)
+            return
         self.w.put(flat, ((g - self._g_reference.take(flat)) / self.half_range_s).astype(np.float32))
 
     def _read_at(self, rows: np.ndarray, device_cols: np.ndarray) -> np.ndarray:

@@ -1,9 +1,10 @@
-"""Compiled (numba) kernels of the update rules' selection: which cells to pulse and how often.
+"""Compiled (numba) kernels of the training side: the update rules' selection and the weight store.
 
-Each rule passes once over a layer's weight changes and returns (flat indices, signed counts) of the
-cells to pulse, instead of the numpy path's ~8 passes (abs, scale, add, compare, nonzero, gathers,
-floor, where) over the whole grid. Same float32 arithmetic in the same order and the same uniform
-draws (taken by the caller from the optimiser's Generator), so the counts are identical to
+Each rule passes once over a layer's gradient and returns (flat indices, signed counts) of the cells
+to pulse, instead of the numpy path's ~10 passes and temporaries (the change in device units
+``AnalogLayer.weight_units(-lr * grad)``, abs, scale, add, compare, nonzero, gathers, floor, where)
+over the whole grid. The same float32 arithmetic in the same order and the same uniform draws (taken
+from the optimiser's Generator as the numpy path takes them), so the counts are identical to
 :class:`labctl.training.optimizers.Optimizer`'s numpy rules; see :mod:`labctl.compiled`.
 """
 
@@ -15,26 +16,29 @@ from labctl import compiled
 
 
 @compiled.kernel
-def _plain(change, uniform, inv_step, max_pulses):
-    flat = np.empty(change.size, dtype=np.int64)
-    counts = np.empty(change.size, dtype=np.int64)
+def _plain(grad, neg_lr, alpha, uniform, inv_step, max_pulses):
+    """``Optimizer._plain_at`` of ``change = (-lr * grad) / alpha``."""
+    flat = np.empty(grad.size, dtype=np.int64)
+    counts = np.empty(grad.size, dtype=np.int64)
     k = 0
-    for i in range(change.size):
-        ratio = abs(change[i]) * inv_step + uniform[i]
+    for i in range(grad.size):
+        change = neg_lr * grad[i] / alpha
+        ratio = abs(change) * inv_step + uniform[i]
         if ratio >= 1:
             n = np.int64(min(np.floor(ratio), max_pulses))
-            flat[k], counts[k] = i, -n if change[i] < 0 else n
+            flat[k], counts[k] = i, -n if change < 0 else n
             k += 1
     return flat[:k], counts[:k]
 
 
 @compiled.kernel
-def _mixed_precision(acc, change, up, down, max_pulses):
-    flat = np.empty(change.size, dtype=np.int64)
-    counts = np.empty(change.size, dtype=np.int64)
+def _mixed_precision(acc, grad, neg_lr, alpha, up, down, max_pulses):
+    """``Optimizer._mixed_precision_at`` of ``change = (-lr * grad) / alpha`` (``acc`` updated in place)."""
+    flat = np.empty(grad.size, dtype=np.int64)
+    counts = np.empty(grad.size, dtype=np.int64)
     k = 0
-    for i in range(change.size):
-        value = acc[i] + change[i]
+    for i in range(grad.size):
+        value = acc[i] + neg_lr * grad[i] / alpha
         if value >= up or value <= -down:
             step = up if value > 0 else down
             n = min(max(np.trunc(value / step), -max_pulses), max_pulses)
@@ -45,12 +49,24 @@ def _mixed_precision(acc, change, up, down, max_pulses):
     return flat[:k], counts[:k]
 
 
-def plain_at(change: np.ndarray, uniform: np.ndarray, device_step: np.float32, max_pulses: int):
-    """Plain SGD's stochastic rounding (``Optimizer._plain_at``): ``uniform`` holds one float32 in [0, 1) per cell."""
-    return _plain(change.reshape(-1), uniform.reshape(-1), np.float32(1 / device_step), np.float32(max_pulses))
+@compiled.kernel
+def _store(w, g_reference, flat, g, half_range_s):
+    """``AnalogLayer._store``: ``w[flat] = (g - g_reference[flat]) / half_range_s`` in float32."""
+    for i in range(flat.size):
+        w[flat[i]] = np.float32((g[i] - g_reference[flat[i]]) / half_range_s)
 
 
-def mixed_precision_at(acc: np.ndarray, change: np.ndarray, steps: tuple[np.float32, np.float32], max_pulses: int):
-    """Mixed-precision SGD (``Optimizer._mixed_precision_at``): accumulate ``change`` into ``acc`` (in place),
-    pulse whole steps of each polarity out of it."""
-    return _mixed_precision(acc.reshape(-1), change.reshape(-1), steps[0], steps[1], np.float32(max_pulses))
+def select(optimizer, k: int, grad_w: np.ndarray, alpha: np.float32) -> tuple[np.ndarray, np.ndarray]:
+    """(flat indices, signed counts) of layer ``k``'s update under ``optimizer``'s rule, from its gradient."""
+    grad = grad_w.reshape(-1)
+    neg_lr, max_pulses = -optimizer.lr, np.float32(optimizer.max_pulses)
+    if optimizer.algo == "mpsgd":
+        up, down = optimizer.steps
+        return _mixed_precision(optimizer.accumulators[k].reshape(-1), grad, neg_lr, alpha, up, down, max_pulses)
+    uniform = optimizer.rng.random(grad.size, dtype=np.float32)  # as _plain_at draws them
+    return _plain(grad, neg_lr, alpha, uniform, np.float32(1 / optimizer.device_step), max_pulses)
+
+
+def store(w: np.ndarray, g_reference: np.ndarray, flat: np.ndarray, g: np.ndarray, half_range_s: float) -> None:
+    """``AnalogLayer._store`` in one pass (no temporaries of the update's size)."""
+    _store(w.reshape(-1), g_reference.reshape(-1), flat, g, half_range_s)

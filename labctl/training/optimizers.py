@@ -54,8 +54,11 @@ class Optimizer:
             if not isinstance(layer, AnalogLayer):
                 layer.w -= self.lr * grad_w
                 continue
-            change = layer.weight_units(-self.lr * grad_w)
-            flat, counts = self._mixed_precision_at(k, change) if self.algo == "mpsgd" else self._plain_at(change)
+            if compiled.enabled():  # one pass over the gradient (labctl.training.kernels), same counts
+                flat, counts = kernels.select(self, k, grad_w, layer.alpha)
+            else:
+                change = layer.weight_units(-self.lr * grad_w)
+                flat, counts = self._mixed_precision_at(k, change) if self.algo == "mpsgd" else self._plain_at(change)
             p, t = layer.apply_counts_at(flat, counts)
             pulses, transactions = pulses + p, transactions + t
         return pulses, transactions
@@ -63,9 +66,6 @@ class Optimizer:
     def _plain_at(self, change: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Signed pulse counts: |change| / step rounded stochastically, capped at ``max_pulses``, as
         (flat indices of the pulsed cells, their signed counts)."""
-        if compiled.enabled():  # one pass, same draws and float32 arithmetic
-            return kernels.plain_at(change, self.rng.random(change.size, dtype=np.float32), self.device_step,
-                                    self.max_pulses)
         ratio = np.abs(change)
         ratio *= 1 / self.device_step
         ratio += self.rng.random(ratio.shape, dtype=np.float32)
@@ -77,8 +77,6 @@ class Optimizer:
         """Accumulate; pulse whole device steps of each polarity out of the accumulator (at most
         ``max_pulses``), as (flat indices, signed counts): only cells past a step are touched."""
         acc = self.accumulators[k]
-        if compiled.enabled():  # one pass, same float32 arithmetic
-            return kernels.mixed_precision_at(acc, change, self.steps, self.max_pulses)
         acc += change
         up, down = self.steps
         flat = np.flatnonzero((acc >= up) | (acc <= -down))
