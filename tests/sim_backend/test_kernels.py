@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,7 +18,7 @@ from labctl.training import kernels as training_kernels
 from labctl.training.optimizers import Optimizer
 from sim_backend import Faults, SimulatedArray, kernels
 
-pytestmark = pytest.mark.skipif(not compiled.AVAILABLE, reason="numba (the 'fast' extra) is not installed")
+needs_numba = pytest.mark.skipif(not compiled.AVAILABLE, reason="numba (the 'fast' extra) is not installed")
 
 RTOL = 1e-12
 """Kernel vs numpy: the same formulas in equal forms (products for short trains, a series for short
@@ -61,6 +64,7 @@ def _both(make) -> tuple[list[np.ndarray], list[np.ndarray]]:
     return fast, reference
 
 
+@needs_numba
 @pytest.mark.parametrize("make, covered", [
     (lambda: SimulatedArray("garg-hzo-20ns", seed=3, layout=CellLayout.with_reference(16, 12), initial_state=0.5), True),
     (lambda: SimulatedArray("garg-hzo-2ms", seed=4, layout=CellLayout.dense(10, 9), initial_state=0.3), True),
@@ -79,6 +83,7 @@ def test_kernels_match_the_numpy_reference(make, covered):
         np.testing.assert_allclose(got, want, rtol=RTOL, atol=0)
 
 
+@needs_numba
 def test_log_scale_conductance_and_fresh_noise_draws_match():
     """Digital devices read on a log scale, and requests longer than the noise table (fresh draws)."""
     model = load_model("garg-hzo-20ns")
@@ -94,6 +99,7 @@ def test_log_scale_conductance_and_fresh_noise_draws_match():
         np.testing.assert_allclose(got, want, rtol=RTOL, atol=0)
 
 
+@needs_numba
 def test_update_rule_kernels_give_the_numpy_rules_counts():
     """Plain SGD (same uniform draws) and MP-SGD (same accumulator) select identical cells and counts."""
     alpha = np.float32(12 / np.sqrt(300))
@@ -120,6 +126,7 @@ def test_update_rule_kernels_give_the_numpy_rules_counts():
             np.testing.assert_array_equal(got, want)
 
 
+@needs_numba
 @pytest.mark.parametrize("algo", ["sgd", "mpsgd", "symshift"])
 def test_a_seed_trains_to_the_same_metrics_with_and_without_kernels(algo):
     data = load_mnist(400, 200)
@@ -131,3 +138,16 @@ def test_a_seed_trains_to_the_same_metrics_with_and_without_kernels(algo):
     for column in ("train_loss", "test_accuracy", "energy_j"):
         np.testing.assert_allclose(fast[column], reference[column], rtol=1e-9)
     np.testing.assert_allclose(fast.attrs["final_layer_weights"], reference.attrs["final_layer_weights"], atol=1e-6)
+
+
+def test_without_numba_everything_takes_the_numpy_path():
+    """With numba not importable the package imports, says so, and trains on the numpy path."""
+    code = ("import sys; sys.modules['numba'] = None\n"
+            "from labctl import compiled\n"
+            "from labctl.training import load_mnist, train\n"
+            "assert not compiled.AVAILABLE and not compiled.enabled()\n"
+            "df = train(algo='mpsgd', layers=(784, 10), data=load_mnist(200, 100), progress=False)\n"
+            "assert df['pulses'].iloc[0] > 0\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                            cwd=Path(__file__).resolve().parents[2])
+    assert result.returncode == 0, result.stderr
