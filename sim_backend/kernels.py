@@ -73,17 +73,22 @@ def _capped(a):
 
 
 @compiled.kernel
-def _pulse_kernel(dyn, par, cond, log_dev, any_log, idx, counts, polarity, clock, nu, t0, relaxed_state, fractions,
-                  c2c, noise, rewrite_threshold, cells_g, cells_var, dev_cell, cell_dev, cell_partner, partner_mode,
-                  pairs, sigma, floats, ints):
+def _pulse_kernel(dyn, par, cond, log_dev, idx, counts, polarity, partner_mode, scalars, fractions, noise, cells_g,
+                  cells_var, maps, floats, ints):
     """Relax, pulse, store and re-cell devices ``idx``; returns [LTP pulses, longest LTP, LTD pulses, longest LTD].
 
     ``polarity`` -1: ``counts`` are signed (LTP > 0, LTD < 0, zeros skipped, as ``pulse_and_read_at``);
     0 / 1: every listed device gets an LTP / LTD train of ``counts[i]`` >= 1 pulses (as ``apply_pulses``). ``noise``: the normals of the LTP trains in device order, then the LTD trains'.
     ``partner_mode``: -1 no cell cache to update, 0 no partner, 1 sparsity, 2 reference; ``pairs``:
     (weight, partner) offsets when cell ``c`` owns devices ``2c + offset`` (else (-1, -1): the maps).
+    ``scalars``: clock, nu, t0, relaxed state, c2c, rewrite threshold, read noise, any log-scale device;
+    ``maps``: (pairs, device -> cell, cell -> weight device, cell -> partner device).
     ``floats`` (N_FLOATS, >= n) and ``ints`` (2, >= n): work buffers kept by the caller.
     """
+    clock, nu, t0, relaxed_state, c2c, rewrite_threshold, sigma = (scalars[0], scalars[1], scalars[2], scalars[3],
+                                                                   scalars[4], scalars[5], scalars[6])
+    any_log = scalars[7] != 0.0
+    pairs, dev_cell, cell_dev, cell_partner = maps
     g, age, dt, per_pulse, k, xi, g_min, g_max = (floats[0], floats[1], floats[2], floats[3], floats[4], floats[5],
                                                   floats[6], floats[7])
     before, room, a, t = floats[8], floats[9], floats[10], floats[11]
@@ -266,7 +271,7 @@ def pulse(array, idx: np.ndarray, counts: np.ndarray, amplitude_v: float, width_
     """``DeviceRows._pulse`` in one kernel: [LTP pulses, longest, LTD pulses, longest], or None (not covered)."""
     if not covers(array) or amplitude_v == 0 or (down_v is not None and not amplitude_v > 0 > down_v):
         return None
-    params = array._pops[0].params
+    consts = _constants(array)
     counts = np.asarray(counts, dtype=np.int64)
     if down_v is None:  # one polarity for every device listed
         if counts.min() < 1:  # zero-length trains (the seam never sends them): numpy relaxes them
@@ -276,30 +281,60 @@ def pulse(array, idx: np.ndarray, counts: np.ndarray, amplitude_v: float, width_
         volts = (amplitude_v, amplitude_v)
     else:
         polarity = -1
-        n_up = int(np.count_nonzero(counts > 0))
-        sizes = (n_up, int(np.count_nonzero(counts)) - n_up)
+        sizes = _count_signs(counts)
         volts = (amplitude_v, down_v)
-    fractions = _fractions(params, volts, width_s)
-    c2c = float(params.variation.c2c_write)
-    noise = [array.noise.standard_normal(n) for n in sizes if c2c and n]  # the numpy path's order
-    noise = _NO_NOISE if not noise else noise[0] if len(noise) == 1 else np.concatenate(noise)
+    fractions = consts.fractions.get((volts, width_s))
+    if fractions is None:
+        fractions = consts.fractions[volts, width_s] = _fractions(consts.params, volts, width_s)
+    noise = [array.noise.standard_normal(n) for n in sizes if consts.c2c and n]  # the numpy path's order
+    noise = _NO_NOISE if not noise else _read_only(noise[0] if len(noise) == 1 else np.concatenate(noise))
     if not array._cond_valid:  # the cells need every device's conductance (numpy computes it on the next read)
         array._conductance(None)
-    ret = params.retention
     cells = array._cells_cache
     rebuild = cells is not None and 4 * idx.size > array._g.size  # as ``_update_cells``: most of the array
-    mode = -1 if cells is None or rebuild else {None: 0, Role.SPARSITY: 1}.get(array.layout.partner, 2)
+    mode = -1 if cells is None or rebuild else consts.partner_mode
     cells_g, cells_var = (_NO_CELLS, _NO_CELLS) if mode < 0 else (c.reshape(-1) for c in cells)
-    partner = array._cell_partner if array._cell_partner is not None else array._cell_dev
-    stats = _pulse_kernel(array._dyn, array._par, array._cond_dev, array._log_dev, array._any_log, idx, counts, polarity,
-                          array._clock_s, physics.retention_exponent(ret, array._temperature_k), ret.t0_s,
-                          ret.relaxed_state, fractions, c2c, _read_only(noise), ret.rewrite_threshold, cells_g,
-                          cells_var, array._dev_cell, array._cell_dev, partner, mode,
-                          np.array(array._pair_offsets or (-1, -1)), float(params.variation.read_noise),
-                          *_scratch(array, idx.size))
+    scalars = np.array([array._clock_s, physics.retention_exponent(consts.params.retention, array._temperature_k),
+                        *consts.scalars])
+    stats = _pulse_kernel(array._dyn, array._par, array._cond_dev, array._log_dev, idx, counts, polarity, mode,
+                          scalars, fractions, noise, cells_g, cells_var, consts.maps, *_scratch(array, idx.size))
     if rebuild:
         array._build_cells()
     return stats
+
+
+class _Constants:
+    """What the pulse kernel needs of an array that does not change between calls."""
+
+    def __init__(self, array) -> None:
+        self.params = params = array._pops[0].params
+        ret = params.retention
+        self.scalars = (ret.t0_s, ret.relaxed_state, float(params.variation.c2c_write), ret.rewrite_threshold,
+                        float(params.variation.read_noise), float(array._any_log))
+        """t0, relaxed state, c2c, rewrite threshold, read noise, any log-scale device (after clock and nu)."""
+        self.c2c = self.scalars[2]
+        self.partner_mode = {None: 0, Role.SPARSITY: 1}.get(array.layout.partner, 2)
+        pairs = array._pair_offsets or (-1, -1)
+        partner = array._cell_partner if array._cell_partner is not None else array._cell_dev
+        self.maps = (np.array(pairs), array._dev_cell, array._cell_dev, partner)
+        self.fractions: dict = {}
+
+
+def _constants(array) -> _Constants:
+    consts = getattr(array, "_kernel_constants", None)
+    if consts is None:
+        consts = array._kernel_constants = _Constants(array)
+    return consts
+
+
+@compiled.kernel
+def _count_signs(counts):
+    """(LTP trains, LTD trains) of signed ``counts``."""
+    up = down = 0
+    for c in counts:
+        up += c > 0
+        down += c < 0
+    return up, down
 
 
 @functools.lru_cache(maxsize=64)
