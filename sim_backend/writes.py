@@ -31,18 +31,27 @@ def _rows_view(table: np.ndarray) -> np.ndarray:
     return table.view(np.dtype((np.void, 4 * table.itemsize))).ravel()
 
 
+def _line_aligned(shape: tuple[int, ...]) -> np.ndarray:
+    """Zeros (float64) starting on a 64-byte cache line: a 32-byte row then never straddles two lines
+    (malloc aligns to 16 bytes; a misaligned parameter table made every LTD row gather fetch two lines)."""
+    size = 8 * int(np.prod(shape))
+    raw = np.zeros(size + 64, dtype=np.uint8)
+    start = -raw.ctypes.data % 64
+    return raw[start:start + size].view(np.float64).reshape(shape)
+
+
 class DeviceRows:
     """Row-wise device tables and the pulse path; see the module docstring."""
 
     def _init_rows(self, n_devices: int, initial_state: float, age_s: float) -> None:
-        self._par = np.empty((n_devices, 2, len(PAR_COLUMNS)))  # [device, polarity (0 LTP, 1 LTD), column]
+        self._par = _line_aligned((n_devices, 2, len(PAR_COLUMNS)))  # [device, polarity (0 LTP, 1 LTD), column]
         self._par_rows = _rows_view(self._par)  # row 2 * device + polarity
         for pop in self._pops:
             for k, (scale, exponent) in enumerate(((pop.up_scale, pop.up_exponent), (pop.down_scale, pop.down_exponent))):
                 self._par[pop.index, k] = np.stack([pop.g_min, pop.g_max, scale, exponent], axis=1)
         # contiguous copies for the whole-array conductance after a full relaxation (strided views are 3x slower)
         self._g_min_dev, self._g_max_dev = self._par[:, 0, 0].copy(), self._par[:, 0, 1].copy()
-        self._dyn = np.zeros((n_devices, len(DYN_COLUMNS)))
+        self._dyn = _line_aligned((n_devices, len(DYN_COLUMNS)))
         self._dyn_rows = _rows_view(self._dyn)
         self._g, self._age_s, self._relaxed_at_s = (self._dyn[:, k] for k in range(3))  # column views
         self._g[:], self._age_s[:] = float(initial_state), float(age_s)
