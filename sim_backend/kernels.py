@@ -42,6 +42,9 @@ PREFETCH_AHEAD = 16
 SERIES_MAX_X = 0.05
 """Relaxations with ``dt / (t0 + age)`` below this take the series (``log1p`` to x**14: the next term is < 1e-18 of it)."""
 
+RELAX_BLOCK = 2048
+"""Devices a full relaxation handles per block (its rows stay in cache between the block's passes)."""
+
 N_FLOATS = 12
 """Float work buffers of the pulse kernel."""
 
@@ -212,7 +215,8 @@ def _pulse_kernel(dyn, par, cond, log_dev, idx, counts, polarity, partner_mode, 
 def _relax_all(dyn, cond, g_min, g_max, log_dev, any_log, clock, nu, t0, relaxed_state, factor):
     """``SimulatedArray._relax`` and the conductance of every device; False (nothing done) if no time is pending.
 
-    ``factor``: a work buffer of one float per device.
+    In blocks of ``factor.size`` devices (a work buffer): the block's factors as series (a loop that
+    vectorises), then the block's update while its rows are still in cache (one pass over the table).
     """
     pending = False
     for d in range(dyn.shape[0]):
@@ -221,21 +225,25 @@ def _relax_all(dyn, cond, g_min, g_max, log_dev, any_log, clock, nu, t0, relaxed
             break
     if not pending:
         return False
-    for d in range(dyn.shape[0]):  # (separate from the series: then that loop vectorises)
-        factor[d] = (clock - dyn[d, 2]) / (dyn[d, 1] + t0)
-    for d in range(dyn.shape[0]):
-        factor[d] = _relax_factor(factor[d], nu)
-    for d in range(dyn.shape[0]):
-        if np.isnan(factor[d]):
-            factor[d] = _relax_factor_exact((clock - dyn[d, 2]) / (dyn[d, 1] + t0), nu)
-    for d in range(dyn.shape[0]):
-        dt = clock - dyn[d, 2]
-        g = relaxed_state + (dyn[d, 0] - relaxed_state) * factor[d]
-        dyn[d, 0], dyn[d, 1], dyn[d, 2] = g, dyn[d, 1] + dt, clock
-        if any_log and log_dev[d]:
-            cond[d] = g_min[d] * (g_max[d] / g_min[d]) ** g
-        else:
-            cond[d] = g_min[d] + g * (g_max[d] - g_min[d])
+    for start in range(0, dyn.shape[0], factor.size):
+        block = min(factor.size, dyn.shape[0] - start)
+        for i in range(block):
+            d = start + i
+            factor[i] = (clock - dyn[d, 2]) / (dyn[d, 1] + t0)
+        for i in range(block):
+            factor[i] = _relax_factor(factor[i], nu)
+        for i in range(block):
+            d = start + i
+            dt = clock - dyn[d, 2]
+            f = factor[i]
+            if np.isnan(f):
+                f = _relax_factor_exact(dt / (dyn[d, 1] + t0), nu)
+            g = relaxed_state + (dyn[d, 0] - relaxed_state) * f
+            dyn[d, 0], dyn[d, 1], dyn[d, 2] = g, dyn[d, 1] + dt, clock
+            if any_log and log_dev[d]:
+                cond[d] = g_min[d] * (g_max[d] / g_min[d]) ** g
+            else:
+                cond[d] = g_min[d] + g * (g_max[d] - g_min[d])
     return True
 
 
@@ -362,9 +370,9 @@ def relax_all(array) -> bool | None:
     if not covers(array):
         return None
     ret = array._pops[0].params.retention
-    factor = getattr(array, "_relax_scratch", None)
+    factor = getattr(array, "_relax_block", None)
     if factor is None:
-        factor = array._relax_scratch = np.empty(array._g.size)
+        factor = array._relax_block = np.empty(RELAX_BLOCK)
     if _relax_all(array._dyn, array._cond_dev, array._g_min_dev, array._g_max_dev, array._log_dev, array._any_log,
                   array._clock_s, physics.retention_exponent(ret, array._temperature_k), ret.t0_s, ret.relaxed_state,
                   factor):
