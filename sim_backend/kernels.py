@@ -248,6 +248,24 @@ def _relax_all(dyn, cond, g_min, g_max, log_dev, any_log, clock, nu, t0, relaxed
 
 
 @compiled.kernel
+def _build_cells(cond, cells_g, cells_var, cell_dev, cell_partner, partner_mode, sigma):
+    """Every cell of the MVM's cache from the conductances (``CellCache._build_cells``)."""
+    for cell in range(cells_g.size):
+        g_w = cond[cell_dev[cell]]
+        if partner_mode == 0:
+            var = (sigma * g_w) ** 2
+        else:
+            g_p = cond[cell_partner[cell]]
+            if partner_mode == 1:
+                g_w = g_w * g_p / (g_w + g_p)
+                var = (sigma * g_w) ** 2
+            else:
+                var = (sigma * g_w) ** 2 + (sigma * g_p) ** 2
+                g_w = g_w - g_p
+        cells_g[cell], cells_var[cell] = g_w, var
+
+
+@compiled.kernel
 def _noisy(cond, flat, noise, sigma):
     """``cond[flat] * (1 + sigma * noise)`` with the noise factor in float32, as numpy computes it."""
     out = np.empty(flat.size)
@@ -377,6 +395,21 @@ def relax_all(array) -> bool | None:
                   array._clock_s, physics.retention_exponent(ret, array._temperature_k), ret.t0_s, ret.relaxed_state,
                   factor):
         array._cond_valid = True
+    return True
+
+
+def build_cells(array) -> bool:
+    """``CellCache._build_cells`` in one pass (False: not covered, numpy builds them)."""
+    if not covers(array):
+        return False
+    if not array._cond_valid:
+        array._conductance(None)
+    consts = _constants(array)
+    shape = array.layout.cell_shape
+    cells_g, cells_var = np.empty(shape, dtype=np.float32), np.empty(shape, dtype=np.float32)
+    _build_cells(array._cond_dev, cells_g.reshape(-1), cells_var.reshape(-1), consts.maps[2], consts.maps[3],
+                 consts.partner_mode, consts.scalars[4])
+    array._cells_cache = (cells_g, cells_var)
     return True
 
 
