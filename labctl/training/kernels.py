@@ -56,6 +56,52 @@ def _store(w, g_reference, flat, g, half_range_s):
         w[flat[i]] = np.float32((g[i] - g_reference[flat[i]]) / half_range_s)
 
 
+@compiled.kernel
+def _dac(x, to_levels, from_levels, levels):
+    """``quantize(x / scale, 1.0, bits)`` with each row's abs-max ``scale`` (``AnalogLayer.forward``'s DAC)."""
+    out = np.empty_like(x)
+    scale = np.empty((x.shape[0], 1), dtype=x.dtype)
+    for b in range(x.shape[0]):
+        peak = np.float32(0.0)
+        for i in range(x.shape[1]):
+            peak = max(peak, abs(x[b, i]))
+        s = peak if peak > 0 else np.float32(1.0)
+        scale[b, 0] = s
+        for i in range(x.shape[1]):
+            v = x[b, i] / s * to_levels
+            out[b, i] = np.rint(min(max(v, -levels), levels)) * from_levels
+    return out, scale
+
+
+@compiled.kernel
+def _adc(currents, width, per_unit, to_levels, from_levels, levels, alpha, scale, bias):
+    """``alpha * scale * quantize(currents / per_unit, bound, bits) + bias`` (``AnalogLayer.forward``'s ADC)."""
+    out = np.empty((currents.shape[0], width), dtype=np.float32)
+    for b in range(currents.shape[0]):
+        gain = alpha * scale[b, 0]
+        for j in range(width):
+            v = currents[b, j] / per_unit * to_levels
+            out[b, j] = gain * (np.rint(min(max(v, -levels), levels)) * from_levels) + bias[j]
+    return out
+
+
+def converters(bound: float, bits: int) -> tuple[np.float32, np.float32, np.float32]:
+    """(scale to levels, scale back, levels) of ``analog.quantize`` for a converter, as numpy computes them."""
+    levels = np.float32(2 ** (bits - 1) - 1)
+    return np.float32(levels / bound), np.float32(bound / levels), levels
+
+
+def dac(x: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """The input DAC of ``AnalogLayer.forward`` in one pass: (quantized rows, each row's abs-max scale)."""
+    return _dac(x, *converters(1.0, bits))
+
+
+def adc(currents: np.ndarray, width: int, per_unit: float, bound: float, bits: int, alpha: np.float32,
+        scale: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """The output ADC and affine map of ``AnalogLayer.forward`` in one pass over the first ``width`` columns."""
+    return _adc(currents, width, np.float32(per_unit), *converters(bound, bits), alpha, scale, bias)
+
+
 def select(optimizer, k: int, grad_w: np.ndarray, alpha: np.float32) -> tuple[np.ndarray, np.ndarray]:
     """(flat indices, signed counts) of layer ``k``'s update under ``optimizer``'s rule, from its gradient."""
     grad = grad_w.reshape(-1)

@@ -13,7 +13,7 @@ import pytest
 from device_models.modelfile import load_model
 from labctl import PulseSpec, ReadSpec, compiled
 from labctl.layout import CellLayout
-from labctl.training import load_mnist, train
+from labctl.training import AnalogLayer, load_mnist, train
 from labctl.training import kernels as training_kernels
 from labctl.training.optimizers import Optimizer
 from sim_backend import Faults, SimulatedArray, kernels
@@ -151,3 +151,24 @@ def test_without_numba_everything_takes_the_numpy_path():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                             cwd=Path(__file__).resolve().parents[2])
     assert result.returncode == 0, result.stderr
+
+
+@needs_numba
+def test_converter_kernels_give_the_numpy_forward_pass():
+    """DAC (row abs-max scaling, a zero row, clipping) and ADC (clipping, affine map) equal numpy bit for bit."""
+    model = load_model("garg-hzo-20ns")
+    runs = []
+    for use_kernels in (True, False):
+        chip = SimulatedArray(model, seed=1, layout=CellLayout.with_reference(64, 40), initial_state=0.5)
+        layer = AnalogLayer(chip, model, 40, 20)  # 40 of 64 rows: the DAC output is padded
+        layer.bias[:] = np.linspace(-1, 1, 20, dtype=np.float32)
+        x = np.random.default_rng(0).standard_normal((30, 40)).astype(np.float32)
+        x[3], x[5] = 0.0, x[5] * 1e3
+        if use_kernels:
+            runs.append([layer.forward(x), layer.forward(np.abs(x) * 40)])
+        else:
+            with compiled.disabled():
+                runs.append([layer.forward(x), layer.forward(np.abs(x) * 40)])
+    for got, want in zip(*runs):
+        assert got.dtype == want.dtype == np.float32
+        np.testing.assert_array_equal(got, want)
