@@ -93,7 +93,8 @@ def converters(bound: float, bits: int) -> tuple[np.float32, np.float32, np.floa
 
 def dac(x: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
     """The input DAC of ``AnalogLayer.forward`` in one pass: (quantized rows, each row's abs-max scale)."""
-    return _dac(x, *converters(1.0, bits))
+    # one compiled layout: batches are gathered rows (contiguous), test slices of the CSV table are not
+    return _dac(np.ascontiguousarray(x), *converters(1.0, bits))
 
 
 def adc(currents: np.ndarray, width: int, per_unit: float, bound: float, bits: int, alpha: np.float32,
