@@ -10,6 +10,10 @@ On a shared machine pin BLAS (OPENBLAS_NUM_THREADS=1) or the float baseline meas
 ``--cpu-time`` times epochs in this process's CPU seconds instead of wall seconds (other load then
 inflates both sides alike, so the ratios are steadier). Pulses per epoch are reported beside the
 ratios: plain SGD at 20 ns drifts to the symmetry point and sends ~25 M, MP-SGD ~1 M.
+
+With numba installed (the ``fast`` extra) the simulator and the update rules run compiled kernels
+(:mod:`labctl.compiled`); they are loaded (or compiled) by a short warm-up before any epoch is timed.
+``LABCTL_NUMBA=0`` times the numpy path.
 """
 
 from __future__ import annotations
