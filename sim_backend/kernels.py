@@ -70,6 +70,26 @@ def _relax_factor_exact(x, nu):
 
 
 @compiled.kernel
+def _conductance(g, g_min, g_max, log_scale):
+    """:func:`device_models.physics.conductance` of one device."""
+    return g_min * (g_max / g_min) ** g if log_scale else g_min + g * (g_max - g_min)
+
+
+@compiled.kernel
+def _cell(cond, w, p, partner_mode, sigma):
+    """(conductance, read-noise variance) of the cell of weight device ``w`` and partner ``p``
+    (``CellCache._cell_values``; ``partner_mode`` 0 no partner, 1 sparsity, 2 reference)."""
+    g_w = cond[w]
+    if partner_mode == 0:
+        return g_w, (sigma * g_w) ** 2
+    g_p = cond[p]
+    if partner_mode == 1:
+        g_s = g_w * g_p / (g_w + g_p)
+        return g_s, (sigma * g_s) ** 2
+    return g_w - g_p, (sigma * g_w) ** 2 + (sigma * g_p) ** 2
+
+
+@compiled.kernel
 def _capped(a):
     """``np.fmin(a, ROOM_CAP)`` (a NaN, from a room of exactly 0, gives the cap)."""
     return a if a <= ROOM_CAP else ROOM_CAP
@@ -175,10 +195,7 @@ def _pulse_kernel(dyn, par, cond, log_dev, idx, counts, polarity, partner_mode, 
         if abs(after - before[j]) >= rewrite_threshold:
             age[j] = 0.0
         g[j] = after
-        if any_log and log_dev[dev[j]]:  # physics.conductance
-            t[j] = g_min[j] * (g_max[j] / g_min[j]) ** after
-        else:
-            t[j] = g_min[j] + after * (g_max[j] - g_min[j])
+        t[j] = _conductance(after, g_min[j], g_max[j], any_log and log_dev[dev[j]])
         stats[2 * down] += n
         stats[2 * down + 1] = max(stats[2 * down + 1], n)
     for j in range(m):  # store
@@ -196,18 +213,7 @@ def _pulse_kernel(dyn, par, cond, log_dev, idx, counts, polarity, partner_mode, 
             if cell < 0:
                 continue
             w, p = cell_dev[cell], cell_partner[cell]
-        g_w = cond[w]
-        if partner_mode == 0:
-            var = (sigma * g_w) ** 2
-        else:
-            g_p = cond[p]
-            if partner_mode == 1:
-                g_w = g_w * g_p / (g_w + g_p)
-                var = (sigma * g_w) ** 2
-            else:
-                var = (sigma * g_w) ** 2 + (sigma * g_p) ** 2
-                g_w = g_w - g_p
-        cells_g[cell], cells_var[cell] = g_w, var
+        cells_g[cell], cells_var[cell] = _cell(cond, w, p, partner_mode, sigma)
     return stats
 
 
@@ -240,10 +246,7 @@ def _relax_all(dyn, cond, g_min, g_max, log_dev, any_log, clock, nu, t0, relaxed
                 f = _relax_factor_exact(dt / (dyn[d, 1] + t0), nu)
             g = relaxed_state + (dyn[d, 0] - relaxed_state) * f
             dyn[d, 0], dyn[d, 1], dyn[d, 2] = g, dyn[d, 1] + dt, clock
-            if any_log and log_dev[d]:
-                cond[d] = g_min[d] * (g_max[d] / g_min[d]) ** g
-            else:
-                cond[d] = g_min[d] + g * (g_max[d] - g_min[d])
+            cond[d] = _conductance(g, g_min[d], g_max[d], any_log and log_dev[d])
     return True
 
 
@@ -251,18 +254,7 @@ def _relax_all(dyn, cond, g_min, g_max, log_dev, any_log, clock, nu, t0, relaxed
 def _build_cells(cond, cells_g, cells_var, cell_dev, cell_partner, partner_mode, sigma):
     """Every cell of the MVM's cache from the conductances (``CellCache._build_cells``)."""
     for cell in range(cells_g.size):
-        g_w = cond[cell_dev[cell]]
-        if partner_mode == 0:
-            var = (sigma * g_w) ** 2
-        else:
-            g_p = cond[cell_partner[cell]]
-            if partner_mode == 1:
-                g_w = g_w * g_p / (g_w + g_p)
-                var = (sigma * g_w) ** 2
-            else:
-                var = (sigma * g_w) ** 2 + (sigma * g_p) ** 2
-                g_w = g_w - g_p
-        cells_g[cell], cells_var[cell] = g_w, var
+        cells_g[cell], cells_var[cell] = _cell(cond, cell_dev[cell], cell_partner[cell], partner_mode, sigma)
 
 
 @compiled.kernel
