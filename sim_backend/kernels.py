@@ -33,8 +33,9 @@ _prefetch = compiled.prefetch
 ROOM_CAP = 1 - 1e-9
 """Largest fraction of the room one pulse may take (as in :func:`device_models.physics.power_train`)."""
 
-PRODUCT_MAX_PULSES = 32
-"""Trains up to this long take the n-pulse moments as products (``keep**n``, ``sum (1+rel)**j``), not exp/log."""
+PRODUCT_MAX_PULSES = 16
+"""Trains up to this long (the training default caps them at 15) take the n-pulse moments as products
+(``keep**n``, ``sum (1+rel)**j``), not exp/log."""
 
 PREFETCH_AHEAD = 16
 """Devices the gather prefetches ahead (16-64 measured alike; 0 is ~30 % slower when the rows are not cached)."""
@@ -172,30 +173,40 @@ def _pulse_kernel(dyn, par, cond, log_dev, idx, counts, polarity, partner_mode, 
     for j in range(m):
         if abs(signed[j]) > 1:
             a[j] = _capped(a[j] * t[j])
-    stats = np.zeros(4, dtype=np.int64)
-    for j in range(m):  # the train's mean factor keep**n and relative variance (1 + rel)**n - 1, then the state
-        down = signed[j] < 0
-        n = abs(signed[j])
+    for j in range(m):  # the train's mean factor keep**n and relative variance (1 + rel)**n - 1 as products
+        n = abs(signed[j])  # (selects, not branches: the loop vectorises; factors past n multiply by exactly 1)
         keep = 1 - a[j]
         rel = c2c * a[j] / keep
         rel *= rel
-        if n <= PRODUCT_MAX_PULSES and rel < 1.0:  # as products: rel * sum_{i<n} (1 + rel)**i
-            mean, grow, power, total = keep, 1.0 + rel, 1.0, 1.0
-            for _ in range(1, n):
-                mean *= keep
-                power *= grow
-                total += power
-            variance = rel * total
-        else:
+        mean, grow, power, total = keep, 1.0 + rel, 1.0, 1.0
+        for i in range(1, PRODUCT_MAX_PULSES):
+            more = i < n
+            mean *= keep if more else 1.0
+            power *= grow if more else 1.0
+            total += power if more else 0.0
+        t[j] = mean if c2c == 0.0 else np.sqrt(rel * total) * mean * np.float64(xi[j]) + mean
+    for j in range(m):  # longer trains (or a step near the whole room): the closed form with exp/log
+        n = abs(signed[j])
+        keep = 1 - a[j]
+        rel = (c2c * a[j] / keep) ** 2
+        if n > PRODUCT_MAX_PULSES or rel >= 1.0:
             mean = np.exp(n * np.log(keep))
             variance = np.expm1(min(n * np.log1p(rel), 700.0))
-        factor = mean if c2c == 0.0 else np.sqrt(variance) * mean * np.float64(xi[j]) + mean
-        r = min(max(room[j] * factor, 0.0), 1.0)
-        after = r if down else 1.0 - r
-        if abs(after - before[j]) >= rewrite_threshold:
-            age[j] = 0.0
+            t[j] = mean if c2c == 0.0 else np.sqrt(variance) * mean * np.float64(xi[j]) + mean
+    for j in range(m):  # the state, its age and (linear) conductance
+        r = min(max(room[j] * t[j], 0.0), 1.0)
+        after = r if signed[j] < 0 else 1.0 - r
+        age[j] = 0.0 if abs(after - before[j]) >= rewrite_threshold else age[j]
         g[j] = after
-        t[j] = _conductance(after, g_min[j], g_max[j], any_log and log_dev[dev[j]])
+        t[j] = g_min[j] + after * (g_max[j] - g_min[j])
+    if any_log:
+        for j in range(m):
+            if log_dev[dev[j]]:
+                t[j] = _conductance(g[j], g_min[j], g_max[j], True)
+    stats = np.zeros(4, dtype=np.int64)
+    for j in range(m):
+        down = np.int64(signed[j] < 0)
+        n = abs(signed[j])
         stats[2 * down] += n
         stats[2 * down + 1] = max(stats[2 * down + 1], n)
     for j in range(m):  # store
