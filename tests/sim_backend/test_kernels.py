@@ -34,7 +34,7 @@ def _model(**variation):
 def _session(chip: SimulatedArray, seed: int = 1) -> list[np.ndarray]:
     """Training-like traffic (signed updates with read-back, of a few devices (cells updated one by one) and
     once of most (cells rebuilt), MVMs, one-polarity trains of up to 60 pulses,
-    a wait that flushes), returning everything the chip reported and its final state."""
+    waits that flush, a temperature change), returning everything the chip reported and its final state."""
     rng = np.random.default_rng(seed)
     op = chip.model.operating_point
     pulses = {+1: PulseSpec(op.write_amplitude_v, op.write_width_s), -1: PulseSpec(-op.write_amplitude_v, op.write_width_s)}
@@ -49,9 +49,11 @@ def _session(chip: SimulatedArray, seed: int = 1) -> list[np.ndarray]:
         if k % 4 == 1:  # one polarity, long trains (the symmetry-point protocol sends 50)
             mask = rng.random(chip.shape) < 0.2
             chip.apply_pulses(mask, pulses[-1 if k % 8 == 1 else +1], int(rng.integers(1, 60)))
-        if k % 5 == 2:
-            chip.wait(0.05)
+        if k % 5 == 2:  # a flush by series (x = dt / (t0 + age) < 0.05), then one past it (the exact form)
+            chip.wait(0.05 if k < 5 else 30.0)
             out.append(chip.read(rng.random(chip.shape) < 0.5))
+        if k == 8:
+            chip.set_temperature(380.0)  # a larger retention exponent
     out += [chip.state, chip.true_conductance(), np.array([chip.time_s])]
     return out
 
