@@ -19,6 +19,7 @@ With numba installed (the ``fast`` extra) the simulator and the update rules run
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import time
 import types
@@ -64,6 +65,10 @@ def main() -> None:
         print(f"compiled kernels (numba) warmed up in {time.perf_counter() - started:.1f} s wall")
     else:
         print("numpy path (numba not installed or LABCTL_NUMBA=0)")
+    # the ~10^5 objects of the imports (pandas, numba's compiler) are long-lived: freeze them, or a full
+    # collection that scans them (~30-50 ms) lands in some timed epochs and not in others
+    gc.collect()
+    gc.freeze()
     table = Table("algorithm", f"{clock} s / epoch", "ratio to float", "target", "pulses / epoch", "test accuracy",
                   title=f"{args.samples} samples, batch {args.batch_size}, {args.layers}, {args.model}")
     base = None
