@@ -46,6 +46,9 @@ SERIES_MAX_X = 0.05
 RELAX_BLOCK = 2048
 """Devices a full relaxation handles per block (its rows stay in cache between the block's passes)."""
 
+PULSE_BLOCK = 2048
+"""Trains the pulse kernel handles per block (their buffers and rows stay in L2 from gather to store)."""
+
 N_FLOATS = 12
 """Float work buffers of the pulse kernel."""
 
@@ -97,63 +100,18 @@ def _capped(a):
 
 
 @compiled.kernel
-def _pulse_kernel(dyn, par, cond, log_dev, idx, counts, polarity, partner_mode, scalars, fractions, noise, cells_g,
-                  cells_var, maps, floats, ints):
-    """Relax, pulse, store and re-cell devices ``idx``; returns [LTP pulses, longest LTP, LTD pulses, longest LTD].
-
-    ``polarity`` -1: ``counts`` are signed (LTP > 0, LTD < 0, zeros skipped, as ``pulse_and_read_at``);
-    0 / 1: every listed device gets an LTP / LTD train of ``counts[i]`` >= 1 pulses (as ``apply_pulses``). ``noise``: the normals of the LTP trains in device order, then the LTD trains'.
-    ``partner_mode``: -1 no cell cache to update, 0 no partner, 1 sparsity, 2 reference; ``pairs``:
-    (weight, partner) offsets when cell ``c`` owns devices ``2c + offset`` (else (-1, -1): the maps).
-    ``scalars``: clock, nu, t0, relaxed state, c2c, rewrite threshold, read noise, any log-scale device;
-    ``maps``: (pairs, device -> cell, cell -> weight device, cell -> partner device).
-    ``floats`` (N_FLOATS, >= n) and ``ints`` (2, >= n): work buffers kept by the caller.
-    """
-    clock, nu, t0, relaxed_state, c2c, rewrite_threshold, sigma = (scalars[0], scalars[1], scalars[2], scalars[3],
-                                                                   scalars[4], scalars[5], scalars[6])
-    any_log = scalars[7] != 0.0
-    pairs, dev_cell, cell_dev, cell_partner = maps
-    g, age, dt, per_pulse, k, xi, g_min, g_max = (floats[0], floats[1], floats[2], floats[3], floats[4], floats[5],
-                                                  floats[6], floats[7])
-    before, room, a, t = floats[8], floats[9], floats[10], floats[11]
-    dev, signed = ints[0], ints[1]  # signed: the train's length, negative for LTD
-    n_up = 0
-    for i in range(idx.size):
-        n_up += polarity == 0 or (polarity < 0 and counts[i] > 0)
-    m = n_down = 0
-    any_dt = False
-    dyn_flat, par_flat, cond_flat = dyn.reshape(-1), par.reshape(-1), cond.reshape(-1)
-    for i in range(idx.size):  # gather: short and without data-dependent branches (keeps many loads in flight)
-        if i + PREFETCH_AHEAD < idx.size:  # the rows and conductance a few dozen devices ahead
-            ahead = idx[i + PREFETCH_AHEAD]
-            _prefetch(dyn_flat, 4 * ahead)
-            _prefetch(par_flat, 8 * ahead)
-            _prefetch(cond_flat, ahead)
-        c = counts[i]
-        if polarity < 0 and c == 0:
-            continue
-        side = polarity if polarity >= 0 else np.int64(c < 0)
-        d = idx[i]
-        dev[m], signed[m] = d, c if polarity < 0 else c - 2 * side * c
-        g[m], age[m], dt[m] = dyn[d, 0], dyn[d, 1], clock - dyn[d, 2]
-        g_min[m], g_max[m], k[m] = par[d, side, 0], par[d, side, 1], par[d, side, 3]
-        per_pulse[m] = par[d, side, 2] * fractions[side]  # physics.pulse_train: scale * switched fraction
-        if c2c != 0.0:  # the LTP trains' normals, then the LTD trains', each in device order
-            xi[m] = noise[m - n_down + side * (n_up + 2 * n_down - m)]
-        any_dt |= dt[m] != 0.0
-        n_down += side
-        m += 1
-    if any_dt:  # physics.relax (the numpy path relaxes every pulsed device when any has time pending)
-        for j in range(m):
-            t[j] = _relax_factor(dt[j] / (age[j] + t0), nu)
-        for j in range(m):
-            if np.isnan(t[j]):
-                t[j] = _relax_factor_exact(dt[j] / (age[j] + t0), nu)
+def _pulse_block(m, dev, signed, g, age, dt, per_pulse, k, xi, g_min, g_max, before, room, a, t, clock, nu, t0,
+                 relaxed_state, c2c, rewrite_threshold, any_log, log_dev, stats):
+    """The physics of one block of ``_pulse_kernel``'s gathered trains (buffers ``[:m]``, each a loop that
+    vectorises where it can): relax, closed-form train, state, age, conductance (into ``t``), stats."""
+    for j in range(m):  # physics.relax of the devices with time pending (the series vectorises)
+        t[j] = _relax_factor(dt[j] / (age[j] + t0), nu)
     for j in range(m):
-        b = g[j]
-        if any_dt:
-            b = relaxed_state + (b - relaxed_state) * t[j]
-            age[j] += dt[j]
+        if np.isnan(t[j]):
+            t[j] = _relax_factor_exact(dt[j] / (age[j] + t0), nu)
+    for j in range(m):
+        b = g[j] if dt[j] == 0.0 else relaxed_state + (g[j] - relaxed_state) * t[j]
+        age[j] += dt[j]
         before[j] = b
         room[j] = min(max(b if signed[j] < 0 else 1.0 - b, 0.0), 1.0)
     # physics.power_train: a = per_pulse * room**(k-1), then at the middle pulse
@@ -203,28 +161,83 @@ def _pulse_kernel(dyn, par, cond, log_dev, idx, counts, polarity, partner_mode, 
         for j in range(m):
             if log_dev[dev[j]]:
                 t[j] = _conductance(g[j], g_min[j], g_max[j], True)
-    stats = np.zeros(4, dtype=np.int64)
     for j in range(m):
         down = np.int64(signed[j] < 0)
         n = abs(signed[j])
         stats[2 * down] += n
         stats[2 * down + 1] = max(stats[2 * down + 1], n)
-    for j in range(m):  # store
-        d = dev[j]
-        dyn[d, 0], dyn[d, 1], dyn[d, 2] = g[j], age[j], clock
-        cond[d] = t[j]
-    if partner_mode < 0:
-        return stats
-    for j in range(m):  # CellCache._cell_values, after every write (a cell's two devices may both have been pulsed)
-        if pairs[0] >= 0:
-            cell = dev[j] >> 1
-            w, p = 2 * cell + pairs[0], 2 * cell + pairs[1]
-        else:
-            cell = dev_cell[dev[j]]
-            if cell < 0:
+
+
+@compiled.kernel
+def _pulse_kernel(dyn, par, cond, log_dev, idx, counts, polarity, partner_mode, scalars, fractions, noise, cells_g,
+                  cells_var, maps, floats, ints):
+    """Relax, pulse, store and re-cell devices ``idx``; returns [LTP pulses, longest LTP, LTD pulses, longest LTD].
+
+    ``polarity`` -1: ``counts`` are signed (LTP > 0, LTD < 0, zeros skipped, as ``pulse_and_read_at``);
+    0 / 1: every listed device gets an LTP / LTD train of ``counts[i]`` >= 1 pulses (as ``apply_pulses``). ``noise``: the normals of the LTP trains in device order, then the LTD trains'.
+    ``partner_mode``: -1 no cell cache to update, 0 no partner, 1 sparsity, 2 reference; ``pairs``:
+    (weight, partner) offsets when cell ``c`` owns devices ``2c + offset`` (else (-1, -1): the maps).
+    ``scalars``: clock, nu, t0, relaxed state, c2c, rewrite threshold, read noise, any log-scale device;
+    ``maps``: (pairs, device -> cell, cell -> weight device, cell -> partner device).
+    ``floats`` (N_FLOATS, block) and ``ints`` (2, block): work buffers kept by the caller (their length
+    is the block).
+    """
+    clock, nu, t0, relaxed_state, c2c, rewrite_threshold, sigma = (scalars[0], scalars[1], scalars[2], scalars[3],
+                                                                   scalars[4], scalars[5], scalars[6])
+    any_log = scalars[7] != 0.0
+    pairs, dev_cell, cell_dev, cell_partner = maps
+    g, age, dt, per_pulse, k, xi, g_min, g_max = (floats[0], floats[1], floats[2], floats[3], floats[4], floats[5],
+                                                  floats[6], floats[7])
+    before, room, a, t = floats[8], floats[9], floats[10], floats[11]
+    dev, signed = ints[0], ints[1]  # signed: the train's length, negative for LTD
+    n_up = 0
+    for i in range(idx.size):
+        n_up += polarity == 0 or (polarity < 0 and counts[i] > 0)
+    stats = np.zeros(4, dtype=np.int64)
+    dyn_flat, par_flat, cond_flat = dyn.reshape(-1), par.reshape(-1), cond.reshape(-1)
+    done = n_down = 0  # trains handled in earlier blocks, LTD trains among them
+    i = 0
+    while i < idx.size:  # in blocks: a block's rows stay in cache from the gather to the store
+        m = 0
+        while i < idx.size and m < g.size:  # gather: short, no data-dependent branches (many loads in flight)
+            if i + PREFETCH_AHEAD < idx.size:  # the rows and conductance a few dozen devices ahead
+                ahead = idx[i + PREFETCH_AHEAD]
+                _prefetch(dyn_flat, 4 * ahead)
+                _prefetch(par_flat, 8 * ahead)
+                _prefetch(cond_flat, ahead)
+            c = counts[i]
+            i += 1
+            if polarity < 0 and c == 0:
                 continue
-            w, p = cell_dev[cell], cell_partner[cell]
-        cells_g[cell], cells_var[cell] = _cell(cond, w, p, partner_mode, sigma)
+            side = polarity if polarity >= 0 else np.int64(c < 0)
+            d = idx[i - 1]
+            dev[m], signed[m] = d, c if polarity < 0 else c - 2 * side * c
+            g[m], age[m], dt[m] = dyn[d, 0], dyn[d, 1], clock - dyn[d, 2]
+            g_min[m], g_max[m], k[m] = par[d, side, 0], par[d, side, 1], par[d, side, 3]
+            per_pulse[m] = par[d, side, 2] * fractions[side]  # physics.pulse_train: scale * switched fraction
+            if c2c != 0.0:  # the LTP trains' normals, then the LTD trains', each in device order
+                j = done + m
+                xi[m] = noise[j - n_down + side * (n_up + 2 * n_down - j)]
+            n_down += side
+            m += 1
+        _pulse_block(m, dev, signed, g, age, dt, per_pulse, k, xi, g_min, g_max, before, room, a, t, clock, nu, t0,
+                     relaxed_state, c2c, rewrite_threshold, any_log, log_dev, stats)
+        for j in range(m):  # store
+            d = dev[j]
+            dyn[d, 0], dyn[d, 1], dyn[d, 2] = g[j], age[j], clock
+            cond[d] = t[j]
+        if partner_mode >= 0:
+            for j in range(m):  # CellCache._cell_values (a cell whose other device comes later is redone then)
+                if pairs[0] >= 0:
+                    cell = dev[j] >> 1
+                    w, p = 2 * cell + pairs[0], 2 * cell + pairs[1]
+                else:
+                    cell = dev_cell[dev[j]]
+                    if cell < 0:
+                        continue
+                    w, p = cell_dev[cell], cell_partner[cell]
+                cells_g[cell], cells_var[cell] = _cell(cond, w, p, partner_mode, sigma)
+        done += m
     return stats
 
 
@@ -425,9 +438,8 @@ def _read_only(noise: np.ndarray) -> np.ndarray:
 
 
 def _scratch(array, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """The pulse kernel's work buffers of ``array``, grown to ``size`` devices (kept: fresh ones page-fault)."""
+    """The pulse kernel's work buffers of ``array`` (one block; kept: fresh ones page-fault)."""
     scratch = getattr(array, "_kernel_scratch", None)
-    if scratch is None or scratch[0].shape[1] < size:
-        scratch = (np.empty((N_FLOATS, max(size, 1024))), np.empty((2, max(size, 1024)), dtype=np.int64))
-        array._kernel_scratch = scratch
+    if scratch is None:
+        scratch = array._kernel_scratch = (np.empty((N_FLOATS, PULSE_BLOCK)), np.empty((2, PULSE_BLOCK), dtype=np.int64))
     return scratch
