@@ -21,13 +21,12 @@ def _plain(grad, neg_lr, alpha, uniform, inv_step, max_pulses):
     flat = np.empty(grad.size, dtype=np.int64)
     counts = np.empty(grad.size, dtype=np.int64)
     k = 0
-    for i in range(grad.size):
+    for i in range(grad.size):  # (written every time, kept when it fires: ~40 % fire at random, no branch)
         change = neg_lr * grad[i] / alpha
         ratio = abs(change) * inv_step + uniform[i]
-        if ratio >= 1:
-            n = np.int64(min(np.floor(ratio), max_pulses))
-            flat[k], counts[k] = i, -n if change < 0 else n
-            k += 1
+        n = np.int64(min(np.floor(ratio), max_pulses))
+        flat[k], counts[k] = i, -n if change < 0 else n
+        k += ratio >= 1
     return flat[:k], counts[:k]
 
 
