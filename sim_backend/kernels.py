@@ -381,16 +381,13 @@ def pulse(array, idx: np.ndarray, counts: np.ndarray, amplitude_v: float, width_
     noise = _NO_NOISE if not noise else _read_only(noise[0] if len(noise) == 1 else np.concatenate(noise))
     if not array._cond_valid:  # the cells need every device's conductance (numpy computes it on the next read)
         array._conductance(None)
-    cells = array._cells_cache
-    rebuild = cells is not None and 4 * idx.size > array._g.size  # as ``_update_cells``: most of the array
-    mode = -1 if cells is None or rebuild else consts.partner_mode
+    cells = array._cells_cache  # updated cell by cell however many devices were pulsed (numpy rebuilds them
+    mode = -1 if cells is None else consts.partner_mode  # all past a quarter of the array: the same values)
     cells_g, cells_var = (_NO_CELLS, _NO_CELLS) if mode < 0 else (c.reshape(-1) for c in cells)
     scalars = np.array([array._clock_s, physics.retention_exponent(consts.params.retention, array._temperature_k),
                         *consts.scalars])
     stats = _pulse_kernel(array._dyn, array._par, array._cond_dev, array._log_dev, idx, counts, polarity, mode,
                           scalars, fractions, noise, cells_g, cells_var, consts.maps, *_scratch(array, idx.size))
-    if rebuild:
-        array._build_cells()
     return stats
 
 

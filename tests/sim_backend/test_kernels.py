@@ -32,8 +32,8 @@ def _model(**variation):
 
 
 def _session(chip: SimulatedArray, seed: int = 1) -> list[np.ndarray]:
-    """Training-like traffic (signed updates with read-back, of a few devices (cells updated one by one) and
-    once of most (cells rebuilt), MVMs, one-polarity trains of up to 60 pulses,
+    """Training-like traffic (signed updates with read-back, of a few devices and once of most: numpy
+    then rebuilds every cell, the kernel updates the pulsed ones), MVMs, one-polarity trains of up to 60 pulses,
     waits that flush, a temperature change), returning everything the chip reported and its final state."""
     rng = np.random.default_rng(seed)
     op = chip.model.operating_point
