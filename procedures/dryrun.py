@@ -105,8 +105,10 @@ def _counters(chip) -> tuple[float, float, float]:
 def describe_estimate(e: BenchEstimate) -> str:
     """One console line: operation, commands, routings, bench time."""
     sampled = f" (scaled x{e.scale:g} from {SAMPLE_ROWS} row)" if e.scale != 1 else ""
-    chosen = " <- this run" if e.chosen else ""
-    return (f"{e.operation}: {e.commands} commands, {e.routings} routings, estimated bench time "
+    single = e.operation == "-"  # a procedure without an operation choice: one estimate, nothing to mark
+    chosen = " <- this run" if e.chosen and not single else ""
+    operation = "" if single else f"{e.operation}: "
+    return (f"{operation}{e.commands} commands, {e.routings} routings, estimated bench time "
             f"{e.estimated_s:.1f} s{sampled}{chosen}")
 
 

@@ -2,7 +2,7 @@
 
 The checks read only what a procedure measures anyway (no extra reads) and never ask the simulator:
 
-- **floor**: a device reading below ``FLOOR_FRACTION`` of the smallest conductance the model allows
+- **floor** (:mod:`labctl.devicefault`): a device reading below ``FLOOR_FRACTION`` of the smallest conductance the model allows
   (or a transfer sweep whose largest current stays below that floor times the drain bias) conducts
   nothing: a dead line or an open relay path. Several such devices on one row name the row line.
 - **stuck**: per device, consecutive write trains of one polarity, each bracketed by reads, are
@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from labctl.errors import LabctlError
+from labctl.devicefault import FLOOR_FRACTION, DeviceFaultError, check_floor, last_command
 from labctl.layout import Role
 
-FLOOR_FRACTION = 1e-2
-"""A reading below this fraction of the model's smallest conductance is no device at all."""
+__all__ = ["DeviceFaultError", "HealthMonitor"]
+
 STUCK_EXPECTED = 0.4
 """Expected motion (fractions of the range) after which an unmoved device is stuck."""
 STUCK_MOVED = 0.1
@@ -38,18 +38,6 @@ AWAY_FROM_BOUND = 0.6
 """A potentiating train counts while the device reads below this fraction of its range (depressing: above 1 - it)."""
 HYSTERESIS_DECADES = 0.3
 """Forward/reverse drain-current difference (decades) a switching FeFET exceeds somewhere in its sweep."""
-
-
-class DeviceFaultError(LabctlError):
-    """The measurements show a broken device or line."""
-
-
-def last_command(backend) -> str:
-    """The instrument and the last command sent (a bench backend), else the backend class."""
-    last = getattr(getattr(backend, "log", None), "last", None)
-    if last:
-        return f"{last[0]}: last command {last[1]!r}"
-    return f"{type(backend).__name__}: last operation"
 
 
 class HealthMonitor:
@@ -104,7 +92,8 @@ class HealthMonitor:
 
     def _read(self, g: np.ndarray) -> None:
         seen = np.isfinite(g)
-        self._check_floor(g, seen)
+        rows, cols = np.nonzero(seen)
+        check_floor(rows, cols, g[rows, cols], self.floor_s, self.backend)
         trained = seen & (self.pending != 0) & ~self.mixed & self.weights
         for r, c in zip(*np.nonzero(trained)):
             self._train_seen(int(r), int(c), float(g[r, c]))
@@ -147,19 +136,6 @@ class HealthMonitor:
             self._steps[key] = float(physics.pulse_step(side, sign > 0, state, pulse.amplitude_v, pulse.width_s,
                                                         d.reference_amplitude_v, d.reference_width_s))
         return self._steps[key]
-
-    def _check_floor(self, g: np.ndarray, seen: np.ndarray) -> None:
-        dead = seen & (g <= self.floor_s)
-        if not dead.any():
-            return
-        r, c = np.argwhere(dead)[0]
-        row_read = seen[r]
-        if row_read.sum() > 1 and dead[r][row_read].all():
-            where = f"row line {r} (all {int(row_read.sum())} devices read on it)"
-        else:
-            where = f"device {r}:{c}"
-        raise DeviceFaultError(f"dead line or open path at {where}: reads {g[r, c]:.3g} S < {self.floor_s:.1e} S; "
-                               f"{last_command(self.backend)}")
 
     # -- transfer sweeps ---------------------------------------------------------------------------
     def _sweep(self, mask: np.ndarray, gate_v: np.ndarray, drain_v: float, current: np.ndarray) -> None:

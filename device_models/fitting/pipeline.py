@@ -26,7 +26,8 @@ from ..modelfile import load_model, save_model
 from ..params import ChipModel, DeviceParams, Kinetics, OperatingPoint, PolarityParams, Variation
 from ..physics import pulse_step
 from .steps import StepFit, fit_bounds, fit_phase
-from .traces import PLATEAU_FRACTION, PhaseTrains, device_spread, noise_from_residuals, phase_trains, plateaus, train_scales
+from .traces import (PLATEAU_FRACTION, PhaseTrains, device_spread, noise_from_residuals, phase_trains, plateaus,
+                     scales_resolved, train_scales)
 
 DEFAULT_BASE_MODEL = "garg-hzo-2us"
 """Model whose kinetics, retention and transfer curve a fit keeps (the pulse data cannot fix them)."""
@@ -85,7 +86,8 @@ def fit_measurements(measurements: list[Measurement], base_model: str | ChipMode
     kin = {"LTP": base.weight.potentiation.kinetics, "LTD": base.weight.depression.kinetics}
     trains = {p: phase_trains(table, p, kin[p], ref_v, ref_t) for p in PHASES}
     means = {p: trains[p].mean() for p in PHASES}
-    g_min, g_max = fit_bounds(*means["LTP"], *means["LTD"])
+    readings = np.concatenate([trains[p].conductance_s.ravel() for p in PHASES])
+    g_min, g_max = fit_bounds(*means["LTP"], *means["LTD"], reached=tuple(np.nanpercentile(readings, [0.5, 99.5])))
     if not 0 < g_min < g_max:
         raise DataError(f"fitted bounds Gmin={g_min:.4g} S, Gmax={g_max:.4g} S are not a conductance range")
     span = g_max - g_min
@@ -99,12 +101,15 @@ def fit_measurements(measurements: list[Measurement], base_model: str | ChipMode
                                            [lo[p] for p in PHASES], [hi[p] for p in PHASES])
     devices = np.r_[trains["LTP"].device, trains["LTD"].device]
     d2d_step = device_spread(np.r_[scales[0], scales[1]], devices, log=True)
+    resolved = {"c2c": c2c is not None, "d2d_step": all(scales_resolved(lam) for lam in scales),
+                **{p: _saturates(means[p][0]) for p in PHASES}}
+    if not resolved["d2d_step"]:  # steps under the read noise: the scales do not fix a spread
+        d2d_step = base.weight.variation.d2d_step
     m = max(2, int(trains["LTP"].conductance_s.shape[1] * PLATEAU_FRACTION))
     bound_spread = np.hypot(device_spread(plateaus(trains["LTP"]), trains["LTP"].device),
                             device_spread(plateaus(trains["LTD"]), trains["LTD"].device)) / np.sqrt(2)
     d2d_bounds = float(np.sqrt(max(0.0, bound_spread**2 - read_noise**2 / m)))
-    c2c_resolved = c2c is not None
-    if not c2c_resolved:  # write noise hidden under read noise: keep the base model's, and say so
+    if not resolved["c2c"]:  # write noise hidden under read noise: keep the base model's, and say so
         c2c = base.weight.variation.c2c_write
     variation = Variation(d2d_bounds=d2d_bounds, d2d_step=float(d2d_step), d2d_nonlinearity=0.0,
                           c2c_write=c2c, read_noise=read_noise)
@@ -116,7 +121,7 @@ def fit_measurements(measurements: list[Measurement], base_model: str | ChipMode
         retention=base.weight.retention, transfer=base.weight.transfer)
     read_v = next((ms.read_voltage_v for ms in measurements if ms.read_voltage_v), base.operating_point.read_v)
     op = OperatingPoint(write_amplitude_v=ref_v, write_width_s=ref_t, read_v=abs(read_v))
-    report = _report(chosen, fits, trains, scales, g_min, g_max, variation, c2c_resolved)
+    report = _report(chosen, fits, trains, scales, g_min, g_max, variation, resolved)
     sym = symmetry_point(weight, op)
     model = ChipModel(
         name=name or f"fit-{measurements[0].path.stem}", weight=weight, operating_point=op,
@@ -200,7 +205,14 @@ def _combine(measurements: list[Measurement]) -> pd.DataFrame:
     return pd.concat(tables, ignore_index=True)
 
 
-def _report(chosen, fits, trains, scales, g_min, g_max, variation: Variation, c2c_resolved: bool) -> pd.DataFrame:
+def _saturates(trace: np.ndarray) -> bool:
+    """Whether a mean trace levels off toward its bound: its last fifth moves < 30 % as far as its first fifth."""
+    trace = trace[np.isfinite(trace)]
+    k = max(2, len(trace) // 5)
+    return bool(abs(trace[-1] - trace[-1 - k]) < 0.3 * abs(trace[k] - trace[0]))
+
+
+def _report(chosen, fits, trains, scales, g_min, g_max, variation: Variation, resolved: dict) -> pd.DataFrame:
     rows = {}
     for p, lam in zip(PHASES, scales):
         fit, tr = chosen[p], trains[p]
@@ -211,8 +223,10 @@ def _report(chosen, fits, trains, scales, g_min, g_max, variation: Variation, c2
             "aic_poly5": fits[p]["polynomial"].aic, "aic_soft_bounds": fits[p]["power"].aic,
             "nrmse_mean": fit.nrmse, "nrmse_readings": float(np.sqrt(np.nanmean((pred - g) ** 2))),
             "g_min_s": g_min, "g_max_s": g_max, "c2c_write": variation.c2c_write,
-            "c2c_source": "fit" if c2c_resolved else "base model (not resolved under read noise)",
+            "c2c_source": "fit" if resolved["c2c"] else "base model (not resolved under read noise)",
             "read_noise": variation.read_noise, "d2d_step": variation.d2d_step,
+            "d2d_step_source": "fit" if resolved["d2d_step"] else "base model (steps under the read noise)",
+            "bound": ("asymptote" if resolved[p] else "extrapolated (no saturation: run longer trains)"),
             "n_trains": int(g.shape[0]), "n_pulses": int(np.isfinite(g).sum()),
         }
     return pd.DataFrame.from_dict(rows, orient="index")
@@ -224,6 +238,11 @@ def _provenance(measurements, base: ChipModel, report: pd.DataFrame, sym: float,
                    "d2d of the nonlinearity not estimated (0)"]
     if not report["c2c_source"].eq("fit").all():
         assumptions.append(f"c2c write noise not resolved under the read noise: value of {base.name!r}")
+    for phase, bound in (("LTP", "Gmax"), ("LTD", "Gmin")):
+        if report.loc[phase, "bound"] != "asymptote":
+            assumptions.append(f"{phase} trains do not saturate: {bound} is extrapolated (longer trains fix it)")
+    if not report["d2d_step_source"].eq("fit").all():
+        assumptions.append(f"d2d step spread not resolved (steps under the read noise): value of {base.name!r}")
     if not amp_known:
         assumptions.append(f"no amplitude column: reference amplitude of {base.name!r}")
     if not width_known:
@@ -235,7 +254,7 @@ def _provenance(measurements, base: ChipModel, report: pd.DataFrame, sym: float,
         "fit_date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "fit_quality": {p: {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
                         for p, row in report.to_dict(orient="index").items()},
-        "method": "bounds: soft-bounds asymptotes of the mean traces; steps: poly5 vs soft bounds fitted to "
+        "method": "bounds: soft-bounds asymptotes of the mean traces (each device's first train per phase); steps: poly5 vs soft bounds fitted to "
                   "G vs pulse number, chosen by AIC; ramps normalised by the base kinetics ratio",
         "base_model": base.name,
         "symmetry_point": sym,

@@ -27,6 +27,9 @@ from ..physics import step_shape
 
 POLY_DEGREE = 5
 """Degree of the papers' polynomial step model."""
+BOUND_PRIOR = 0.03
+"""Weight of the pull of a fitted bound back to the extreme reading, per fraction of the measured span it
+extrapolates beyond it (against one residual per mean-trace reading, each in fractions of the span)."""
 
 
 def trajectory(shape: StepShape, scale: float, g0, ratios: np.ndarray, potentiate: bool) -> np.ndarray:
@@ -172,13 +175,17 @@ def fit_phase(phase: str, trace: np.ndarray, ratios: np.ndarray) -> tuple[StepFi
     return best, fits
 
 
-def fit_bounds(ltp: np.ndarray, ltp_ratios: np.ndarray, ltd: np.ndarray, ltd_ratios: np.ndarray) -> tuple[float, float]:
+def fit_bounds(ltp: np.ndarray, ltp_ratios: np.ndarray, ltd: np.ndarray, ltd_ratios: np.ndarray,
+               reached: tuple[float, float] | None = None) -> tuple[float, float]:
     """Gmin and Gmax in S: the asymptotes of a joint soft-bounds fit of the mean LTP and LTD traces.
 
     An asymptote, not the extreme reading: it is not biased up by read noise, and it still finds the
-    bound when a train stops short of saturation.
+    bound when a train bends toward it without reaching it. A train far from saturation does not
+    fix its asymptote (unpulled, one ran to 0 S), so a bound beyond the extremes ``reached`` (of every
+    reading; default the traces') is pulled back toward them with weight ``BOUND_PRIOR``.
     """
     lo_g, hi_g = np.nanmin(np.r_[ltp, ltd]), np.nanmax(np.r_[ltp, ltd])
+    lo_reached, hi_reached = reached if reached is not None else (lo_g, hi_g)
     span = hi_g - lo_g
 
     def fun(x):
@@ -189,6 +196,9 @@ def fit_bounds(ltp: np.ndarray, ltp_ratios: np.ndarray, ltd: np.ndarray, ltd_rat
             g = trajectory(StepShape("power", exponent=k), a, s, ratios[None, :], up)[0]
             pred = g_min + g * rng
             out.append(((pred - trace) / span)[np.isfinite(trace)])
+        # a bound beyond the readings is an extrapolation: free where the traces bend toward it,
+        # held near the extreme reading where they do not (trains that stop short of saturation)
+        out.append(BOUND_PRIOR * np.minimum(0.0, np.array([g_min - lo_reached, hi_reached - g_max])) / span)
         return np.concatenate(out)
     start = [lo_g, hi_g, 0.05, 1.0, 0.02, 0.05, 1.0, 0.98]
     lower = [lo_g - 2 * span, lo_g + 0.5 * span, 1e-6, 0.05, 0.0, 1e-6, 0.05, 0.0]

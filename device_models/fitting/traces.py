@@ -20,6 +20,13 @@ from .steps import StepFit, trajectory
 
 PLATEAU_FRACTION = 0.2
 """Last fraction of each train averaged as a device's plateau (its bound) for the d2d spread."""
+C2C_MAX = 1.0
+"""Largest relative write noise a step model can carry (beyond it a pulse's step has either sign)."""
+SCALE_GRID = np.exp(np.linspace(np.log(1 / 3), np.log(3), 61))
+"""Step scales a train is fitted over (relative to the mean curve's)."""
+EDGE_FRACTION = 0.1
+"""Share of trains whose scale sits at an end of ``SCALE_GRID`` above which the step spread is not resolved
+(such a train does not fix its scale: steps under the read noise)."""
 
 
 @dataclass
@@ -40,12 +47,18 @@ class PhaseTrains:
         return (self.conductance_s - g_min_s) / (g_max_s - g_min_s)
 
     def mean(self) -> tuple[np.ndarray, np.ndarray]:
-        """Mean reading and mean ratio per pulse index, over the pulse indices at least half the trains reach."""
-        present = np.isfinite(self.conductance_s).sum(axis=0)
+        """Mean reading and mean ratio per pulse index of each device's first train of this phase, over
+        the pulse indices at least half of them reach.
+
+        First trains only: a later cycle's train starts where the previous phase left the device, so
+        averaging trains of different cycles would mix start states into a trace no device follows.
+        """
+        first = ~pd.Series(self.device).duplicated().to_numpy()
+        g, ratios = self.conductance_s[first], self.ratios[first]
+        present = np.isfinite(g).sum(axis=0)
         length = int(np.max(np.flatnonzero(present >= max(1, present[0] / 2)))) + 1
         with np.errstate(invalid="ignore"):
-            return (np.nanmean(self.conductance_s[:, :length], axis=0),
-                    np.nanmean(self.ratios[:, :length], axis=0))
+            return np.nanmean(g[:, :length], axis=0), np.nanmean(ratios[:, :length], axis=0)
 
 
 def kinetics_ratio(kin: Kinetics, amplitude_v, width_s, ref_amplitude_v: float, ref_width_s: float) -> np.ndarray:
@@ -78,12 +91,18 @@ def phase_trains(table: pd.DataFrame, phase: str, kin: Kinetics, ref_amplitude_v
 def train_scales(fit: StepFit, trains: PhaseTrains, g_min_s, g_max_s) -> np.ndarray:
     """Best step scale per train (grid search, 0.33x to 3x the mean step), starting at its first reading."""
     g = trains.normalised(g_min_s, g_max_s)
-    grid = np.exp(np.linspace(np.log(1 / 3), np.log(3), 61))
+    grid = SCALE_GRID
     sse = np.empty((grid.size, g.shape[0]))
     for k, lam in enumerate(grid):
         pred = trajectory(fit.shape, fit.scale * lam, np.clip(g[:, 0], 0, 1), trains.ratios, fit.phase == "LTP")
         sse[k] = np.nansum((pred - g) ** 2, axis=1)
     return grid[np.argmin(sse, axis=0)]
+
+
+def scales_resolved(scales: np.ndarray) -> bool:
+    """Whether train scales fix a device-to-device spread: few of them at an end of ``SCALE_GRID``."""
+    at_edge = (scales <= SCALE_GRID[0]) | (scales >= SCALE_GRID[-1])
+    return bool(at_edge.mean() <= EDGE_FRACTION)
 
 
 def device_spread(values: np.ndarray, devices: np.ndarray, log: bool = False) -> float:
@@ -112,11 +131,15 @@ def noise_from_residuals(fits: list[StepFit], trains: list[PhaseTrains], scales:
 
     A step residual ``e_n = dG_n - model step at the measured G`` holds the write noise of pulse n
     (variance ``c2c^2 * step^2``) and the read noise of readings n-1 and n; neighbouring residuals
-    share one reading, so their covariance is minus its variance. The read noise comes from that
-    covariance, the write noise from what remains of the variance. The write noise is only
+    share one reading, so their covariance is minus its variance. A step model that misses a train's
+    trend (a short train, a device off the mean curve) adds a smooth part to every residual; it is
+    the covariance of residuals two pulses apart (no shared reading, independent write noise) and
+    is taken out of both moments. The read noise comes from the lag-1 covariance, the write noise
+    from what remains of the variance. The write noise is only
     resolved when it is not much smaller than the read noise of a single step: a bootstrap over
     trains gives its spread, and when the estimate is below twice that spread it is reported as
-    None (not resolved) rather than as a number. ``g_min_s`` and ``g_max_s`` hold each phase's
+    None (not resolved) rather than as a number; so is an estimate above ``C2C_MAX`` (write noise
+    larger than the step itself: what is left is model misfit, not write noise). ``g_min_s`` and ``g_max_s`` hold each phase's
     bounds (per-train columns).
     """
     rows = []  # per train: sums of lag, level, e2, pair, s2 and their counts
@@ -128,21 +151,25 @@ def noise_from_residuals(fits: list[StepFit], trains: list[PhaseTrains], scales:
         absolute = tr.conductance_s / (hi - lo)
         lag, level = e[:, :-1] * e[:, 1:], absolute[:, 1:-1] ** 2
         e2, pair, s2 = e**2, absolute[:, :-1] ** 2 + absolute[:, 1:] ** 2, model**2
+        lag2 = e[:, :-2] * e[:, 2:]
         ok1 = np.isfinite(lag) & np.isfinite(level)
         ok2 = np.isfinite(e2) & np.isfinite(pair) & np.isfinite(s2)
+        ok3 = np.isfinite(lag2)
         rows.append(np.column_stack([np.where(ok1, lag, 0).sum(1), np.where(ok1, level, 0).sum(1),
                                      np.where(ok2, e2, 0).sum(1), np.where(ok2, pair, 0).sum(1),
-                                     np.where(ok2, s2, 0).sum(1), ok1.sum(1), ok2.sum(1)]))
+                                     np.where(ok2, s2, 0).sum(1), np.where(ok3, lag2, 0).sum(1),
+                                     ok1.sum(1), ok2.sum(1), ok3.sum(1)]))
     sums = np.concatenate(rows)
 
     def estimate(t: np.ndarray) -> tuple[float, float]:
-        lag, level, e2, pair, s2, n1, n2 = t.sum(axis=0)
-        read2 = max(0.0, -lag / level) if n1 and level > 0 else 0.0
-        c2c2 = (e2 - read2 * pair) / s2 if n2 and s2 > 0 else 0.0
+        lag, level, e2, pair, s2, lag2, n1, n2, n3 = t.sum(axis=0)
+        trend = lag2 / n3 if n3 else 0.0  # the model misfit's mean square per residual
+        read2 = max(0.0, -(lag - trend * n1) / level) if n1 and level > 0 else 0.0
+        c2c2 = (e2 - trend * n2 - read2 * pair) / s2 if n2 and s2 > 0 else 0.0
         return read2, c2c2
 
     read2, c2c2 = estimate(sums)
     rng = np.random.default_rng(0)
     boot = [estimate(sums[rng.integers(0, len(sums), len(sums))])[1] for _ in range(resamples)]
-    resolved = c2c2 > 0 and c2c2 > 2 * np.std(boot)
+    resolved = 0 < c2c2 <= C2C_MAX**2 and c2c2 > 2 * np.std(boot)
     return float(np.sqrt(read2)), float(np.sqrt(c2c2)) if resolved else None

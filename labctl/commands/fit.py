@@ -54,7 +54,9 @@ def fit(
             ("AIC soft bounds", "aic_soft_bounds", "{:.1f}"), ("Gmin (S)", "g_min_s", "{:.4g}"),
             ("Gmax (S)", "g_max_s", "{:.4g}"), ("c2c write noise (rel.)", "c2c_write", "{:.3f}"),
             ("c2c from", "c2c_source", "{}"),
+            ("bound (LTP: Gmax, LTD: Gmin)", "bound", "{}"),
             ("read noise (rel.)", "read_noise", "{:.3f}"), ("d2d step spread (rel.)", "d2d_step", "{:.3f}"),
+            ("d2d step from", "d2d_step_source", "{}"),
             ("trains", "n_trains", "{}")]
     for label, column, fmt in rows:
         table.add_row(label, *(fmt.format(v) for v in report[column]))

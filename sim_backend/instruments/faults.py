@@ -159,10 +159,11 @@ def wrap_links(adapters: dict[str, Adapter], plan: FaultPlan) -> dict[str, Adapt
     return {resource: FaultyLink(a, resource, plan) for resource, a in adapters.items()}
 
 
-def backend_options(spec: str, faults: list[str]) -> dict:
+def backend_options(spec: str, faults: list[str], shape: tuple[int, int] | None = None) -> dict:
     """``open_backend`` options for ``--fault`` values on backend ``spec`` (empty without faults).
 
-    ``sim`` takes only device faults (as ``faults=Faults``); simulated instruments take a ``fault_plan``.
+    ``sim`` takes only device faults (as ``faults=Faults`` for an array of ``shape``, default the
+    30x30 chip); simulated instruments take a ``fault_plan``.
     A bench with real instruments takes none (refused by ``open_backend`` as an unknown option).
     """
     if not faults:
@@ -174,5 +175,5 @@ def backend_options(spec: str, faults: list[str]) -> dict:
                               "instrument faults need --backend sim-instruments")
         from labctl.layout import CellLayout
 
-        return {"faults": plan.chip_faults(CellLayout.sparse().shape)}
+        return {"faults": plan.chip_faults(shape or CellLayout.sparse().shape)}
     return {"fault_plan": plan}

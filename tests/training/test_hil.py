@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
+
+from labctl.devicefault import DeviceFaultError
+from labctl.layout import CellLayout
 from labctl.training import train
+from labctl.training.analog import AnalogLayer
 from labctl.visalog import audit, read_log
+from sim_backend.array import SimulatedArray
 
 
 def test_single_layer_trains_on_sim_instruments_and_leaves_the_bench_safe(tmp_path):
@@ -15,3 +22,22 @@ def test_single_layer_trains_on_sim_instruments_and_leaves_the_bench_safe(tmp_pa
     assert df.loc[0, "test_accuracy"] > 0.15  # above chance (0.10) after one short epoch
     hot_switches, outputs_on = audit(read_log(log))
     assert hot_switches == [] and not outputs_on
+
+
+def test_a_dead_line_stops_training_with_the_bench_safe(tmp_path):
+    log = tmp_path / "visa.log"
+    with pytest.raises(DeviceFaultError, match="dead line or open path at row line 4"):
+        train(backend="sim-instruments", model="garg-hzo-2us", algo="mpsgd", layers=(16, 10), seed=1,
+              train_samples=300, test_samples=100, progress=False, visa_log=str(log), faults=("dead-line@4",))
+    hot_switches, outputs_on = audit(read_log(log))
+    assert hot_switches == [] and not outputs_on
+
+
+def test_a_device_read_back_at_the_floor_stops_training():
+    """A line that dies mid-run: the read-back after the update names the device (simulated chip, one layer)."""
+    chip = SimulatedArray("garg-hzo-2us", seed=3, layout=CellLayout.with_reference(8, 6), initial_state=0.5)
+    layer = AnalogLayer(chip, chip.model, 8, 3)
+    layer.apply_counts_at(np.array([4]), np.array([2]))  # healthy: no error
+    chip.faults.dead_cols.append(2)  # device column of cell column 1: cells 1, 4, 7, ...
+    with pytest.raises(DeviceFaultError, match=r"dead line or open path at device 1:2"):
+        layer.apply_counts_at(np.array([4]), np.array([2]))
