@@ -15,7 +15,7 @@ import numpy as np
 
 from labctl.layout import CellLayout, Role
 
-from . import kernels
+from . import fast_paths
 
 
 class CellCache:
@@ -54,7 +54,7 @@ class CellCache:
 
     def _build_cells(self) -> None:
         """Compute every cell of the cache from the device states as they stand."""
-        if kernels.build_cells(self):  # compiled: one pass
+        if fast_paths.build_cells(self):  # compiled: one pass
             return
         g_w, var = self._cell_values(None, self._conductance(None))
         self._cells_cache = tuple(v.astype(np.float32).reshape(self.layout.cell_shape) for v in (g_w, var))

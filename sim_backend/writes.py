@@ -17,7 +17,7 @@ from labctl.backend import PulseReport
 from labctl.errors import ConfigError, field_error
 from labctl.specs import PulseSpec, ReadSpec
 
-from . import kernels
+from . import fast_paths
 
 PAR_COLUMNS = ("g_min_s", "g_max_s", "scale", "exponent")
 """Columns of a device's parameter row for one polarity (drawn once from the device-to-device variation)."""
@@ -105,7 +105,7 @@ class DeviceRows:
         Where the compiled kernel covers the array (:mod:`sim_backend.kernels`) it does all of this and
         returns [LTP pulses, longest LTP train, LTD pulses, longest]; the numpy path (the reference) returns None.
         """
-        if idx.size and (stats := kernels.pulse(self, idx, counts, amplitude_v, width_s, down_v)) is not None:
+        if idx.size and (stats := fast_paths.pulse(self, idx, counts, amplitude_v, width_s, down_v)) is not None:
             return stats
         dead = self._dead()
         if dead is not None:

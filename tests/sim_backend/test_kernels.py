@@ -16,7 +16,7 @@ from labctl.layout import CellLayout
 from labctl.training import AnalogLayer, load_mnist, train
 from labctl.training import kernels as training_kernels
 from labctl.training.optimizers import Optimizer
-from sim_backend import Faults, SimulatedArray, kernels
+from sim_backend import Faults, SimulatedArray, fast_paths, kernels
 
 needs_numba = pytest.mark.skipif(not compiled.AVAILABLE, reason="numba (the 'fast' extra) is not installed")
 
@@ -78,7 +78,7 @@ def _both(make) -> tuple[list[np.ndarray], list[np.ndarray]]:
 ], ids=["reference-pairs", "dense-2ms", "no-noise-linear", "two-populations", "faults"])
 def test_kernels_match_the_numpy_reference(make, covered):
     """Where the kernels cover an array they land on the numpy results; where not, they step aside."""
-    assert kernels.covers(make()) is covered
+    assert fast_paths.covers(make()) is covered
     fast, reference = _both(make)
     assert len(fast) == len(reference)
     for got, want in zip(fast, reference):
