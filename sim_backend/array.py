@@ -32,6 +32,7 @@ from labctl.layout import CellLayout, Role
 from labctl.specs import DEFAULT_LIMITS, PulseSpec, ReadSpec, SafetyLimits
 
 from .cells import CellCache
+from . import fast_paths
 from .faults import Faults
 from .noise import DEFAULT_SIZE, NoiseTable
 from .population import Population
@@ -180,7 +181,8 @@ class SimulatedArray(DeviceRows, CellCache, BackendBase):
     def _do_read_at(self, flat: np.ndarray, read: ReadSpec) -> np.ndarray:
         self._advance(read.duration_s)
         self._flush_if_stale()
-        return self._noisy(self._conductance(flat), flat)
+        fast = fast_paths.noisy_read(self, flat)
+        return self._noisy(self._conductance(flat), flat) if fast is None else fast
 
     def _do_read_mvm(self, inputs: np.ndarray, read: ReadSpec) -> np.ndarray:
         self._advance(read.duration_s)
@@ -289,6 +291,8 @@ class SimulatedArray(DeviceRows, CellCache, BackendBase):
 
     def _relax(self) -> None:
         """Relax every device over the time since each was last relaxed (exact, per device)."""
+        if fast_paths.relax_all(self) is not None:  # compiled: one pass, conductances kept
+            return
         dt = self._clock_s - self._relaxed_at_s
         if not dt.any():
             return

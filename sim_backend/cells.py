@@ -15,6 +15,8 @@ import numpy as np
 
 from labctl.layout import CellLayout, Role
 
+from . import fast_paths
+
 
 class CellCache:
     """Float32 cell matrices for ``read_mvm``; see the module docstring."""
@@ -52,6 +54,8 @@ class CellCache:
 
     def _build_cells(self) -> None:
         """Compute every cell of the cache from the device states as they stand."""
+        if fast_paths.build_cells(self):  # compiled: one pass
+            return
         g_w, var = self._cell_values(None, self._conductance(None))
         self._cells_cache = tuple(v.astype(np.float32).reshape(self.layout.cell_shape) for v in (g_w, var))
 

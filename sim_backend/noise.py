@@ -17,6 +17,8 @@ table fall back to fresh draws.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 DEFAULT_SIZE = 1 << 20
@@ -45,7 +47,7 @@ class NoiseTable:
 
     def standard_normal(self, shape) -> np.ndarray:
         """``shape`` standard normals (float32, read-only view into the table when it fits)."""
-        n = int(np.prod(shape))
+        n = math.prod(shape) if isinstance(shape, tuple) else int(shape)  # (np.prod costs ~3 us a request)
         if n > self.size:
             return self.rng.standard_normal(shape, dtype=np.float32)
         start = int(self.rng.integers(self.size))

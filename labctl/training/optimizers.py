@@ -48,6 +48,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from labctl import compiled
+
+from . import kernels
 from .analog import AnalogLayer
 
 ALGORITHMS = ("float", "sgd", "mpsgd", "symshift")
@@ -77,13 +80,13 @@ class Optimizer:
             if not isinstance(layer, AnalogLayer):
                 layer.w -= self.lr * grad_w
                 continue
-            change = layer.weight_units(-self.lr * grad_w)
-            if self.algo != "mpsgd":
-                flat, counts = self._plain_at(change)
-            elif self.transfer == "aihwkit":
-                flat, counts = self._aihwkit_transfer_at(k, change)
+            if self.algo == "mpsgd" and self.transfer == "aihwkit":  # numpy only (no compiled twin)
+                flat, counts = self._aihwkit_transfer_at(k, layer.weight_units(-self.lr * grad_w))
+            elif compiled.enabled():  # one pass over the gradient (labctl.training.kernels), same counts
+                flat, counts = kernels.select(self, k, grad_w, layer.alpha)
             else:
-                flat, counts = self._mixed_precision_at(k, change)
+                change = layer.weight_units(-self.lr * grad_w)
+                flat, counts = self._mixed_precision_at(k, change) if self.algo == "mpsgd" else self._plain_at(change)
             p, t = layer.apply_counts_at(flat, counts)
             pulses, transactions = pulses + p, transactions + t
         return pulses, transactions

@@ -1,0 +1,118 @@
+"""Compiled (numba) kernels of the training side: the update rules' selection and the weight store.
+
+Each rule passes once over a layer's gradient and returns (flat indices, signed counts) of the cells
+to pulse, instead of the numpy path's ~10 passes and temporaries (the change in device units
+``AnalogLayer.weight_units(-lr * grad)``, abs, scale, add, compare, nonzero, gathers, floor, where)
+over the whole grid. The same float32 arithmetic in the same order and the same uniform draws (taken
+from the optimiser's Generator as the numpy path takes them), so the counts are identical to
+:class:`labctl.training.optimizers.Optimizer`'s numpy rules; see :mod:`labctl.compiled`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from labctl import compiled
+
+
+@compiled.kernel
+def _plain(grad, neg_lr, alpha, uniform, inv_step, max_pulses):
+    """``Optimizer._plain_at`` of ``change = (-lr * grad) / alpha``."""
+    flat = np.empty(grad.size, dtype=np.int64)
+    counts = np.empty(grad.size, dtype=np.int64)
+    k = 0
+    for i in range(grad.size):  # (written every time, kept when it fires: ~40 % fire at random, no branch)
+        change = neg_lr * grad[i] / alpha
+        ratio = abs(change) * inv_step + uniform[i]
+        n = np.int64(min(np.floor(ratio), max_pulses))
+        flat[k], counts[k] = i, -n if change < 0 else n
+        k += ratio >= 1
+    return flat[:k], counts[:k]
+
+
+@compiled.kernel
+def _mixed_precision(acc, grad, neg_lr, alpha, up, down, max_pulses):
+    """``Optimizer._mixed_precision_at`` of ``change = (-lr * grad) / alpha`` (``acc`` updated in place)."""
+    flat = np.empty(grad.size, dtype=np.int64)
+    counts = np.empty(grad.size, dtype=np.int64)
+    k = 0
+    for i in range(grad.size):
+        value = acc[i] + neg_lr * grad[i] / alpha
+        if value >= up or value <= -down:
+            step = up if value > 0 else down
+            n = min(max(np.trunc(value / step), -max_pulses), max_pulses)
+            value = value - np.float32(n) * step
+            flat[k], counts[k] = i, np.int64(n)
+            k += 1
+        acc[i] = value
+    return flat[:k], counts[:k]
+
+
+@compiled.kernel
+def _store(w, g_reference, flat, g, half_range_s):
+    """``AnalogLayer._store``: ``w[flat] = (g - g_reference[flat]) / half_range_s`` in float32."""
+    for i in range(flat.size):
+        w[flat[i]] = np.float32((g[i] - g_reference[flat[i]]) / half_range_s)
+
+
+@compiled.kernel
+def _dac(x, to_levels, from_levels, levels):
+    """``quantize(x / scale, 1.0, bits)`` with each row's abs-max ``scale`` (``AnalogLayer.forward``'s DAC)."""
+    out = np.empty_like(x)
+    scale = np.empty((x.shape[0], 1), dtype=x.dtype)
+    for b in range(x.shape[0]):
+        peak = np.float32(0.0)
+        for i in range(x.shape[1]):
+            peak = max(peak, abs(x[b, i]))
+        s = peak if peak > 0 else np.float32(1.0)
+        scale[b, 0] = s
+        for i in range(x.shape[1]):
+            v = x[b, i] / s * to_levels
+            out[b, i] = np.rint(min(max(v, -levels), levels)) * from_levels
+    return out, scale
+
+
+@compiled.kernel
+def _adc(currents, width, per_unit, to_levels, from_levels, levels, alpha, scale, bias):
+    """``alpha * scale * quantize(currents / per_unit, bound, bits) + bias`` (``AnalogLayer.forward``'s ADC)."""
+    out = np.empty((currents.shape[0], width), dtype=np.float32)
+    for b in range(currents.shape[0]):
+        gain = alpha * scale[b, 0]
+        for j in range(width):
+            v = currents[b, j] / per_unit * to_levels
+            out[b, j] = gain * (np.rint(min(max(v, -levels), levels)) * from_levels) + bias[j]
+    return out
+
+
+def converters(bound: float, bits: int) -> tuple[np.float32, np.float32, np.float32]:
+    """(scale to levels, scale back, levels) of ``analog.quantize`` for a converter, as numpy computes them."""
+    levels = np.float32(2 ** (bits - 1) - 1)
+    return np.float32(levels / bound), np.float32(bound / levels), levels
+
+
+def dac(x: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """The input DAC of ``AnalogLayer.forward`` in one pass: (quantized rows, each row's abs-max scale)."""
+    # one compiled layout: batches are gathered rows (contiguous), test slices of the CSV table are not
+    return _dac(np.ascontiguousarray(x), *converters(1.0, bits))
+
+
+def adc(currents: np.ndarray, width: int, per_unit: float, bound: float, bits: int, alpha: np.float32,
+        scale: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """The output ADC and affine map of ``AnalogLayer.forward`` in one pass over the first ``width`` columns."""
+    return _adc(currents, width, np.float32(per_unit), *converters(bound, bits), alpha, scale, bias)
+
+
+def select(optimizer, k: int, grad_w: np.ndarray, alpha: np.float32) -> tuple[np.ndarray, np.ndarray]:
+    """(flat indices, signed counts) of layer ``k``'s update under ``optimizer``'s rule, from its gradient."""
+    grad = grad_w.reshape(-1)
+    neg_lr, max_pulses = -optimizer.lr, np.float32(optimizer.max_pulses)
+    if optimizer.algo == "mpsgd":
+        up, down = optimizer.steps
+        return _mixed_precision(optimizer.accumulators[k].reshape(-1), grad, neg_lr, alpha, up, down, max_pulses)
+    uniform = optimizer.rng.random(grad.size, dtype=np.float32)  # as _plain_at draws them
+    return _plain(grad, neg_lr, alpha, uniform, np.float32(1 / optimizer.device_step), max_pulses)
+
+
+def store(w: np.ndarray, g_reference: np.ndarray, flat: np.ndarray, g: np.ndarray, half_range_s: float) -> None:
+    """``AnalogLayer._store`` in one pass (no temporaries of the update's size)."""
+    _store(w.reshape(-1), g_reference.reshape(-1), flat, g, half_range_s)

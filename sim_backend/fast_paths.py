@@ -1,0 +1,158 @@
+"""Where the compiled kernels of :mod:`sim_backend.kernels` apply, and their arguments from a ``SimulatedArray``.
+
+Each function here does one ``SimulatedArray`` step with the kernels (same values as the numpy path,
+see :mod:`labctl.compiled`) or returns None when they do not cover the array (numba off, several
+populations, faults, polynomial step shapes): the caller then runs numpy.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from device_models import physics
+from labctl import compiled
+from labctl.layout import Role
+
+from .kernels import (PULSE_BLOCK, RELAX_BLOCK, N_FLOATS, _build_cells, _count_signs, _noisy, _pulse_kernel,
+                      _relax_all)
+
+_NO_NOISE = np.empty(0, dtype=np.float32)
+_NO_NOISE.flags.writeable = False
+_NO_CELLS = np.empty(0, dtype=np.float32)
+
+
+def covers(array) -> bool:
+    """Whether the kernels apply to ``array`` now (numba on, one population, power-law steps, no faults)."""
+    if not (compiled.enabled() and array._one_pop):
+        return False
+    faults = array.faults
+    if faults.stuck_on or faults.stuck_off or faults.dead_rows or faults.dead_cols:
+        return False
+    params = array._pops[0].params
+    return params.potentiation.shape.kind == "power" and params.depression.shape.kind == "power"
+
+
+def pulse(array, idx: np.ndarray, counts: np.ndarray, amplitude_v: float, width_s: float,
+          down_v: float | None) -> np.ndarray | None:
+    """``DeviceRows._pulse`` in one kernel: [LTP pulses, longest, LTD pulses, longest], or None (not covered)."""
+    if not covers(array) or amplitude_v == 0 or (down_v is not None and not amplitude_v > 0 > down_v):
+        return None
+    consts = _constants(array)
+    counts = np.asarray(counts, dtype=np.int64)
+    if down_v is None:  # one polarity for every device listed
+        if counts.min() < 1:  # zero-length trains (the seam never sends them): numpy relaxes them
+            return None
+        polarity = 0 if amplitude_v > 0 else 1
+        sizes = (idx.size, 0) if polarity == 0 else (0, idx.size)
+        volts = (amplitude_v, amplitude_v)
+    else:
+        polarity = -1
+        sizes = _count_signs(counts)
+        volts = (amplitude_v, down_v)
+    fractions = consts.fractions.get((volts, width_s))
+    if fractions is None:
+        fractions = consts.fractions[volts, width_s] = _fractions(consts.params, volts, width_s)
+    noise = [array.noise.standard_normal(n) for n in sizes if consts.c2c and n]  # the numpy path's order
+    noise = _NO_NOISE if not noise else _read_only(noise[0] if len(noise) == 1 else np.concatenate(noise))
+    if not array._cond_valid:  # the cells need every device's conductance (numpy computes it on the next read)
+        array._conductance(None)
+    cells = array._cells_cache  # updated cell by cell however many devices were pulsed (numpy rebuilds them
+    mode = -1 if cells is None else consts.partner_mode  # all past a quarter of the array: the same values)
+    cells_g, cells_var = (_NO_CELLS, _NO_CELLS) if mode < 0 else (c.reshape(-1) for c in cells)
+    scalars = np.array([array._clock_s, physics.retention_exponent(consts.params.retention, array._temperature_k),
+                        *consts.scalars])
+    stats = _pulse_kernel(array._dyn, array._par, array._cond_dev, array._log_dev, idx, counts, polarity, mode,
+                          scalars, fractions, noise, cells_g, cells_var, consts.maps, *_scratch(array, idx.size))
+    return stats
+
+
+class _Constants:
+    """What the pulse kernel needs of an array that does not change between calls."""
+
+    def __init__(self, array) -> None:
+        self.params = params = array._pops[0].params
+        ret = params.retention
+        self.scalars = (ret.t0_s, ret.relaxed_state, float(params.variation.c2c_write), ret.rewrite_threshold,
+                        float(params.variation.read_noise), float(array._any_log))
+        """t0, relaxed state, c2c, rewrite threshold, read noise, any log-scale device (after clock and nu)."""
+        self.c2c = self.scalars[2]
+        self.partner_mode = {None: 0, Role.SPARSITY: 1}.get(array.layout.partner, 2)
+        pairs = array._pair_offsets or (-1, -1)
+        partner = array._cell_partner if array._cell_partner is not None else array._cell_dev
+        self.maps = (np.array(pairs), array._dev_cell, array._cell_dev, partner)
+        self.fractions: dict = {}
+
+
+def _constants(array) -> _Constants:
+    consts = getattr(array, "_kernel_constants", None)
+    if consts is None:
+        consts = array._kernel_constants = _Constants(array)
+    return consts
+
+
+@functools.lru_cache(maxsize=64)
+def _fractions(params, volts: tuple[float, float], width_s: float) -> np.ndarray:
+    """Switched fraction of one LTP pulse at ``volts[0]`` and one LTD pulse at ``volts[1]`` (cached: the
+    training update asks for the same two every call)."""
+    out = np.array([float(physics.switched_fraction(side.kinetics, v, width_s))
+                    for side, v in ((params.potentiation, volts[0]), (params.depression, volts[1]))])
+    out.flags.writeable = False
+    return out
+
+
+def noisy_read(array, flat: np.ndarray) -> np.ndarray | None:
+    """``array._noisy(array._conductance(flat), flat)`` in one pass, or None (not covered)."""
+    if not covers(array):
+        return None
+    if not array._cond_valid:
+        array._conductance(None)
+    noise = _read_only(array.noise.standard_normal(flat.size))
+    return _noisy(array._cond_dev, flat, noise, np.float32(array._read_sigma(None)))
+
+
+def relax_all(array) -> bool | None:
+    """``SimulatedArray._relax`` in one pass that also keeps every conductance valid; None if not covered."""
+    if not covers(array):
+        return None
+    ret = array._pops[0].params.retention
+    factor = getattr(array, "_relax_block", None)
+    if factor is None:
+        factor = array._relax_block = np.empty(RELAX_BLOCK)
+    if _relax_all(array._dyn, array._cond_dev, array._g_min_dev, array._g_max_dev, array._log_dev, array._any_log,
+                  array._clock_s, physics.retention_exponent(ret, array._temperature_k), ret.t0_s, ret.relaxed_state,
+                  factor):
+        array._cond_valid = True
+    return True
+
+
+def build_cells(array) -> bool:
+    """``CellCache._build_cells`` in one pass (False: not covered, numpy builds them)."""
+    if not covers(array):
+        return False
+    if not array._cond_valid:
+        array._conductance(None)
+    consts = _constants(array)
+    shape = array.layout.cell_shape
+    cells_g, cells_var = np.empty(shape, dtype=np.float32), np.empty(shape, dtype=np.float32)
+    _build_cells(array._cond_dev, cells_g.reshape(-1), cells_var.reshape(-1), consts.maps[2], consts.maps[3],
+                 consts.partner_mode, consts.scalars[4])
+    array._cells_cache = (cells_g, cells_var)
+    return True
+
+
+def _read_only(noise: np.ndarray) -> np.ndarray:
+    """Noise as a read-only array, as the table serves it (numba compiles one kernel per array flavour)."""
+    if noise.flags.writeable:  # fresh draws (a request longer than the table)
+        noise = noise.view()
+        noise.flags.writeable = False
+    return noise
+
+
+def _scratch(array, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The pulse kernel's work buffers of ``array`` (one block; kept: fresh ones page-fault)."""
+    scratch = getattr(array, "_kernel_scratch", None)
+    if scratch is None:
+        scratch = array._kernel_scratch = (np.empty((N_FLOATS, PULSE_BLOCK)), np.empty((3, PULSE_BLOCK), dtype=np.int64))
+    return scratch
