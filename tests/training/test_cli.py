@@ -30,3 +30,13 @@ def test_energy_experiment_command_rejects_an_unknown_width(tmp_path):
     result = CliRunner().invoke(app, ["experiment", "garg-energy", "--widths", "3ns", "--out", str(tmp_path)])
     assert result.exit_code != 0
     assert "3ns" in str(result.exception) + result.output
+
+
+def test_train_command_takes_the_aihwkit_transfer_and_refuses_an_unknown_one(tmp_path):
+    args = ["train", "--algo", "mpsgd", "--epochs", "1", "--layers", "784,16,10", "--train-samples", "300",
+            "--test-samples", "100", "--no-progress"]
+    ok = CliRunner().invoke(app, [*args, "--transfer", "aihwkit", "--out", str(tmp_path / "a")])
+    assert ok.exit_code == 0, ok.output
+    assert '"transfer": "aihwkit"' in (tmp_path / "a" / "run.json").read_text()
+    bad = CliRunner().invoke(app, [*args, "--transfer", "tiki-taka", "--out", str(tmp_path / "b")])
+    assert bad.exit_code != 0 and "tiki-taka" in str(bad.exception) + bad.output
