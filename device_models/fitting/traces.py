@@ -134,7 +134,8 @@ def noise_from_residuals(fits: list[StepFit], trains: list[PhaseTrains], scales:
     share one reading, so their covariance is minus its variance. A step model that misses a train's
     trend (a short train, a device off the mean curve) adds a smooth part to every residual; it is
     the covariance of residuals two pulses apart (no shared reading, independent write noise) and
-    is taken out of both moments. The read noise comes from the lag-1 covariance, the write noise
+    is taken out of both moments. Pulses that would carry a device within two steps of its bound
+    are left out (the bound cuts their step, which is not noise). The read noise comes from the lag-1 covariance, the write noise
     from what remains of the variance. The write noise is only
     resolved when it is not much smaller than the read noise of a single step: a bootstrap over
     trains gives its spread, and when the estimate is below twice that spread it is reported as
@@ -148,6 +149,9 @@ def noise_from_residuals(fits: list[StepFit], trains: list[PhaseTrains], scales:
         sign = 1.0 if fit.phase == "LTP" else -1.0
         model = lam[:, None] * tr.ratios[:, 1:] * fit.step(np.clip(g[:, :-1], 0, 1))
         e = np.diff(g, axis=1) - sign * model
+        # a pulse that would carry the device within two steps of its bound is cut by the bound, not by noise
+        room = 1 - g[:, :-1] if sign > 0 else g[:, :-1]
+        e[room < 2 * model] = np.nan
         absolute = tr.conductance_s / (hi - lo)
         lag, level = e[:, :-1] * e[:, 1:], absolute[:, 1:-1] ** 2
         e2, pair, s2 = e**2, absolute[:, :-1] ** 2 + absolute[:, 1:] ** 2, model**2
