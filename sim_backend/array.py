@@ -291,7 +291,7 @@ class SimulatedArray(DeviceRows, CellCache, BackendBase):
 
     def _relax(self) -> None:
         """Relax every device over the time since each was last relaxed (exact, per device)."""
-        if fast_paths.relax_all(self) is not None:  # compiled: one pass, conductances kept
+        if fast_paths.relax_all(self):  # compiled: one pass, conductances kept
             return
         dt = self._clock_s - self._relaxed_at_s
         if not dt.any():

@@ -7,8 +7,6 @@ populations, faults, polynomial step shapes): the caller then runs numpy.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from device_models import physics
@@ -92,10 +90,9 @@ def _constants(array) -> _Constants:
     return consts
 
 
-@functools.lru_cache(maxsize=64)
 def _fractions(params, volts: tuple[float, float], width_s: float) -> np.ndarray:
-    """Switched fraction of one LTP pulse at ``volts[0]`` and one LTD pulse at ``volts[1]`` (cached: the
-    training update asks for the same two every call)."""
+    """Switched fraction of one LTP pulse at ``volts[0]`` and one LTD pulse at ``volts[1]`` (each array keeps
+    them in ``_Constants.fractions``: the training update asks for the same two every call)."""
     out = np.array([float(physics.switched_fraction(side.kinetics, v, width_s))
                     for side, v in ((params.potentiation, volts[0]), (params.depression, volts[1]))])
     out.flags.writeable = False
@@ -112,10 +109,11 @@ def noisy_read(array, flat: np.ndarray) -> np.ndarray | None:
     return _noisy(array._cond_dev, flat, noise, np.float32(array._read_sigma(None)))
 
 
-def relax_all(array) -> bool | None:
-    """``SimulatedArray._relax`` in one pass that also keeps every conductance valid; None if not covered."""
+def relax_all(array) -> bool:
+    """``SimulatedArray._relax`` in one pass that also keeps every conductance valid (False: not covered,
+    numpy relaxes them)."""
     if not covers(array):
-        return None
+        return False
     ret = array._pops[0].params.retention
     factor = getattr(array, "_relax_block", None)
     if factor is None:

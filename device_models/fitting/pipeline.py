@@ -254,8 +254,9 @@ def _provenance(measurements, base: ChipModel, report: pd.DataFrame, sym: float,
         "fit_date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "fit_quality": {p: {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
                         for p, row in report.to_dict(orient="index").items()},
-        "method": "bounds: soft-bounds asymptotes of the mean traces (each device's first train per phase); steps: poly5 vs soft bounds fitted to "
-                  "G vs pulse number, chosen by AIC; ramps normalised by the base kinetics ratio",
+        "method": "bounds: soft-bounds asymptotes of the mean traces (each device's first train per phase); "
+                  "steps: poly5 vs soft bounds fitted to G vs pulse number, chosen by AIC; ramps normalised by "
+                  "the base kinetics ratio",
         "base_model": base.name,
         "symmetry_point": sym,
         "assumptions": assumptions,

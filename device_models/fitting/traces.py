@@ -91,12 +91,11 @@ def phase_trains(table: pd.DataFrame, phase: str, kin: Kinetics, ref_amplitude_v
 def train_scales(fit: StepFit, trains: PhaseTrains, g_min_s, g_max_s) -> np.ndarray:
     """Best step scale per train (grid search, 0.33x to 3x the mean step), starting at its first reading."""
     g = trains.normalised(g_min_s, g_max_s)
-    grid = SCALE_GRID
-    sse = np.empty((grid.size, g.shape[0]))
-    for k, lam in enumerate(grid):
+    sse = np.empty((SCALE_GRID.size, g.shape[0]))
+    for k, lam in enumerate(SCALE_GRID):
         pred = trajectory(fit.shape, fit.scale * lam, np.clip(g[:, 0], 0, 1), trains.ratios, fit.phase == "LTP")
         sse[k] = np.nansum((pred - g) ** 2, axis=1)
-    return grid[np.argmin(sse, axis=0)]
+    return SCALE_GRID[np.argmin(sse, axis=0)]
 
 
 def scales_resolved(scales: np.ndarray) -> bool:
@@ -135,13 +134,13 @@ def noise_from_residuals(fits: list[StepFit], trains: list[PhaseTrains], scales:
     trend (a short train, a device off the mean curve) adds a smooth part to every residual; it is
     the covariance of residuals two pulses apart (no shared reading, independent write noise) and
     is taken out of both moments. Pulses that would carry a device within two steps of its bound
-    are left out (the bound cuts their step, which is not noise). The read noise comes from the lag-1 covariance, the write noise
-    from what remains of the variance. The write noise is only
+    are left out (the bound cuts their step, which is not noise). The read noise comes from the
+    lag-1 covariance, the write noise from what remains of the variance. The write noise is only
     resolved when it is not much smaller than the read noise of a single step: a bootstrap over
     trains gives its spread, and when the estimate is below twice that spread it is reported as
     None (not resolved) rather than as a number; so is an estimate above ``C2C_MAX`` (write noise
-    larger than the step itself: what is left is model misfit, not write noise). ``g_min_s`` and ``g_max_s`` hold each phase's
-    bounds (per-train columns).
+    larger than the step itself: what is left is model misfit, not write noise). ``g_min_s`` and
+    ``g_max_s`` hold each phase's bounds (per-train columns).
     """
     rows = []  # per train: sums of lag, level, e2, pair, s2 and their counts
     for fit, tr, lam, lo, hi in zip(fits, trains, scales, g_min_s, g_max_s):

@@ -7,10 +7,11 @@ the unit of seed 002's histograms) and the layer computes ``y = gain / sqrt(fan_
 Inputs pass an 8-bit DAC after per-sample abs-max scaling, outputs an 8-bit ADC over
 ``[-out_bound, out_bound]`` (aihwkit's defaults). The backward pass uses the weights as last read from
 the devices: all once, then only the devices each update pulsed (read-after-write, averaged over
-``weight_reads`` readings against read noise), so the backward pass costs no full-array read per batch. A layer smaller than the backend's cell grid uses its
-top-left corner, so a 30x10 layer runs unchanged on the 30x30 chip or a bench. Every reading is
-checked against the dead-line floor (:mod:`labctl.devicefault`): hardware-in-the-loop training stops
-at a dead line or open path instead of training on an open circuit.
+``weight_reads`` readings against read noise), so the backward pass costs no full-array read per
+batch. A layer smaller than the backend's cell grid uses its top-left corner, so a 30x10 layer runs
+unchanged on the 30x30 chip or a bench. Every reading is checked against the dead-line floor
+(:mod:`labctl.devicefault`): hardware-in-the-loop training stops at a dead line or open path
+instead of training on an open circuit.
 
 Speed: on a backend with ``pulse_and_read_at`` (the simulator) an update is one call (both
 polarities, then the read-back of the same devices); any other backend gets ``apply_pulses_at`` per
