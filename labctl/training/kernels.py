@@ -16,14 +16,14 @@ from labctl import compiled
 
 
 @compiled.kernel
-def _plain(grad, neg_lr, alpha, uniform, inv_step, max_pulses):
-    """``Optimizer._plain_at`` of ``change = (-lr * grad) / alpha``."""
+def _plain(grad, neg_lr, alpha, uniform, unit, inv_step, max_pulses):
+    """``Optimizer._plain_at`` of ``change = (-lr * grad) / alpha`` (``uniform``: its 16-bit draws)."""
     flat = np.empty(grad.size, dtype=np.int64)
     counts = np.empty(grad.size, dtype=np.int64)
     k = 0
     for i in range(grad.size):  # (written every time, kept when it fires: ~40 % fire at random, no branch)
         change = neg_lr * grad[i] / alpha
-        ratio = abs(change) * inv_step + uniform[i]
+        ratio = abs(change) * inv_step + (np.float32(uniform[i]) * unit + unit * np.float32(0.5))
         n = np.int64(min(np.floor(ratio), max_pulses))
         flat[k], counts[k] = i, -n if change < 0 else n
         k += ratio >= 1
@@ -109,8 +109,9 @@ def select(optimizer, k: int, grad_w: np.ndarray, alpha: np.float32) -> tuple[np
     if optimizer.algo == "mpsgd":
         up, down = optimizer.steps
         return _mixed_precision(optimizer.accumulators[k].reshape(-1), grad, neg_lr, alpha, up, down, max_pulses)
-    uniform = optimizer.rng.random(grad.size, dtype=np.float32)  # as _plain_at draws them
-    return _plain(grad, neg_lr, alpha, uniform, np.float32(1 / optimizer.device_step), max_pulses)
+    uniform = optimizer.rounding_draws(grad.size)  # as _plain_at draws them
+    return _plain(grad, neg_lr, alpha, uniform, optimizer.rounding_unit, np.float32(1 / optimizer.device_step),
+                  max_pulses)
 
 
 def store(w: np.ndarray, g_reference: np.ndarray, flat: np.ndarray, g: np.ndarray, half_range_s: float) -> None:

@@ -40,6 +40,24 @@ def test_plain_sgd_counts_follow_sign_and_magnitude_and_are_capped():
     assert not counts[1:].any()
 
 
+def test_plain_sgd_rounds_fractions_of_a_step_without_bias():
+    """Stochastic rounding on 16-bit draws: a fraction ``f`` of a step fires with probability ``f``."""
+    layer = _layer()
+    opt = _optimizer("sgd", layer)
+    fractions = np.array([0.0, 1e-3, 0.1, 0.5, 0.9, 1.25, 2.7], dtype=np.float32)
+    change = np.zeros((20, 10), dtype=np.float32)
+    change[0, : fractions.size] = fractions * opt.device_step
+    change[1, : fractions.size] = -fractions * opt.device_step
+    total = np.zeros((20, 10))
+    draws = 20000
+    for _ in range(draws):
+        total += _grid(*opt._plain_at(change))
+    mean = total[:2, : fractions.size] / draws
+    bound = 4 * np.sqrt(0.25 / draws)  # 4 binomial standard deviations
+    np.testing.assert_allclose(mean, [fractions, -fractions], atol=bound)
+    assert mean[0, 0] == 0 and 0 < mean[0, 1] < 5e-3  # nothing fires without a change; 1e-3 still does
+
+
 def test_mixed_precision_fires_only_past_the_step_of_the_needed_polarity():
     layer = _layer()
     opt = _optimizer("mpsgd", layer)
