@@ -78,15 +78,18 @@ class DeviceRows:
             raise field_error(ConfigError, "counts.shape", counts.shape, f"expected {flat.shape} like rows")
         up, down = pulses[+1], pulses[-1]
         lengths = np.abs(counts)
-        for pulse in (up, down):
-            self.limits.check_pulse(pulse, lengths)
+        self.limits.check_pulse(up, lengths)
+        self.limits.check_pulse(down)  # (the lengths are checked: the same limit holds for both polarities)
         self.limits.check_read(read)
         if not (self._one_pop and up.amplitude_v > 0 > down.amplitude_v and up.width_s == down.width_s):
             reports = [self.apply_pulses_at(rows, cols, pulse, np.where(sign * counts > 0, lengths, 0))
                        for sign, pulse in ((1, up), (-1, down))]
         else:
-            keep = np.flatnonzero(counts)
-            stats = self._pulse(flat[keep], counts[keep], up.amplitude_v, up.width_s, down.amplitude_v)
+            pulsed, signed = flat, counts
+            if not counts.all():  # zero-length trains: not pulsed, not relaxed (the update rules send none)
+                nonzero = counts != 0
+                pulsed, signed = flat[nonzero], counts[nonzero]
+            stats = self._pulse(pulsed, signed, up.amplitude_v, up.width_s, down.amplitude_v)
             if stats is None:  # the numpy path: count them here
                 stats = [(n.sum(), n.max() if n.size else 0) for n in (lengths[counts > 0], lengths[counts < 0])]
             else:  # the kernel counted them: [LTP pulses, longest, LTD pulses, longest]

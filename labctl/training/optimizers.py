@@ -69,6 +69,8 @@ class Optimizer:
         self.device_step = np.float32((steps[0] + steps[1]) / 2)
         self.max_pulses = int(max_pulses)
         self.rng = rng
+        self.work: dict[int, tuple] = {}
+        """Work buffers of the compiled rules, per layer (:mod:`labctl.training.kernels`)."""
         self.accumulators = [np.zeros((layer.fan_in, layer.fan_out), dtype=np.float32)
                              if algo == "mpsgd" and isinstance(layer, AnalogLayer) else None for layer in layers]
 
