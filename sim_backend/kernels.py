@@ -253,6 +253,9 @@ def _pulse_kernel(dyn, par, cond, log_dev, idx, counts, polarity, partner_mode, 
                 _prefetch(dyn_flat, 4 * ahead)
                 _prefetch(par_flat, 8 * ahead)
                 _prefetch(cond_flat, ahead)
+                if partner_mode >= 0 and pairs[0] >= 0:
+                    _prefetch(cells_g, ahead >> 1)
+                    _prefetch(cells_var, ahead >> 1)
             c = counts[i]
             i += 1
             if polarity < 0 and c == 0:
