@@ -13,7 +13,7 @@ from device_models import physics
 from labctl import compiled
 from labctl.layout import Role
 
-from .kernels import (PULSE_BLOCK, RELAX_BLOCK, N_FLOATS, _build_cells, _count_signs, _noisy, _pulse_kernel,
+from .kernels import (PULSE_BLOCK, RELAX_BLOCK, N_FLOATS, N_INTS, _build_cells, _count_signs, _noisy, _pulse_kernel,
                       _relax_all)
 
 _NO_NOISE = np.empty(0, dtype=np.float32)
@@ -152,5 +152,6 @@ def _scratch(array, size: int) -> tuple[np.ndarray, np.ndarray]:
     """The pulse kernel's work buffers of ``array`` (one block; kept: fresh ones page-fault)."""
     scratch = getattr(array, "_kernel_scratch", None)
     if scratch is None:
-        scratch = array._kernel_scratch = (np.empty((N_FLOATS, PULSE_BLOCK)), np.empty((3, PULSE_BLOCK), dtype=np.int64))
+        scratch = array._kernel_scratch = (np.empty((N_FLOATS, PULSE_BLOCK)),
+                                           np.empty((N_INTS, PULSE_BLOCK), dtype=np.int64))
     return scratch

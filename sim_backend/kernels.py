@@ -48,8 +48,11 @@ RELAX_BLOCK = 2048
 PULSE_BLOCK = 2048
 """Trains the pulse kernel handles per block (their buffers and rows stay in L2 from gather to store)."""
 
-N_FLOATS = 13
+N_FLOATS = 14
 """Float work buffers of the pulse kernel."""
+
+N_INTS = 4
+"""Integer work buffers of the pulse kernel."""
 
 
 @compiled.kernel
@@ -143,10 +146,14 @@ def _capped(a):
 
 
 @compiled.kernel
-def _pulse_block(m, dev, signed, g, age, dt, per_pulse, k, xi, g_min, g_max, before, room, a, t, w, bits, clock, nu,
-                 t0, relaxed_state, c2c, rewrite_threshold, any_log, log_dev, stats):
+def _pulse_block(m, dev, signed, g, age, dt, per_pulse, k, xi, g_min, g_max, before, room, a, t, w, v, bits, multi,
+                 clock, nu, t0, relaxed_state, c2c, rewrite_threshold, any_log, log_dev, stats):
     """The physics of one block of ``_pulse_kernel``'s gathered trains (buffers ``[:m]``, each a loop that
-    vectorises where it can): relax, closed-form train, state, age, conductance (into ``t``), stats."""
+    vectorises where it can): relax, closed-form train, state, age, conductance (into ``t``), stats.
+
+    One-pulse trains (97 % of plain SGD's, most of MP-SGD's) skip the middle-pulse correction and the
+    n-pulse products, both exactly 1 for them: those run over the longer trains only, gathered by
+    position into ``multi`` (their inputs and outputs in ``w`` and ``v``)."""
     for j in range(m):  # physics.relax of the devices with time pending (the series vectorises)
         t[j] = _relax_factor(dt[j] / (age[j] + t0), nu)
     for j in range(m):
@@ -167,20 +174,31 @@ def _pulse_block(m, dev, signed, g, age, dt, per_pulse, k, xi, g_min, g_max, bef
         if np.isnan(t[j]):  # a room of 0 (or subnormal): the C library's -inf and exp
             t[j] = np.exp((k[j] - 1) * np.log(room[j]))
         a[j] = _capped(min(per_pulse[j], ROOM_CAP) * t[j])
-    for j in range(m):  # log1p(-a) as log(u) + (-a - (u - 1)) / u, u = 1 - a
-        w[j] = 1 - a[j]
-    _log_into(w, t, bits, m)
-    for j in range(m):
+    n_multi = 0
+    for j in range(m):  # the longer trains' positions (without branches)
+        multi[n_multi] = j
+        n_multi += abs(signed[j]) > 1
+    for q in range(n_multi):  # log1p(-a) as log(u) + (-a - (u - 1)) / u, u = 1 - a
+        w[q] = 1 - a[multi[q]]
+    _log_into(w, v, bits, n_multi)
+    for q in range(n_multi):
+        j = multi[q]
         u = 1 - a[j]
-        w[j] = ((k[j] - 1) * (0.5 * (abs(signed[j]) - 1))) * (t[j] + (-a[j] - (u - 1)) / u)
-    _exp_into(w, t, bits, m)
-    for j in range(m):  # (one-pulse trains, MP-SGD's usual, keep a: the correction is exactly 1)
-        if abs(signed[j]) > 1:
-            if np.isnan(t[j]):
-                t[j] = np.exp(((k[j] - 1) * (0.5 * (abs(signed[j]) - 1))) * np.log1p(-a[j]))
-            a[j] = _capped(a[j] * t[j])
-    for j in range(m):  # the train's mean factor keep**n and relative variance (1 + rel)**n - 1 as products
-        n = abs(signed[j])  # (selects, not branches: the loop vectorises; factors past n multiply by exactly 1)
+        w[q] = ((k[j] - 1) * (0.5 * (abs(signed[j]) - 1))) * (v[q] + (-a[j] - (u - 1)) / u)
+    _exp_into(w, v, bits, n_multi)
+    for q in range(n_multi):
+        j = multi[q]
+        if np.isnan(v[q]):
+            v[q] = np.exp(((k[j] - 1) * (0.5 * (abs(signed[j]) - 1))) * np.log1p(-a[j]))
+        a[j] = _capped(a[j] * v[q])
+    for j in range(m):  # one pulse: mean factor keep, relative variance rel (the products below for n = 1)
+        keep = 1 - a[j]
+        rel = c2c * a[j] / keep
+        rel *= rel
+        t[j] = keep if c2c == 0.0 else np.sqrt(rel) * keep * np.float64(xi[j]) + keep
+    for q in range(n_multi):  # the train's mean factor keep**n and relative variance (1 + rel)**n - 1 as products
+        j = multi[q]
+        n = abs(signed[j])  # (selects, not branches: factors past n multiply by exactly 1)
         keep = 1 - a[j]
         rel = c2c * a[j] / keep
         rel *= rel
@@ -227,7 +245,7 @@ def _pulse_kernel(dyn, par, cond, log_dev, idx, counts, polarity, partner_mode, 
     (weight, partner) offsets when cell ``c`` owns devices ``2c + offset`` (else (-1, -1): the maps).
     ``scalars``: clock, nu, t0, relaxed state, c2c, rewrite threshold, read noise, any log-scale device;
     ``maps``: (pairs, device -> cell, cell -> weight device, cell -> partner device).
-    ``floats`` (N_FLOATS, block) and ``ints`` (3, block): work buffers kept by the caller (their length
+    ``floats`` (N_FLOATS, block) and ``ints`` (N_INTS, block): work buffers kept by the caller (their length
     is the block).
     """
     clock, nu, t0, relaxed_state, c2c, rewrite_threshold, sigma = (scalars[0], scalars[1], scalars[2], scalars[3],
@@ -236,8 +254,8 @@ def _pulse_kernel(dyn, par, cond, log_dev, idx, counts, polarity, partner_mode, 
     pairs, dev_cell, cell_dev, cell_partner = maps
     g, age, dt, per_pulse, k, xi, g_min, g_max = (floats[0], floats[1], floats[2], floats[3], floats[4], floats[5],
                                                   floats[6], floats[7])
-    before, room, a, t, work = floats[8], floats[9], floats[10], floats[11], floats[12]
-    dev, signed, bits = ints[0], ints[1], ints[2]  # signed: the train's length, negative for LTD
+    before, room, a, t, work, out = floats[8], floats[9], floats[10], floats[11], floats[12], floats[13]
+    dev, signed, bits, multi = ints[0], ints[1], ints[2], ints[3]  # signed: the train's length, negative for LTD
     n_up = 0
     for i in range(idx.size):
         n_up += polarity == 0 or (polarity < 0 and counts[i] > 0)
@@ -271,7 +289,8 @@ def _pulse_kernel(dyn, par, cond, log_dev, idx, counts, polarity, partner_mode, 
                 xi[m] = noise[j - n_down + side * (n_up + 2 * n_down - j)]
             n_down += side
             m += 1
-        _pulse_block(m, dev, signed, g, age, dt, per_pulse, k, xi, g_min, g_max, before, room, a, t, work, bits, clock,
+        _pulse_block(m, dev, signed, g, age, dt, per_pulse, k, xi, g_min, g_max, before, room, a, t, work, out, bits,
+                     multi, clock,
                      nu, t0, relaxed_state, c2c, rewrite_threshold, any_log, log_dev, stats)
         for j in range(m):  # store
             d = dev[j]
