@@ -290,8 +290,7 @@ def _pulse_kernel(dyn, par, cond, log_dev, idx, counts, polarity, partner_mode, 
             n_down += side
             m += 1
         _pulse_block(m, dev, signed, g, age, dt, per_pulse, k, xi, g_min, g_max, before, room, a, t, work, out, bits,
-                     multi, clock,
-                     nu, t0, relaxed_state, c2c, rewrite_threshold, any_log, log_dev, stats)
+                     multi, clock, nu, t0, relaxed_state, c2c, rewrite_threshold, any_log, log_dev, stats)
         for j in range(m):  # store
             d = dev[j]
             dyn[d, 0], dyn[d, 1], dyn[d, 2] = g[j], age[j], clock
