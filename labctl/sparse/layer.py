@@ -129,9 +129,10 @@ class SparseAnalogLayer(AnalogLayer):
         ``S * W``; the periphery only subtracts each sample's mean input before the DACs."""
         return super().forward(self._inputs(x))
 
-    def backward(self, x: np.ndarray, delta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        grad_x, grad_w, grad_b = super().backward(self._inputs(x), delta)
-        if self.centred:  # through x - mean(x)
+    def backward(self, x: np.ndarray, delta: np.ndarray,
+                 input_grad: bool = True) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+        grad_x, grad_w, grad_b = super().backward(self._inputs(x), delta, input_grad)
+        if self.centred and input_grad:  # through x - mean(x)
             grad_x = grad_x - grad_x.mean(axis=1, keepdims=True)
         return grad_x, grad_w, grad_b
 

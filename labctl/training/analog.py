@@ -192,9 +192,11 @@ class AnalogLayer:
         z = quantize(z, conv.out_bound, conv.adc_bits)
         return self.alpha * scale * z + self.bias
 
-    def backward(self, x: np.ndarray, delta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Gradients ``(dL/dx, dL/dW_effective, dL/db)`` for the batch-mean loss (straight-through converters)."""
-        grad_x = (delta @ self.w.T) * self.alpha
+    def backward(self, x: np.ndarray, delta: np.ndarray,
+                 input_grad: bool = True) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+        """Gradients ``(dL/dx, dL/dW_effective, dL/db)`` for the batch-mean loss (straight-through converters);
+        ``dL/dx`` is None unless ``input_grad``."""
+        grad_x = (delta @ self.w.T) * self.alpha if input_grad else None
         return grad_x, x.T @ delta, delta.sum(axis=0)
 
     def weight_units(self, delta_effective: np.ndarray) -> np.ndarray:

@@ -99,8 +99,9 @@ def load_mnist(train_samples: int | None = None, test_samples: int | None = None
         x_tr, y_tr = _cached_split("train", train_samples)
         x_te, y_te = _cached_split("test", test_samples)
     scale = np.float32(1 / 255)
-    return Dataset(x_tr.reshape(len(x_tr), -1).astype(np.float32) * scale, y_tr.astype(np.int64),
-                   x_te.reshape(len(x_te), -1).astype(np.float32) * scale, y_te.astype(np.int64))
+    # row-major (the CSV cache comes column-major): a batch is a gather of whole rows
+    return Dataset(x_tr.reshape(len(x_tr), -1).astype(np.float32, order="C") * scale, y_tr.astype(np.int64),
+                   x_te.reshape(len(x_te), -1).astype(np.float32, order="C") * scale, y_te.astype(np.int64))
 
 
 _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}

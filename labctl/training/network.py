@@ -1,7 +1,8 @@
 """The numpy engine: a multilayer perceptron of analog or floating-point dense layers (float32, BLAS).
 
 Hidden layers use ReLU, the output softmax with cross-entropy. Layers only need ``forward(x)``,
-``backward(x, delta)`` and a ``bias``; :class:`DigitalLayer` is the floating-point reference that
+``backward(x, delta, input_grad)`` (``input_grad=False``: the first layer, whose input gradient
+nobody uses, skips that product) and a ``bias``; :class:`DigitalLayer` is the floating-point reference that
 the benchmark compares the analog layers against.
 """
 
@@ -21,8 +22,9 @@ class DigitalLayer:
     def forward(self, x: np.ndarray) -> np.ndarray:
         return x @ self.w + self.bias
 
-    def backward(self, x: np.ndarray, delta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return delta @ self.w.T, x.T @ delta, delta.sum(axis=0)
+    def backward(self, x: np.ndarray, delta: np.ndarray,
+                 input_grad: bool = True) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+        return delta @ self.w.T if input_grad else None, x.T @ delta, delta.sum(axis=0)
 
 
 class Network:
@@ -52,7 +54,7 @@ class Network:
         loss, delta = softmax_cross_entropy(self.forward(x, keep=True), labels)
         grads = [None] * len(self.layers)
         for k in range(len(self.layers) - 1, -1, -1):
-            grad_x, grad_w, grad_b = self.layers[k].backward(self._inputs[k], delta)
+            grad_x, grad_w, grad_b = self.layers[k].backward(self._inputs[k], delta, input_grad=k > 0)
             grads[k] = (grad_w, grad_b)
             if k:
                 delta = grad_x * self._masks[k - 1]
