@@ -190,12 +190,21 @@ class SimulatedArray(DeviceRows, CellCache, BackendBase):
         # float32 (1e-7 relative, far below the read noise) halves the cost of both products
         volts = np.multiply(inputs, read.voltage_v, dtype=np.float32)
         currents = volts @ g_cell
+        currents += self._mvm_read_noise(volts, g_var)
+        return currents
+
+    def _mvm_read_noise(self, volts: np.ndarray, g_var: np.ndarray) -> np.ndarray:
+        """Read noise of each column current: independent per device, so its variance is
+        ``sum_i (V_i * sigma_i * g_i)**2`` over the devices of the column (``volts`` is overwritten).
+
+        Exact per sample: a second product as large as the MVM itself (a third of an SGD epoch's
+        arithmetic on a 784-256-128-10 network; see ``benchmarks/training.py --breakdown``).
+        """
         np.square(volts, out=volts)
         sigma = volts @ g_var
         np.sqrt(sigma, out=sigma)
-        sigma *= self.noise.standard_normal(currents.shape)
-        currents += sigma
-        return currents
+        sigma *= self.noise.standard_normal(sigma.shape)
+        return sigma
 
     def _do_sweep_transfer(self, mask: np.ndarray, gate_v: np.ndarray, drain_v: float) -> np.ndarray:
         idx = np.flatnonzero(mask)

@@ -42,21 +42,27 @@ def _plain(grad, neg_lr, alpha, uniform, unit, inv_step, max_pulses, ratio, cell
 
 
 @compiled.kernel
-def _mixed_precision(acc, grad, neg_lr, alpha, up, down, max_pulses):
-    """``Optimizer._mixed_precision_at`` of ``change = (-lr * grad) / alpha`` (``acc`` updated in place)."""
-    flat = np.empty(grad.size, dtype=np.int64)
-    counts = np.empty(grad.size, dtype=np.int64)
+def _mixed_precision(acc, grad, neg_lr, alpha, up, down, max_pulses, cells):
+    """``Optimizer._mixed_precision_at`` of ``change = (-lr * grad) / alpha`` (``acc`` updated in place).
+
+    As ``_plain``: accumulate (vectorised), gather the cells past a step without branches into ``cells``
+    (int32, the gradient's size), then fire those few.
+    """
+    for i in range(grad.size):
+        acc[i] = acc[i] + neg_lr * grad[i] / alpha
     k = 0
     for i in range(grad.size):
-        value = acc[i] + neg_lr * grad[i] / alpha
-        if value >= up or value <= -down:
-            step = up if value > 0 else down
-            n = min(max(np.trunc(value / step), -max_pulses), max_pulses)
-            value = value - np.float32(n) * step
-            flat[k], counts[k] = i, np.int64(n)
-            k += 1
-        acc[i] = value
-    return flat[:k], counts[:k]
+        cells[k] = i
+        k += (acc[i] >= up) | (acc[i] <= -down)
+    flat = np.empty(k, dtype=np.int64)
+    counts = np.empty(k, dtype=np.int64)
+    for j in range(k):
+        value = acc[cells[j]]
+        step = up if value > 0 else down
+        n = min(max(np.trunc(value / step), -max_pulses), max_pulses)
+        acc[cells[j]] = value - np.float32(n) * step
+        flat[j], counts[j] = cells[j], np.int64(n)
+    return flat, counts
 
 
 @compiled.kernel
@@ -126,13 +132,14 @@ def select(optimizer, k: int, grad_w: np.ndarray, alpha: np.float32) -> tuple[np
     """(flat indices, signed counts) of layer ``k``'s update under ``optimizer``'s rule, from its gradient."""
     grad = grad_w.reshape(-1)
     neg_lr, max_pulses = -optimizer.lr, np.float32(optimizer.max_pulses)
-    if optimizer.algo == "mpsgd":
-        up, down = optimizer.steps
-        return _mixed_precision(optimizer.accumulators[k].reshape(-1), grad, neg_lr, alpha, up, down, max_pulses)
-    uniform = optimizer.rounding_draws(grad.size)  # as _plain_at draws them
     work = optimizer.work.get(k)
     if work is None or work[0].size != grad.size:  # kept per layer: fresh buffers this size page-fault
         work = optimizer.work[k] = (np.empty(grad.size, dtype=np.float32), np.empty(grad.size, dtype=np.int32))
+    if optimizer.algo == "mpsgd":
+        up, down = optimizer.steps
+        return _mixed_precision(optimizer.accumulators[k].reshape(-1), grad, neg_lr, alpha, up, down, max_pulses,
+                                work[1])
+    uniform = optimizer.rounding_draws(grad.size)  # as _plain_at draws them
     return _plain(grad, neg_lr, alpha, uniform, optimizer.rounding_unit, np.float32(1 / optimizer.device_step),
                   max_pulses, *work)
 
