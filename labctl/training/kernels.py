@@ -16,8 +16,8 @@ from labctl import compiled
 
 
 @compiled.kernel
-def _plain(grad, neg_lr, alpha, uniform, unit, inv_step, max_pulses, ratio, cells):
-    """``Optimizer._plain_at`` of ``change = (-lr * grad) / alpha`` (``uniform``: its 16-bit draws).
+def _plain(grad, neg_lr, alpha, uniform, inv_step, max_pulses, ratio, cells):
+    """``Optimizer._plain_at`` of ``change = (-lr * grad) / alpha`` (``uniform``: its rounding draws).
 
     Three loops, each without data-dependent branches (~15 % of cells fire at random: a branch per cell
     mispredicts and cost 4x the whole): every cell's rounded ratio signed like its change, vectorised,
@@ -26,7 +26,7 @@ def _plain(grad, neg_lr, alpha, uniform, unit, inv_step, max_pulses, ratio, cell
     """
     for i in range(grad.size):
         change = neg_lr * grad[i] / alpha
-        r = abs(change) * inv_step + (np.float32(uniform[i]) * unit + unit * np.float32(0.5))
+        r = abs(change) * inv_step + uniform[i]
         ratio[i] = -r if change < 0 else r
     k = 0
     for i in range(grad.size):
@@ -139,9 +139,8 @@ def select(optimizer, k: int, grad_w: np.ndarray, alpha: np.float32) -> tuple[np
         up, down = optimizer.steps
         return _mixed_precision(optimizer.accumulators[k].reshape(-1), grad, neg_lr, alpha, up, down, max_pulses,
                                 work[1])
-    uniform = optimizer.rounding_draws(grad.size)  # as _plain_at draws them
-    return _plain(grad, neg_lr, alpha, uniform, optimizer.rounding_unit, np.float32(1 / optimizer.device_step),
-                  max_pulses, *work)
+    uniform = optimizer.rng.random(grad.size, dtype=np.float32)  # as _plain_at draws them
+    return _plain(grad, neg_lr, alpha, uniform, np.float32(1 / optimizer.device_step), max_pulses, *work)
 
 
 def store(w: np.ndarray, g_reference: np.ndarray, flat: np.ndarray, g: np.ndarray, half_range_s: float) -> None:

@@ -74,18 +74,6 @@ class Optimizer:
         self.accumulators = [np.zeros((layer.fan_in, layer.fan_out), dtype=np.float32)
                              if algo == "mpsgd" and isinstance(layer, AnalogLayer) else None for layer in layers]
 
-    rounding_unit = np.float32(2.0 ** -16)
-    """Resolution of plain SGD's stochastic rounding: a fraction ``f`` of a pulse fires with probability
-    ``(k + 1/2) * 2**-16`` for the 16-bit ``k`` nearest below ``f`` (|error| <= 2**-17 of a pulse)."""
-
-    def rounding_draws(self, n: int) -> np.ndarray:
-        """``n`` uniform 16-bit integers (uint16) for plain SGD's rounding, four per raw 64-bit draw.
-
-        Plain SGD rounds every cell of every layer every batch (~2x10^5 a batch for 784-256-128-10):
-        ``rng.random(n, dtype=float32)`` costs ~2.3 ns a value on the training machine, the raw bits ~0.4 ns.
-        """
-        return self.rng.bit_generator.random_raw(-(-n // 4)).view(np.uint16)[:n]
-
     def step(self, grads) -> tuple[int, int]:
         """Apply ``[(dL/dW, dL/db), ...]``; returns (pulses, bench transactions)."""
         pulses = transactions = 0
@@ -110,8 +98,7 @@ class Optimizer:
         (flat indices of the pulsed cells, their signed counts)."""
         ratio = np.abs(change)
         ratio *= 1 / self.device_step
-        unit = self.rounding_unit
-        ratio += self.rounding_draws(ratio.size).reshape(ratio.shape) * unit + unit / 2
+        ratio += self.rng.random(ratio.shape, dtype=np.float32)
         flat = np.flatnonzero(ratio >= 1)
         counts = np.minimum(np.floor(ratio.ravel()[flat]), self.max_pulses).astype(np.int64)
         return flat, np.where(change.ravel()[flat] < 0, -counts, counts)

@@ -41,7 +41,7 @@ def test_plain_sgd_counts_follow_sign_and_magnitude_and_are_capped():
 
 
 def test_plain_sgd_rounds_fractions_of_a_step_without_bias():
-    """Stochastic rounding on 16-bit draws: a fraction ``f`` of a step fires with probability ``f``."""
+    """Stochastic rounding: a fraction ``f`` of a step fires with probability ``f``."""
     layer = _layer()
     opt = _optimizer("sgd", layer)
     fractions = np.array([0.0, 1e-3, 0.1, 0.5, 0.9, 1.25, 2.7], dtype=np.float32)
