@@ -14,9 +14,9 @@ and 5000 samples plain SGD sends 1.1-1.4 M, MP-SGD 0.14-0.2 M.
 
 ``--breakdown`` adds where each epoch's time goes (forward product, the read-noise variance product,
 converters, backward products, update rule, pulses and read-back, the rest), in ms and as multiples
-of the float epoch. It shows why analog SGD stays near 3x: its ~1.4 M pulses an epoch alone cost
-about one float epoch, and the exact read-noise variance of every sample (a second product as large
-as the forward one) half of one.
+of the float epoch. It shows why analog SGD stays near 3x: its rounding draws (one per cell and
+batch) and ~1.3 M pulses an epoch cost 1.3 float epochs, and the exact read-noise variance of every
+sample (a second product as large as the forward one) half of one; docs/performance.md has the table.
 
 With numba installed (the ``fast`` extra) the simulator and the update rules run compiled kernels
 (:mod:`labctl.compiled`); they are loaded (or compiled) by a short warm-up before any epoch is timed.

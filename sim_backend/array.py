@@ -197,8 +197,8 @@ class SimulatedArray(DeviceRows, CellCache, BackendBase):
         """Read noise of each column current: independent per device, so its variance is
         ``sum_i (V_i * sigma_i * g_i)**2`` over the devices of the column (``volts`` is overwritten).
 
-        Exact per sample: a second product as large as the MVM itself (a third of an SGD epoch's
-        arithmetic on a 784-256-128-10 network; see ``benchmarks/training.py --breakdown``).
+        Exact per sample: a second product as large as the MVM itself (half a floating-point epoch of
+        784-256-128-10 training; ``benchmarks/training.py --breakdown``, docs/performance.md).
         """
         np.square(volts, out=volts)
         sigma = volts @ g_var
