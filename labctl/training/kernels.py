@@ -1,7 +1,8 @@
-"""Compiled (numba) kernels of the training side: the update rules' selection and the weight store.
+"""Compiled (numba) kernels of the training side: the update rules' selection, the converters and the weight store.
 
-Each rule passes once over a layer's gradient and returns (flat indices, signed counts) of the cells
-to pulse, instead of the numpy path's ~10 passes and temporaries (the change in device units
+Each rule makes two branch-free passes over a layer's gradient (one that vectorises, one that
+gathers the cells to pulse) and returns (flat indices, signed counts) of those cells, instead of the
+numpy path's ~10 passes and temporaries (the change in device units
 ``AnalogLayer.weight_units(-lr * grad)``, abs, scale, add, compare, nonzero, gathers, floor, where)
 over the whole grid. The same float32 arithmetic in the same order and the same uniform draws (taken
 from the optimiser's Generator as the numpy path takes them), so the counts are identical to
