@@ -4,7 +4,8 @@ Each page's blocks run in document order in one temporary folder (so a later blo
 earlier one wrote, as a reader's session would), with ``docs/`` and ``labctl/`` linked in so
 repository paths resolve as they do from the repository root:
 
-- ```` ```python ```` blocks are executed;
+- ```` ```python ```` blocks are executed; one after ``<!-- needs-PACKAGE -->`` only where that
+  optional package is installed (``needs-torch``);
 - ```` ```yaml title="NAME" ```` blocks are written to NAME (the files the reader is told to write);
 - ```` ```console ```` / ```` ```bash ```` lines run: ``labctl ...`` in this process through
   ``labctl.cli.main`` (the console script's entry point; ``test_console_script`` runs the real
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import importlib.util
 import os
 import re
 import shlex
@@ -159,6 +161,8 @@ def run_page(path: Path, tmp: Path) -> int:
     try:
         for marker, lang, info, body in blocks(path):
             if lang == "python":
+                if marker and marker.startswith("needs-") and importlib.util.find_spec(marker[len("needs-"):]) is None:
+                    continue  # an optional package the example needs (e.g. needs-torch) is not installed
                 exec(compile(body, f"{path.name} (python block)", "exec"), {"__name__": "__docs__"})
             elif lang == "yaml" and (title := re.search(r'title="([^"]+)"', info)):
                 (tmp / title.group(1)).write_text(body)

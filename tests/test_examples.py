@@ -11,6 +11,8 @@ import pytest
 
 PACKAGES = ("labctl", "device_models", "sim_backend", "procedures")
 SKIP = re.compile(r"\.(gui|commands|__main__)(\.|$)")  # Qt windows and CLI entry points: no doctests
+OPTIONAL = {"labctl.training.pytorch": "torch"}
+"""Modules of an optional extra: their doctests run where that package is installed."""
 
 
 def _modules():
@@ -24,6 +26,8 @@ def _modules():
 
 @pytest.mark.parametrize("name", sorted(_modules()))
 def test_doctests(name):
+    if name in OPTIONAL:
+        pytest.importorskip(OPTIONAL[name])
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
 

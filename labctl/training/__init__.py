@@ -1,7 +1,8 @@
 """Training on analog FeFET arrays through the ``ArrayBackend`` seam (seed 002's experiments).
 
 ``train(...)`` runs plain SGD, mixed-precision SGD or symmetry-point shifting on any backend and
-returns the per-epoch metrics with pulse and energy counts.
+returns the per-epoch metrics with pulse and energy counts. :mod:`labctl.training.pytorch` (optional,
+needs torch) puts the same analog layers and update rules into a ``torch.nn`` model.
 """
 
 from .analog import AnalogLayer, Converters, device_steps, quantize

@@ -29,7 +29,7 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .data import Dataset, load_mnist, reduce_features
 from .network import DigitalLayer, Network
 from .optimizers import ALGORITHMS, TRANSFERS, Optimizer
-from .symmetry import program_symmetry_point
+from .symmetry import shift_references
 
 METRIC_COLUMNS = ["epoch", "train_loss", "test_accuracy", "pulses", "energy_j", "wall_s"]
 CHIP_SHAPE = (30, 30)
@@ -174,7 +174,8 @@ def train(backend: str = "sim", model: str = "garg-hzo-20ns", algo: str = "mpsgd
                 done, rows, extra = 0, [], {"setup_pulses": 0, "setup_transactions": 0, "transactions": [],
                                        "chip_time_s": []}
                 if algo == "symshift":
-                    extra["setup_pulses"], extra["setup_transactions"] = _shift_references(net_layers, opts)
+                    extra["setup_pulses"], extra["setup_transactions"] = shift_references(net_layers,
+                                                                                          opts.symmetry_pairs)
             else:
                 done, rows, extra = state
             return _run(config, data, net_layers, optimizer, rng, backends, done, rows, extra, epochs,
@@ -182,21 +183,6 @@ def train(backend: str = "sim", model: str = "garg-hzo-20ns", algo: str = "mpsgd
         finally:
             for chip in backends:
                 chip.close()
-
-
-def _shift_references(layers: list, opts: TrainOptions) -> tuple[int, int]:
-    """Symmetry-point shifting: put every weight and reference device at its own symmetry point.
-
-    The reference then stays fixed; the weight device starts there too, so every weight starts at
-    ~0 (its device-to-device offset) and plain SGD drift pulls it toward 0 rather than to +0.59.
-    """
-    pulses = transactions = 0
-    for layer in layers:
-        devices = layer.weight_devices | layer.reference_devices
-        p, t = program_symmetry_point(layer.backend, devices, layer.pulses[+1], alternating=opts.symmetry_pairs)
-        pulses, transactions = pulses + p, transactions + t
-        layer.refresh()
-    return pulses, transactions
 
 
 def _run(config, data: Dataset, layers, optimizer: Optimizer, rng, backends, done, rows, extra, epochs,

@@ -27,3 +27,20 @@ def program_symmetry_point(backend: ArrayBackend, devices: np.ndarray, pulse: Pu
         reports.append(backend.apply_pulses(devices, ltd, 1))
         reports.append(backend.apply_pulses(devices, ltp, 1))
     return sum(r.pulses for r in reports), sum(r.transactions for r in reports)
+
+
+def shift_references(layers: list, alternating: int = 300) -> tuple[int, int]:
+    """Symmetry-point shifting: put every weight and reference device of analog ``layers`` at its own
+    symmetry point (``alternating`` pulse pairs), then re-read the weights.
+
+    The reference then stays fixed; the weight device starts there too, so every weight starts at
+    ~0 (its device-to-device offset) and plain SGD drift pulls it toward 0 rather than to +0.59.
+    Returns (pulses delivered, bench transactions).
+    """
+    pulses = transactions = 0
+    for layer in layers:
+        devices = layer.weight_devices | layer.reference_devices
+        p, t = program_symmetry_point(layer.backend, devices, layer.pulses[+1], alternating=alternating)
+        pulses, transactions = pulses + p, transactions + t
+        layer.refresh()
+    return pulses, transactions
