@@ -46,18 +46,19 @@ class _ArrayProduct(torch.autograd.Function):
     def forward(ctx, x: torch.Tensor, anchor: torch.Tensor, module: AnalogLinear) -> torch.Tensor:
         ctx.module = module
         ctx.inputs = x.detach().cpu().numpy().astype(np.float32, copy=False)
-        return torch.from_numpy(module.layer.forward(ctx.inputs)).to(x.device)
+        return torch.from_numpy(module.layer.forward(ctx.inputs)).to(x.device, x.dtype)
 
     @staticmethod
     def backward(ctx, grad_out: torch.Tensor):
         delta = grad_out.detach().cpu().numpy().astype(np.float32, copy=False)
         grad_x, grad_w, grad_b = ctx.module.layer.backward(ctx.inputs, delta, input_grad=ctx.needs_input_grad[0])
         ctx.module.keep(grad_w, grad_b)
-        return (None if grad_x is None else torch.from_numpy(grad_x).to(grad_out.device)), None, None
+        return (None if grad_x is None else torch.from_numpy(grad_x).to(grad_out.device, grad_out.dtype)), None, None
 
 
 class AnalogLinear(torch.nn.Module):
-    """``fan_in -> fan_out`` on an :class:`AnalogLayer`; its gradients wait in ``grads`` for :class:`AnalogOptimizer`."""
+    """``fan_in -> fan_out`` on an :class:`AnalogLayer`; its gradients wait in ``grads`` for
+    :class:`AnalogOptimizer`."""
 
     def __init__(self, layer: AnalogLayer) -> None:
         super().__init__()
@@ -79,7 +80,9 @@ class AnalogLinear(torch.nn.Module):
         return cls(AnalogLayer(chip, chip_model, fan_in, fan_out, **layer_options))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _ArrayProduct.apply(x, self._anchor, self)
+        """``(..., fan_in) -> (..., fan_out)`` like ``nn.Linear`` (leading dimensions are one batch for the array)."""
+        rows = _ArrayProduct.apply(x.reshape(-1, x.shape[-1]), self._anchor, self)
+        return rows.reshape(*x.shape[:-1], self.layer.fan_out)
 
     def keep(self, grad_w: np.ndarray, grad_b: np.ndarray) -> None:
         """Add one backward pass's gradients to ``grads``."""
@@ -87,7 +90,8 @@ class AnalogLinear(torch.nn.Module):
 
     @property
     def weight(self) -> torch.Tensor:
-        """The effective weights ``(fan_out, fan_in)`` as last read from the devices (a copy, as ``nn.Linear`` lays them out)."""
+        """The effective weights ``(fan_out, fan_in)`` as last read from the devices (a copy, laid out as
+        ``nn.Linear``'s)."""
         return torch.from_numpy((self.layer.w * self.layer.alpha).T.copy())
 
     @property

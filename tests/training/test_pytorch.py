@@ -93,6 +93,17 @@ def test_digital_layers_train_with_a_torch_optimiser_beside_the_analog_one():
     assert analog.weight.shape == (4, 12) and analog.bias.shape == (4,)
 
 
+def test_any_leading_shape_and_dtype_like_nn_linear():
+    module = AnalogLinear.simulated(6, 3)
+    for shape in [(6,), (2, 5, 6)]:
+        x = torch.rand(shape, dtype=torch.float64, requires_grad=True)
+        y = module(x)
+        assert y.shape == (*shape[:-1], 3) and y.dtype == torch.float64
+        y.sum().backward()
+        assert x.grad.shape == x.shape and x.grad.dtype == torch.float64
+        module.grads = None
+
+
 def test_clear_errors():
     module = AnalogLinear.simulated(4, 2)
     with pytest.raises(ConfigError, match="algo"):
