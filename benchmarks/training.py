@@ -40,8 +40,7 @@ from rich.console import Console
 from rich.table import Table
 
 from labctl import compiled
-from labctl.training import AnalogLayer, Optimizer, load_mnist, loop, train
-from labctl.training.network import DigitalLayer
+from labctl.training import AnalogLayer, DigitalLayer, Optimizer, load_mnist, loop, train
 from sim_backend import SimulatedArray
 
 TIMED = [(DigitalLayer, "forward"), (AnalogLayer, "forward"), (SimulatedArray, "_do_read_mvm"),

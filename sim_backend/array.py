@@ -13,9 +13,10 @@ pulsed devices are relaxed on their way into the pulse, each device's conductanc
 writes, each device's state and drawn parameters are 32-byte rows (:mod:`sim_backend.writes`: one
 row gather per pulsed device, not seven scattered ones), and
 :meth:`SimulatedArray.pulse_and_read_at` does a training update (both polarities and the
-read-back) in one pass. What remains is ~35 vectorised passes per train over the pulsed devices,
-the MVM's second product (the exact read-noise variance) and the full relaxation every
-``RELAX_TOLERANCE`` worth of clock (25 ms: about once per MNIST epoch).
+read-back) in one pass (one compiled kernel with the ``fast`` extra, :mod:`sim_backend.fast_paths`).
+What remains is the work per pulsed device, the MVM's second product (the exact read-noise
+variance) and the full relaxation every ``RELAX_TOLERANCE`` worth of clock (25 ms: about once per
+MNIST epoch).
 """
 
 from __future__ import annotations

@@ -88,13 +88,19 @@ def _options(options: dict) -> TrainOptions:
     return opts
 
 
+def simulated_layer_backend(model, fan_in: int, fan_out: int, seed: int, **options):
+    """The ``SimulatedArray`` of one ``fan_in x fan_out`` layer: a reference device beside each weight
+    device (``fan_in x 2 fan_out`` devices), every device starting at mid range."""
+    return open_backend("sim", model=model, seed=seed, layout=CellLayout.with_reference(fan_in, 2 * fan_out),
+                        initial_state=0.5, **options)
+
+
 def _open_layer(spec: str, model, seed: int, k: int, fan_in: int, fan_out: int, n_layers: int, opts: TrainOptions):
     from sim_backend.instruments.faults import backend_options
 
     if spec == "sim":
-        layout = CellLayout.with_reference(fan_in, 2 * fan_out)
-        faults = backend_options(spec, list(opts.faults), layout.shape) if k == 0 else {}
-        return open_backend("sim", model=model, seed=seed * 1009 + k, layout=layout, initial_state=0.5, **faults)
+        faults = backend_options(spec, list(opts.faults), (fan_in, 2 * fan_out)) if k == 0 else {}
+        return simulated_layer_backend(model, fan_in, fan_out, seed * 1009 + k, **faults)
     if n_layers > 1:
         raise field_error(ConfigError, "layers", n_layers,
                           f"backend {spec!r} is one {CHIP_SHAPE[0]}x{CHIP_SHAPE[1]} chip: train a single layer, e.g. --layers 30,10")

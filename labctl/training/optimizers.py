@@ -84,7 +84,7 @@ class Optimizer:
                 continue
             if self.algo == "mpsgd" and self.transfer == "aihwkit":  # numpy only (no compiled twin)
                 flat, counts = self._aihwkit_transfer_at(k, layer.weight_units(-self.lr * grad_w))
-            elif compiled.enabled():  # one pass over the gradient (labctl.training.kernels), same counts
+            elif compiled.enabled():  # branch-free passes over the gradient (labctl.training.kernels), same counts
                 flat, counts = kernels.select(self, k, grad_w, layer.alpha)
             else:
                 change = layer.weight_units(-self.lr * grad_w)

@@ -25,9 +25,9 @@ import torch
 
 from device_models import load_model
 from labctl.errors import ConfigError, field_error
-from labctl.layout import CellLayout
 
 from .analog import AnalogLayer, device_steps
+from .loop import simulated_layer_backend
 from .optimizers import Optimizer
 from .symmetry import shift_references
 
@@ -70,13 +70,9 @@ class AnalogLinear(torch.nn.Module):
     @classmethod
     def simulated(cls, fan_in: int, fan_out: int, model: str = "garg-hzo-20ns", seed: int = 0,
                   **layer_options) -> AnalogLinear:
-        """A layer on its own ``SimulatedArray`` (a reference device per weight, starting at mid range),
-        as ``labctl train --backend sim`` builds each layer."""
-        from sim_backend import SimulatedArray
-
+        """A layer on its own ``SimulatedArray``, as ``labctl train --backend sim`` builds each layer."""
         chip_model = load_model(model)
-        chip = SimulatedArray(chip_model, seed=seed, layout=CellLayout.with_reference(fan_in, 2 * fan_out),
-                              initial_state=0.5)
+        chip = simulated_layer_backend(chip_model, fan_in, fan_out, seed)
         return cls(AnalogLayer(chip, chip_model, fan_in, fan_out, **layer_options))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
