@@ -83,6 +83,10 @@ def test_reduce_features_to_chip_rows():
                           rng.random((10, 784), dtype=np.float32), np.arange(10))
     small = reduce_features(ds, 30)
     assert small.x_train.shape == (40, 30) and small.x_test.shape == (10, 30)
-    assert small.x_train.min() >= 0 and small.x_train.max() <= 1
+    # signed and centred (bipolar row inputs), each component scaled so that only its outliers clip at 1
+    assert np.abs(small.x_train).max() == 1 and np.abs(small.x_test).max() <= 1
+    assert np.all(np.abs(small.x_train.mean(axis=0)) < 0.1)
+    clipped = (np.abs(small.x_train) == 1).mean(axis=0)
+    assert np.all(clipped <= 1 - data_mod.OUTLIER_QUANTILE + 1 / 40)
     with pytest.raises(DataError):
         reduce_features(ds, 1000)
