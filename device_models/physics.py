@@ -127,6 +127,19 @@ def pulse_step(side: PolarityParams, potentiate: bool, g, amplitude_v, width_s,
     return fraction * step_shape(side.shape, g, potentiate, exponent)
 
 
+def pulses_to_state(side: PolarityParams, potentiate: bool, g_from: float, g_to: float, amplitude_v: float,
+                    width_s: float, reference_amplitude_v: float, reference_width_s: float, limit: int = 10_000) -> int:
+    """Pulses the mean trajectory (no noise, no variation) takes from state ``g_from`` to reach ``g_to``
+    (``limit`` if it does not within that many): the open-loop train of a preset."""
+    g, sign = float(g_from), 1.0 if potentiate else -1.0
+    for n in range(limit):
+        if sign * (g - g_to) >= 0:
+            return n
+        g += sign * float(pulse_step(side, potentiate, g, amplitude_v, width_s, reference_amplitude_v,
+                                     reference_width_s))
+    return limit
+
+
 def pulse_train(side: PolarityParams, potentiate: bool, g, counts, amplitude_v, width_s,
                 reference_amplitude_v: float, reference_width_s: float, scale, exponent, c2c_write: float,
                 rng: np.random.Generator):

@@ -81,3 +81,29 @@ def open_bench_link(spec: str, model: str | ChipModel = "ning-mos2-fefet", seed:
     except BaseException:
         release_bench(config.path)
         raise
+
+
+class Transactions:
+    """Bench transactions since this counter was made: every bus message the backends sent (reads,
+    routings, pulse set-ups, triggers) where they count them (``HardwareArray.stats``), else the write
+    transactions their pulse reports gave (``add``; a simulated chip sends none).
+
+    A training epoch pays for its reads as much as for its pulses, so the pulse reports alone undercount
+    it (~25x for a 16x10 layer on ``sim-instruments``).
+    """
+
+    def __init__(self, backends) -> None:
+        self.backends = [chip for chip in backends if hasattr(chip, "stats")]
+        self._start = self._sent()
+        self._reported = 0
+
+    def _sent(self) -> int:
+        return sum(chip.stats.messages for chip in self.backends)
+
+    def add(self, reported: int) -> None:
+        """Count the transactions of a ``PulseReport`` (used only when no backend counts its messages)."""
+        self._reported += int(reported)
+
+    @property
+    def total(self) -> int:
+        return self._sent() - self._start if self.backends else self._reported

@@ -24,7 +24,7 @@ from .params import param, write_plan
 from .patterns import target_pattern
 from .spec import Emit, ProcedureSpec, model_of, never
 from .wrapper import LabProcedure
-from .write_verify import averaged_read, nominal_step_s, write_verify
+from labctl.write_verify import averaged_read, nominal_step_s, write_verify
 
 COLUMNS = ("Device row", "Device col", "Role", "Target", "Target conductance (S)", "Conductance (S)", "Error",
            "Pulses", "Converged", "Time (s)")

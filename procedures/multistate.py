@@ -21,7 +21,7 @@ from . import plotting
 from .params import device_set, param, write_plan
 from .spec import Emit, ProcedureSpec, model_of, never
 from .wrapper import LabProcedure
-from .write_verify import nominal_step_s, write_verify
+from labctl.write_verify import nominal_step_s, write_verify
 
 COLUMNS = ("Device row", "Device col", "Level", "Target conductance (S)", "Read", "Conductance (S)", "Pulses",
            "Sparsity on", "Time (s)")

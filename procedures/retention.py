@@ -21,7 +21,7 @@ from . import plotting
 from .params import checked_pulse, checked_read, device_set, param
 from .spec import Emit, ProcedureSpec, model_of, never
 from .wrapper import LabProcedure
-from .write_verify import averaged_read, nominal_step_s, write_verify
+from labctl.write_verify import averaged_read, nominal_step_s, write_verify
 
 TEN_YEARS_S = 10 * 365.25 * 86400
 """Projection horizon in s."""

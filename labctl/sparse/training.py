@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from device_models import load_model
-from labctl.backends import open_backend
+from labctl.backends import Transactions, open_backend
 from labctl.errors import ConfigError, field_error
 from labctl.layout import CellLayout
 from labctl.training import DigitalLayer, Optimizer, device_steps
@@ -136,7 +136,8 @@ def _loop(net, fc, data, run, optimizer, rng, groups, done, rows, extra, out_dir
         start = time.perf_counter()
         optimizer.lr = np.float32(learning_rate(run, epoch))
         order = rng.permutation(n)
-        losses, pulses, transactions = [], 0, 0
+        losses, pulses = [], 0
+        transactions = Transactions([fc.backend] if analog else [])
         # Prune / regrow first (by the previous epoch's gradients), so the epoch retrains after it.
         s_pulses = _prune(fc, run, epoch - 1, extra_grad(extra, run, data), groups) \
             if run.schedule.target > 0 and epoch > 1 else 0
@@ -151,12 +152,13 @@ def _loop(net, fc, data, run, optimizer, rng, groups, done, rows, extra, out_dir
             if not analog:  # keep a float layer's pruned weights at zero (the same S * W)
                 fc.w *= _float_mask(fc)
             losses.append(loss)
-            pulses, transactions = pulses + p, transactions + t
+            pulses += p
+            transactions.add(t)
         extra["grad"] = grad_sum.tolist()
         accuracy = net.accuracy(data.x_test, data.y_test)
         sparsity = fc.sparsity if analog else float(1 - _float_mask(fc).mean())
         rows.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "test_accuracy": accuracy,
-                     "sparsity": sparsity, "pulses": int(pulses), "transactions": int(transactions),
+                     "sparsity": sparsity, "pulses": int(pulses), "transactions": transactions.total,
                      "sparsity_pulses": int(s_pulses), "wall_s": time.perf_counter() - start})
         if epoch in run.snapshot_epochs:
             weights = fc.weight_state if analog else fc.w

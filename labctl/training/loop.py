@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from device_models import load_model
-from labctl.backends import open_backend
+from labctl.backends import Transactions, open_backend
 from labctl.catalog import input_ref, recorded
 from labctl.errors import ConfigError, field_error
 from labctl.layout import CellLayout
@@ -29,8 +29,11 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .data import Dataset, load_mnist, reduce_features
 from .network import DigitalLayer, Network
 from .optimizers import ALGORITHMS, TRANSFERS, Optimizer
+from .start import program_mid_range
 from .symmetry import shift_references
 
+STARTS = ("mid", "as-is")
+"""Starting states of a bench chip's devices (``TrainOptions.start``)."""
 METRIC_COLUMNS = ["epoch", "train_loss", "test_accuracy", "pulses", "energy_j", "wall_s"]
 CHIP_SHAPE = (30, 30)
 
@@ -58,6 +61,9 @@ class TrainOptions:
     """Readings averaged when the weights are read back for the backward pass."""
     symmetry_pairs: int = 300
     """Alternating pulse pairs of the symmetry protocol (symshift)."""
+    start: str = "mid"
+    """Devices' starting state on a backend other than ``sim``: ``mid`` (write-verify to mid range first,
+    :mod:`labctl.training.start`) or ``as-is`` (a chip already prepared). ``sim`` chips are built at mid range."""
     resume: bool = False
     """Continue from ``out/checkpoint.npz`` when there is one."""
     data_dir: str | None = None
@@ -80,6 +86,8 @@ def _options(options: dict) -> TrainOptions:
     for name in ("lr", "gain", "out_bound"):
         if not getattr(opts, name) > 0:
             raise field_error(ConfigError, name, getattr(opts, name), "must be > 0")
+    if opts.start not in STARTS:
+        raise field_error(ConfigError, "start", opts.start, f"choose from {', '.join(STARTS)}")
     if opts.transfer not in TRANSFERS:
         raise field_error(ConfigError, "transfer", opts.transfer, f"choose from {', '.join(TRANSFERS)}")
     for name in ("batch_size", "max_pulses", "weight_reads"):
@@ -121,8 +129,10 @@ def train(backend: str = "sim", model: str = "garg-hzo-20ns", algo: str = "mpsgd
     """Train an MLP with ``algo`` (float | sgd | mpsgd | symshift) and return the per-epoch metrics.
 
     Columns: epoch, train_loss, test_accuracy, pulses, energy_j (pulses x Schottky energy per pulse of
-    the model's operating point), wall_s. ``df.attrs`` adds setup pulses (symmetry protocol), bench
-    transactions and backend time (the bench time estimate) per epoch, the configuration and the
+    the model's operating point), wall_s. ``df.attrs`` adds the starting-state setup (``setup``: the
+    symmetry protocol, mid-range programming or None; its pulses, devices left unconverged, bench
+    transactions and backend time as ``setup_*``), bench transactions and backend time (the bench time
+    estimate) per epoch, the configuration and the
     final layer's weights. With ``out``: ``metrics.csv``, ``training_curve.png``,
     ``run.json`` and ``checkpoint.npz`` (after every epoch; ``resume=True`` continues from it).
     ``backend`` is a spec string (``sim``, ``sim-instruments``, ``bench.yaml``); ``model`` a preset
@@ -153,7 +163,8 @@ def train(backend: str = "sim", model: str = "garg-hzo-20ns", algo: str = "mpsgd
               **{k: getattr(opts, k) for k in ("lr", "batch_size", "max_pulses", "gain", "out_bound",
                                                 "dac_bits", "adc_bits", "weight_reads", "symmetry_pairs")},
               # only when not the default, so runs checkpointed before the option existed still resume
-              **({"transfer": opts.transfer} if opts.transfer != "polarity" else {})}
+              **({"transfer": opts.transfer} if opts.transfer != "polarity" else {}),
+              **({"start": opts.start} if opts.start != "mid" else {})}
     out_dir = Path(out) if out is not None else None
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -177,11 +188,8 @@ def train(backend: str = "sim", model: str = "garg-hzo-20ns", algo: str = "mpsgd
             state = load_checkpoint(out_dir, config, net_layers, optimizer.accumulators, rng) \
                 if opts.resume and out_dir is not None else None
             if state is None:
-                done, rows, extra = 0, [], {"setup_pulses": 0, "setup_transactions": 0, "transactions": [],
-                                       "chip_time_s": []}
-                if algo == "symshift":
-                    extra["setup_pulses"], extra["setup_transactions"] = shift_references(net_layers,
-                                                                                          opts.symmetry_pairs)
+                done, rows = 0, []
+                extra = {**_prepare(algo, backend, net_layers, backends, opts), "transactions": [], "chip_time_s": []}
             else:
                 done, rows, extra = state
             return _run(config, data, net_layers, optimizer, rng, backends, done, rows, extra, epochs,
@@ -203,14 +211,15 @@ def _run(config, data: Dataset, layers, optimizer: Optimizer, rng, backends, don
             start = time.perf_counter()
             bar.reset(task, total=batches, description=f"epoch {epoch}/{epochs} ({config['algo']})")
             order = rng.permutation(n)
-            chip_start_s = [chip.time_s for chip in backends]
-            losses, pulses, transactions = [], 0, 0
+            chip_start_s, transactions = [chip.time_s for chip in backends], Transactions(backends)
+            losses, pulses = [], 0
             for b in range(batches):
                 idx = order[b * batch_size:(b + 1) * batch_size]
                 loss, grads = net.loss_and_gradients(data.x_train[idx], data.y_train[idx])
                 p, t = optimizer.step(grads)
                 losses.append(loss)
-                pulses, transactions = pulses + p, transactions + t
+                pulses += p
+                transactions.add(t)
                 bar.update(task, advance=1)
             for chip in backends:
                 chip.wait(0.0)  # settle pending relaxation so a checkpoint captures the exact state
@@ -218,8 +227,8 @@ def _run(config, data: Dataset, layers, optimizer: Optimizer, rng, backends, don
             rows.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "test_accuracy": accuracy,
                          "pulses": int(pulses), "energy_j": pulses * energy_per_pulse,
                          "wall_s": time.perf_counter() - start})
-            extra["transactions"].append(int(transactions))
-            extra["chip_time_s"].append(max((c.time_s - t0 for c, t0 in zip(backends, chip_start_s)), default=0.0))
+            extra["transactions"].append(transactions.total)
+            extra["chip_time_s"].append(_elapsed(backends, chip_start_s))
             bar.update(task, description=f"epoch {epoch}/{epochs} loss {rows[-1]['train_loss']:.3f} acc {accuracy:.3f}")
             if out_dir is not None:
                 _write_outputs(out_dir, config, rows, extra)
@@ -228,6 +237,27 @@ def _run(config, data: Dataset, layers, optimizer: Optimizer, rng, backends, don
     df.attrs.update({"config": config, "energy_per_pulse_j": energy_per_pulse, **extra,
                      "final_layer_weights": layers[-1].w.copy()})
     return df
+
+
+def _prepare(algo: str, spec: str, layers, backends, opts: TrainOptions) -> dict:
+    """Bring a fresh run's devices to their starting state: the symmetry protocol (symshift), or mid range
+    by write-verify on a backend other than ``sim`` (whose chips are built there; :mod:`.start`).
+    Returns its ``setup_*`` accounting."""
+    start_s, transactions = [chip.time_s for chip in backends], Transactions(backends)
+    pulses = unconverged = 0
+    if algo == "symshift":
+        pulses, reported = shift_references(layers, opts.symmetry_pairs)
+        transactions.add(reported)
+    elif algo != "float" and spec != "sim" and opts.start == "mid":
+        pulses, unconverged = program_mid_range(layers)
+    return {"setup": "symmetry point" if algo == "symshift" else "mid range" if pulses or unconverged else None,
+            "setup_pulses": pulses, "setup_unconverged": unconverged, "setup_transactions": transactions.total,
+            "setup_chip_time_s": _elapsed(backends, start_s)}
+
+
+def _elapsed(backends, start_s: list[float]) -> float:
+    """Backend seconds since ``start_s`` (of the slowest chip where each layer has its own)."""
+    return max((chip.time_s - t0 for chip, t0 in zip(backends, start_s)), default=0.0)
 
 
 def _write_outputs(out_dir: Path, config: dict, rows: list[dict], extra: dict) -> None:

@@ -6,7 +6,9 @@ simulator, simulated instruments, a bench) into a torch model. Its forward pass 
 read from the devices and keeps ``dL/dW`` for :class:`AnalogOptimizer`, which writes it to the devices
 as pulses with labctl's update rules (``sgd``, ``mpsgd``, ``symshift``) and counts them. Torch never
 sets a device weight; digital layers around the analog ones train with any torch optimiser.
-Tensors cross to numpy (float32, CPU) and back at each analog layer.
+Tensors cross to numpy (float32, CPU) and back at each analog layer. A layer on a bench chip starts
+wherever the chip was left: call :func:`labctl.training.start.program_mid_range` on it first, as
+``labctl train`` does (``AnalogLinear.simulated`` builds its chip at mid range).
 
     >>> import torch
     >>> from labctl.training.pytorch import AnalogLinear, AnalogOptimizer
@@ -24,6 +26,7 @@ import numpy as np
 import torch
 
 from device_models import load_model
+from labctl.backends import Transactions
 from labctl.errors import ConfigError, field_error
 
 from .analog import AnalogLayer, device_steps
@@ -102,8 +105,10 @@ class AnalogLinear(torch.nn.Module):
 class AnalogOptimizer:
     """Writes the gradients of :class:`AnalogLinear` modules to their devices with one of labctl's rules.
 
-    ``step()`` returns the pulses it sent; ``pulses``, ``transactions`` and ``energy_j`` total them
-    (``setup_pulses``: the symmetry protocol of ``symshift``, run once here).
+    ``step()`` returns the pulses it sent; ``pulses`` and ``energy_j`` total them (``setup_pulses``: the
+    symmetry protocol of ``symshift``, run once here). ``transactions``: the bench transactions of the
+    modules' backends since the optimiser was made, forward reads included (see
+    :class:`labctl.backends.Transactions`).
     """
 
     def __init__(self, modules, algo: str = "mpsgd", lr: float = 0.2, max_pulses: int = 15,
@@ -118,9 +123,11 @@ class AnalogOptimizer:
         model = layers[0].model
         self.rule = Optimizer(algo, layers, lr, device_steps(model), max_pulses, np.random.default_rng(seed), transfer)
         self.energy_per_pulse_j = layers[0].energy_per_pulse_j
-        self.pulses = self.transactions = self.setup_pulses = 0
+        self.pulses = self.setup_pulses = 0
+        self._transactions = Transactions(layer.backend for layer in layers)
         if algo == "symshift":
-            self.setup_pulses, self.transactions = shift_references(layers, symmetry_pairs)
+            self.setup_pulses, reported = shift_references(layers, symmetry_pairs)
+            self._transactions.add(reported)
 
     def zero_grad(self) -> None:
         for module in self.modules:
@@ -133,9 +140,13 @@ class AnalogOptimizer:
             raise field_error(ConfigError, "modules", missing, "have no gradients: call loss.backward() first")
         pulses, transactions = self.rule.step([m.grads for m in self.modules])
         self.pulses += pulses
-        self.transactions += transactions
+        self._transactions.add(transactions)
         self.zero_grad()
         return pulses
+
+    @property
+    def transactions(self) -> int:
+        return self._transactions.total
 
     @property
     def energy_j(self) -> float:

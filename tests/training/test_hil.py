@@ -18,9 +18,13 @@ def test_single_layer_trains_on_sim_instruments_and_leaves_the_bench_safe(tmp_pa
     df = train(backend="sim-instruments", model="garg-hzo-2us", algo="mpsgd", epochs=1, layers=(30, 10), seed=1,
                train_samples=3000, test_samples=300, progress=False, visa_log=str(log))
     assert df.loc[0, "pulses"] > 0
-    assert df.attrs["transactions"][0] > 0 and df.attrs["chip_time_s"][0] > 0
+    assert df.attrs["chip_time_s"][0] > 0
     assert df.loc[0, "test_accuracy"] > 0.15  # above chance (0.10) after one short epoch
-    hot_switches, outputs_on = audit(read_log(log))
+    entries = read_log(log)
+    # every bus message of the epoch counts (its reads too, most of them), not only the pulses' set-ups
+    sent = sum(kind in ("write", "query") for _, _, kind, _ in entries)
+    assert 0.5 * sent < df.attrs["transactions"][0] < sent
+    hot_switches, outputs_on = audit(entries)
     assert hot_switches == [] and not outputs_on
 
 
