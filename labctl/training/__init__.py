@@ -10,10 +10,12 @@ from .data import Dataset, load_mnist, load_mnist_idx, read_idx, reduce_features
 from .loop import METRIC_COLUMNS, TrainOptions, train
 from .network import DigitalLayer, Network
 from .optimizers import ALGORITHMS, Optimizer
+from .start import program_mid_range
 from .symmetry import program_symmetry_point
 
 __all__ = [
     "ALGORITHMS", "METRIC_COLUMNS", "AnalogLayer", "Converters", "Dataset", "DigitalLayer", "Network",
-    "Optimizer", "TrainOptions", "device_steps", "load_mnist", "load_mnist_idx", "program_symmetry_point",
+    "Optimizer", "TrainOptions", "device_steps", "load_mnist", "load_mnist_idx", "program_mid_range",
+    "program_symmetry_point",
     "quantize", "read_idx", "reduce_features", "train", "write_idx",
 ]

@@ -7,7 +7,7 @@ read from the devices and keeps ``dL/dW`` for :class:`AnalogOptimizer`, which wr
 as pulses with labctl's update rules (``sgd``, ``mpsgd``, ``symshift``) and counts them. Torch never
 sets a device weight; digital layers around the analog ones train with any torch optimiser.
 Tensors cross to numpy (float32, CPU) and back at each analog layer. A layer on a bench chip starts
-wherever the chip was left: call :func:`labctl.training.start.program_mid_range` on it first, as
+wherever the chip was left: call :func:`labctl.training.program_mid_range` on it first, as
 ``labctl train`` does (``AnalogLinear.simulated`` builds its chip at mid range).
 
     >>> import torch
