@@ -189,7 +189,8 @@ def train(backend: str = "sim", model: str = "garg-hzo-20ns", algo: str = "mpsgd
                 if opts.resume and out_dir is not None else None
             if state is None:
                 done, rows = 0, []
-                extra = {**_prepare(algo, backend, net_layers, backends, opts), "transactions": [], "chip_time_s": []}
+                extra = {**_prepare(algo, backend, net_layers, backends, opts, progress), "transactions": [],
+                         "chip_time_s": []}
             else:
                 done, rows, extra = state
             return _run(config, data, net_layers, optimizer, rng, backends, done, rows, extra, epochs,
@@ -239,20 +240,27 @@ def _run(config, data: Dataset, layers, optimizer: Optimizer, rng, backends, don
     return df
 
 
-def _prepare(algo: str, spec: str, layers, backends, opts: TrainOptions) -> dict:
+def _prepare(algo: str, spec: str, layers, backends, opts: TrainOptions, progress: bool) -> dict:
     """Bring a fresh run's devices to their starting state: the symmetry protocol (symshift), or mid range
     by write-verify on a backend other than ``sim`` (whose chips are built there; :mod:`.start`).
     Returns its ``setup_*`` accounting."""
+    setup = "symmetry point" if algo == "symshift" else \
+        "mid range" if algo != "float" and spec != "sim" and opts.start == "mid" else None
     start_s, transactions = [chip.time_s for chip in backends], Transactions(backends)
     pulses = unconverged = 0
-    if algo == "symshift":
-        pulses, reported = shift_references(layers, opts.symmetry_pairs)
-        transactions.add(reported)
-    elif algo != "float" and spec != "sim" and opts.start == "mid":
-        pulses, unconverged = program_mid_range(layers)
-    return {"setup": "symmetry point" if algo == "symshift" else "mid range" if pulses or unconverged else None,
-            "setup_pulses": pulses, "setup_unconverged": unconverged, "setup_transactions": transactions.total,
-            "setup_chip_time_s": _elapsed(backends, start_s)}
+    if setup is not None:
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        with Progress(SpinnerColumn(), TextColumn(f"setup: devices to the {setup}"), TimeElapsedColumn(),
+                      disable=not progress, transient=True) as bar:
+            bar.add_task("", total=None)  # minutes on a bench: show that it runs
+            if algo == "symshift":
+                pulses, reported = shift_references(layers, opts.symmetry_pairs)
+                transactions.add(reported)
+            else:
+                pulses, unconverged = program_mid_range(layers)
+    return {"setup": setup, "setup_pulses": pulses, "setup_unconverged": unconverged,
+            "setup_transactions": transactions.total, "setup_chip_time_s": _elapsed(backends, start_s)}
 
 
 def _elapsed(backends, start_s: list[float]) -> float:
