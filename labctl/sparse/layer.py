@@ -155,6 +155,13 @@ class SparseAnalogLayer(AnalogLayer):
         self.refresh(touched)
         return report
 
+    def apply_counts_at(self, flat: np.ndarray, signed: np.ndarray) -> tuple[int, int]:
+        """:meth:`apply_counts` of the optimisers' form (flat ``fan_in x fan_out`` cells, signed counts): VAU
+        plans over the whole grid of counts, so the grid is rebuilt here."""
+        counts = np.zeros((self.fan_in, self.fan_out), dtype=np.int64)
+        counts.flat[flat] = signed
+        return self.apply_counts(counts)
+
     def _apply_cellwise(self, counts: np.ndarray) -> tuple[int, int]:
         lay = self.backend.layout
         signed = np.zeros(lay.shape, dtype=np.int64)

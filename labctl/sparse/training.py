@@ -26,6 +26,7 @@ from labctl.layout import CellLayout
 from labctl.training import DigitalLayer, Optimizer, device_steps
 from labctl.training.checkpoint import load_checkpoint, save_checkpoint
 from labctl.training.data import Dataset
+from labctl.training.start import erase
 
 from .layer import SparseAnalogLayer
 from .msnet import MSNet
@@ -83,8 +84,17 @@ def _fc_layer(run: SparseRun, n_classes: int, chip_model, rng):
         chip = open_backend(run.backend, model=chip_model, seed=run.seed, layout=CellLayout.sparse(), **run.extra)
     layer = SparseAnalogLayer(chip, chip_model, run.features, n_classes, run.gain, update=run.update,
                               max_pulses=run.max_pulses, centred=run.centred)
-    layer.set_sparsity(np.ones_like(layer.s), on=True)  # start dense: every sparsity device on
     return layer, chip
+
+
+def _start(fc: SparseAnalogLayer, backend: str) -> None:
+    """A fresh run's starting state: dense (every sparsity device on) with the weight devices at the floor,
+    where a simulated chip is built; a bench chip is erased there first (one train). Never on resume:
+    a bench's devices hold the run's weights and pruning."""
+    if backend != "sim":
+        erase(fc, fc.weight_devices)
+        fc.refresh()
+    fc.set_sparsity(np.ones_like(fc.s), on=True)
 
 
 def train_msnet(data: Dataset, run: SparseRun = SparseRun(), out=None, resume: bool = False,
@@ -115,7 +125,9 @@ def train_msnet(data: Dataset, run: SparseRun = SparseRun(), out=None, resume: b
         state = load_checkpoint(out_dir, config, net.layers, optimizer.accumulators, rng) \
             if resume and out_dir is not None else None
         done, rows, extra = state if state is not None else (0, [], {"maps": {}})
-        if state is not None and chip is not None:
+        if chip is not None and state is None:
+            _start(fc, run.backend)
+        elif chip is not None:
             fc.refresh()
         _loop(net, fc, data, run, optimizer, rng, groups, done, rows, extra, out_dir, config, progress)
     except BaseException:

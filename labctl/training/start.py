@@ -6,7 +6,8 @@ grow. ``labctl train`` on ``sim`` builds each layer's simulated chip with every 
 (:func:`labctl.training.loop.simulated_layer_backend`); a bench chip is in whatever state its last
 use left, so a fresh run on any other backend first brings the layer's weight and reference devices
 to mid range through the seam (:func:`program_mid_range`), which ``sim-instruments`` prices like any
-other bench work.
+other bench work. A sparse layer (:mod:`labctl.sparse`, no reference: non-negative weights) starts
+erased, as its simulated chips are built (:func:`erase`).
 """
 
 from __future__ import annotations
@@ -27,25 +28,30 @@ MAX_PULSES = 100
 """Write-verify pulse budget per device after the preset (the preset leaves device-to-device spread only)."""
 
 
+def erase(layer, devices: np.ndarray) -> int:
+    """One depressing train every device of ``devices`` shares (one vector operation on the bench), long
+    enough for the model's mean trajectory to reach the floor from the top of the range; returns pulses."""
+    device, op = layer.model.weight, layer.model.operating_point
+    count = physics.pulses_to_state(device.depression, False, 1.0, ERASED_STATE, -op.write_amplitude_v,
+                                    op.write_width_s, device.reference_amplitude_v, device.reference_width_s)
+    return layer.backend.apply_pulses(devices, layer.pulses[-1], count).pulses
+
+
 def program_mid_range(layers) -> tuple[int, int]:
     """Bring the weight and reference devices of analog ``layers`` to mid range, then re-read the weights;
     returns (pulses, devices left outside tolerance).
 
     Open loop first, as two trains every device shares (two vector operations on the bench, whatever
-    state the chip was left in): an erase long enough to reach the floor from the top of the range, then
-    the model's pulse count from the floor to mid range. A write-verify then corrects each device's
-    device-to-device error.
+    state the chip was left in): :func:`erase`, then the model's pulse count from the floor to mid
+    range. A write-verify then corrects each device's device-to-device error.
     """
     pulses = missed = 0
     for layer in layers:
         device, op = layer.model.weight, layer.model.operating_point
-        trains = (physics.pulses_to_state(device.depression, False, 1.0, ERASED_STATE, -op.write_amplitude_v,
-                                          op.write_width_s, device.reference_amplitude_v, device.reference_width_s),
-                  physics.pulses_to_state(device.potentiation, True, 0.0, 0.5, op.write_amplitude_v,
-                                          op.write_width_s, device.reference_amplitude_v, device.reference_width_s))
         devices = layer.weight_devices | layer.reference_devices
-        for pulse, count in zip((layer.pulses[-1], layer.pulses[+1]), trains):
-            pulses += layer.backend.apply_pulses(devices, pulse, count).pulses
+        preset = physics.pulses_to_state(device.potentiation, True, 0.0, 0.5, op.write_amplitude_v, op.write_width_s,
+                                         device.reference_amplitude_v, device.reference_width_s)
+        pulses += erase(layer, devices) + layer.backend.apply_pulses(devices, layer.pulses[+1], preset).pulses
         span = device.g_max_s - device.g_min_s
         target = np.full(layer.backend.shape, device.g_min_s + span / 2)
         result = write_verify(layer.backend, devices, target, layer.pulses[+1], layer.pulses[-1], layer.read_spec,

@@ -114,3 +114,14 @@ def test_sparse_letters_on_simulated_instruments_logs_every_message_and_ends_saf
     hot_switches, outputs_on = audit(entries)
     assert len(entries) > 1000 and not hot_switches and not outputs_on
     assert entries[-3][3].startswith(":ROUT:OPEN")  # the bench ends with every relay open
+
+
+@pytest.mark.parametrize("update", ["cell", "vau"])
+def test_analog_sparse_training_pulses_its_devices_and_learns(update):
+    """Plain SGD sends pulses from the first batch: the optimiser's (flat cells, counts) reach the sparse layer."""
+    from labctl.sparse.training import SparseRun, train_msnet
+
+    data = synthetic_letters(300, 60, classes="aenprs", seed=0, cache=False)
+    df, _ = train_msnet(data, SparseRun(update=update, algo="sgd", epochs=2, features=25, seed=0))
+    assert (df["pulses"] > 0).all()
+    assert df["test_accuracy"].iloc[-1] > 1.5 / 6  # chance is 1/6
