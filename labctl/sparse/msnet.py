@@ -1,9 +1,12 @@
 """MSNet: conv1, conv2 and max-pooling in software (numpy, im2col), the FC classifier on the array.
 
 Seed 000 runs MSNet's convolutions in software and its FC layer on the 450-cell chip. Our sizes
-(*our choice*; the methods are not in our copy): 28x28 input -> conv1 5x5 stride 2, 8 channels,
-ReLU (12x12x8) -> conv2 3x3, ``features / 25`` channels, ReLU (10x10) -> 2x2 max-pool (5x5) ->
-FC ``features x classes`` (75 x 6 = 450 cells by default). The FC layer is any object with
+(*our choice*; the methods are not in our copy): 28x28 input -> conv1 5x5 stride 2, 16 channels,
+ReLU (12x12x16) -> conv2 3x3, ``features / 25`` channels, ReLU (10x10) -> 2x2 max-pool (5x5) ->
+FC ``features x classes`` (75 x 6 = 450 cells by default). With 8 conv1 channels a floating-point FC
+layer topped out at ~95 % on the 6-class synthetic letters at 75 % sparsity, the issue's target, so
+the chip's result sat on the line (94.0-95.1 % over BLAS thread counts); 16 lift the float run to
+96.5 % and the chip's to 95-96 %. The FC layer is any object with
 ``forward(x)``, ``backward(x, delta)``, ``w`` and ``bias`` (a :class:`SparseAnalogLayer` or the
 floating-point :class:`labctl.training.DigitalLayer`), so :class:`labctl.training.Optimizer` updates
 all three layers: the convolutions as digital layers, the FC layer by pulses.
@@ -63,7 +66,7 @@ def maxpool2(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class MSNet:
     """conv1 -> ReLU -> conv2 -> ReLU -> maxpool -> FC -> softmax."""
 
-    def __init__(self, fc, features: int, rng: np.random.Generator, conv1_channels: int = 8) -> None:
+    def __init__(self, fc, features: int, rng: np.random.Generator, conv1_channels: int = 16) -> None:
         if features % 25 or features < 25:
             raise field_error(ConfigError, "features", features, "must be a multiple of 25 (channels x 5 x 5)")
         self.conv1 = Conv2D(1, conv1_channels, 5, 2, rng)
