@@ -33,6 +33,8 @@ def register(app: typer.Typer) -> None:
         lr: float = typer.Option(0.2, help="learning rate"),
         batch_size: int = typer.Option(100, min=1),
         transfer: str = typer.Option("polarity", help="mpsgd transfer: polarity | aihwkit (one granularity)"),
+        dry_run: bool = typer.Option(False, "--dry-run", help="train on a simulated copy of the bench file (its "
+                                     "instruments, probe card and timings): what the bench would cost; sends nothing"),
         start: str = typer.Option("mid", help="bench chips: mid (write-verify every device of the layer to mid "
                                               "range first) | as-is (already prepared)"),
         train_samples: int = typer.Option(None, help="first N training samples (default all 60000)"),
@@ -49,7 +51,7 @@ def register(app: typer.Typer) -> None:
 
         df = train(backend=backend, model=model, algo=algo, epochs=epochs, layers=parse_layers(layers), seed=seed,
                    out=out, train_samples=train_samples, test_samples=test_samples, progress=progress,
-                   resume=resume, lr=lr, batch_size=batch_size, transfer=transfer, start=start,
+                   resume=resume, lr=lr, batch_size=batch_size, transfer=transfer, start=start, dry_run=dry_run,
                    data_dir=None if data is None else str(data),
                    visa_log=None if visa_log is None else str(visa_log), faults=tuple(fault))
         console = Console()
@@ -61,6 +63,8 @@ def register(app: typer.Typer) -> None:
                                                  f"backend time {df.attrs.get('setup_chip_time_s', 0.0):.3f} s")
             console.print(f"{setup.replace(' ', '-')} setup: {df.attrs['setup_pulses']} pulses"
                           f"{f' ({missed} devices outside tolerance)' if missed else ''}{bench}")
+        if dry_run:
+            console.print(f"dry run of {backend} on simulated instruments with its timings: nothing was sent")
         if backend != "sim":
             console.print(f"bench transactions per epoch: {df.attrs['transactions']}; "
                           f"backend time per epoch (s): {[round(t, 3) for t in df.attrs['chip_time_s']]}")

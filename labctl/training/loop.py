@@ -61,6 +61,9 @@ class TrainOptions:
     """Readings averaged when the weights are read back for the backward pass."""
     symmetry_pairs: int = 300
     """Alternating pulse pairs of the symmetry protocol (symshift)."""
+    dry_run: bool = False
+    """Train on a simulated copy of the bench file (its instruments, probe card and timings; nothing is
+    sent): the backend time per epoch is then that bench's estimate (``--dry-run``)."""
     start: str = "mid"
     """Devices' starting state on a backend other than ``sim``: ``mid`` (write-verify to mid range first,
     :mod:`labctl.training.start`) or ``as-is`` (a chip already prepared). ``sim`` chips are built at mid range."""
@@ -113,7 +116,7 @@ def _open_layer(spec: str, model, seed: int, k: int, fan_in: int, fan_out: int, 
         raise field_error(ConfigError, "layers", n_layers,
                           f"backend {spec!r} is one {CHIP_SHAPE[0]}x{CHIP_SHAPE[1]} chip: train a single layer, e.g. --layers 30,10")
     return open_backend(spec, model=model, seed=seed, layout=CellLayout.with_reference(*CHIP_SHAPE),
-                        visa_log=opts.visa_log, **backend_options(spec, list(opts.faults)))
+                        visa_log=opts.visa_log, simulate=opts.dry_run, **backend_options(spec, list(opts.faults)))
 
 
 def _progress(enabled: bool):
@@ -153,6 +156,8 @@ def train(backend: str = "sim", model: str = "garg-hzo-20ns", algo: str = "mpsgd
         raise field_error(ConfigError, "layers", layers, "needs at least input and output sizes, all >= 1")
     if epochs < 1:
         raise field_error(ConfigError, "epochs", epochs, "must be >= 1")
+    if opts.dry_run and backend == "sim":
+        raise field_error(ConfigError, "dry_run", True, "needs a bench file or sim-instruments (sim has no instruments)")
     chip_model = load_model(model)
     data = opts.data if opts.data is not None else load_mnist(train_samples, test_samples, opts.data_dir)
     data = reduce_features(data, layers[0])
@@ -164,7 +169,8 @@ def train(backend: str = "sim", model: str = "garg-hzo-20ns", algo: str = "mpsgd
                                                 "dac_bits", "adc_bits", "weight_reads", "symmetry_pairs")},
               # only when not the default, so runs checkpointed before the option existed still resume
               **({"transfer": opts.transfer} if opts.transfer != "polarity" else {}),
-              **({"start": opts.start} if opts.start != "mid" else {})}
+              **({"start": opts.start} if opts.start != "mid" else {}),
+              **({"dry_run": True} if opts.dry_run else {})}
     out_dir = Path(out) if out is not None else None
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from labctl.devicefault import DeviceFaultError
+from labctl.errors import ConfigError
 from labctl.layout import CellLayout
 from labctl.training import train
 from labctl.training.analog import AnalogLayer
@@ -45,3 +46,34 @@ def test_a_device_read_back_at_the_floor_stops_training():
     chip.faults.dead_cols.append(2)  # device column of cell column 1: cells 1, 4, 7, ...
     with pytest.raises(DeviceFaultError, match=r"dead line or open path at device 1:2"):
         layer.apply_counts_at(np.array([4]), np.array([2]))
+
+
+def test_a_bench_file_dry_run_trains_on_its_simulated_copy_and_opens_no_instrument(tmp_path):
+    """GPIB resources that do not exist here: the dry run prices the training on that bench's timings."""
+    import json
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from labctl.backends import SIM_BENCH_FILE
+    from labctl.cli import app
+
+    bench = tmp_path / "lab.yaml"
+    bench.write_text(SIM_BENCH_FILE.read_text().replace("sim://", "GPIB0::").replace("round_trip_s: 0.02",
+                                                                                    "round_trip_s: 0.04"))
+    shutil.copy(SIM_BENCH_FILE.parent / "sim-instruments-probecard.yaml", tmp_path)
+    args = ["train", "--model", "garg-hzo-2us", "--algo", "sgd", "--layers", "8,10", "--train-samples", "100",
+            "--test-samples", "50", "--no-progress"]
+    runner = CliRunner()
+    dry = runner.invoke(app, [*args, "--backend", str(bench), "--dry-run", "--out", str(tmp_path / "dry")],
+                        terminal_width=200)
+    assert dry.exit_code == 0, dry.output
+    assert "nothing was sent" in dry.output
+    sim = runner.invoke(app, [*args, "--backend", "sim-instruments", "--out", str(tmp_path / "sim")],
+                        terminal_width=200)
+    assert sim.exit_code == 0, sim.output
+    cost = {name: json.loads((tmp_path / name / "run.json").read_text()) for name in ("dry", "sim")}
+    assert cost["dry"]["transactions"] == cost["sim"]["transactions"]  # the same chip and messages ...
+    assert cost["dry"]["chip_time_s"][0] > 1.5 * cost["sim"]["chip_time_s"][0]  # ... at twice the round trip
+    with pytest.raises(ConfigError, match="sim has no instruments"):
+        train(backend="sim", dry_run=True, layers=(8, 10), train_samples=10, test_samples=10, progress=False)
