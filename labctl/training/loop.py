@@ -10,6 +10,7 @@ inputs reduced to 30 principal components).
 from __future__ import annotations
 
 import json
+import os
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -274,9 +275,20 @@ def _elapsed(backends, start_s: list[float]) -> float:
     return max((chip.time_s - t0 for chip, t0 in zip(backends, start_s)), default=0.0)
 
 
+def blas_threads() -> str:
+    """The BLAS thread setting of this process, for run.json: a seed repeats a run bit for bit only with
+    the same one (the thread count changes the order of a product's float32 sums, and training amplifies
+    the difference; docs/papers.md)."""
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        if os.environ.get(name):
+            return f"{name}={os.environ[name]}"
+    return f"default ({os.cpu_count()} CPUs)"
+
+
 def _write_outputs(out_dir: Path, config: dict, rows: list[dict], extra: dict) -> None:
     from .plots import plot_training_curve
 
     pd.DataFrame(rows, columns=METRIC_COLUMNS).to_csv(out_dir / "metrics.csv", index=False)
-    (out_dir / "run.json").write_text(json.dumps({"config": config, **extra}, indent=2) + "\n")
+    (out_dir / "run.json").write_text(json.dumps({"config": config, **extra, "blas_threads": blas_threads()},
+                                                 indent=2) + "\n")
     plot_training_curve(rows, out_dir / "training_curve.png", title=f"{config['algo']} on {config['model']}")
