@@ -66,8 +66,9 @@ class TrainOptions:
     """Train on a simulated copy of the bench file (its instruments, probe card and timings; nothing is
     sent): the backend time per epoch is then that bench's estimate (``--dry-run``)."""
     start: str = "mid"
-    """Devices' starting state on a backend other than ``sim``: ``mid`` (write-verify to mid range first,
-    :mod:`labctl.training.start`) or ``as-is`` (a chip already prepared). ``sim`` chips are built at mid range."""
+    """Devices' starting state on a backend other than ``sim``: ``mid`` (erased, preset and write-verified to
+    mid range first, :mod:`labctl.training.start`) or ``as-is`` (a chip already prepared). ``sim`` chips are
+    built at mid range."""
     resume: bool = False
     """Continue from ``out/checkpoint.npz`` when there is one."""
     data_dir: str | None = None
