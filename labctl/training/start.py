@@ -56,7 +56,8 @@ def program_mid_range(layers) -> tuple[int, int]:
         target = np.full(layer.backend.shape, device.g_min_s + span / 2)
         result = write_verify(layer.backend, devices, target, layer.pulses[+1], layer.pulses[-1], layer.read_spec,
                               TOLERANCE * span, MAX_PULSES,
-                              nominal_step_s(device, op.write_amplitude_v, op.write_width_s), READS_PER_VERIFY)
+                              nominal_step_s(device, op.write_amplitude_v, op.write_width_s), READS_PER_VERIFY,
+                              reread_all=False)
         pulses += int(result.pulses.sum())
         missed += int((devices & ~result.converged).sum())
         layer.refresh()
