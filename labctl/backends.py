@@ -107,3 +107,29 @@ class Transactions:
     @property
     def total(self) -> int:
         return self._sent() - self._start if self.backends else self._reported
+
+
+class SimulatedBenchState:
+    """Snapshot and restore of simulated instruments: the bench world and the driver's relay cache."""
+
+    def __init__(self, array, world) -> None:
+        self.array, self.world = array, world
+
+    def snapshot(self) -> dict:
+        return self.world.snapshot()
+
+    def restore(self, snap: dict) -> None:
+        self.world.restore(snap)
+        self.array.assume_relays(self.world.closed_relays())
+
+
+def simulated_state(backend):
+    """What a resume must restore behind ``backend`` (an object with ``snapshot()``/``restore()``): the
+    SimulatedArray itself, or the whole simulated bench behind simulated instruments; None on real
+    hardware, where the chip keeps its own state."""
+    world = getattr(backend, "world", None)
+    if world is not None:
+        return SimulatedBenchState(backend, world)
+    if callable(getattr(backend, "snapshot", None)) and callable(getattr(backend, "restore", None)):
+        return backend
+    return None

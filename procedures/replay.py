@@ -203,32 +203,6 @@ def keep_records(csv_path: Path, records: int, comment: str) -> int:
     return max(extra, 0)
 
 
-class SimulatedBenchState:
-    """Snapshot and restore of simulated instruments: the bench world and the driver's relay cache."""
-
-    def __init__(self, array, world) -> None:
-        self.array, self.world = array, world
-
-    def snapshot(self) -> dict[str, np.ndarray]:
-        return self.world.snapshot()
-
-    def restore(self, snap: dict[str, np.ndarray]) -> None:
-        self.world.restore(snap)
-        self.array.assume_relays(self.world.closed_relays())
-
-
-def simulated_state(backend):
-    """What a resume must restore behind ``backend`` (an object with ``snapshot()``/``restore()``): the
-    SimulatedArray itself, or the whole simulated bench behind simulated instruments; None on real
-    hardware, where the chip keeps its own state."""
-    world = getattr(backend, "world", None)
-    if world is not None:
-        return SimulatedBenchState(backend, world)
-    if callable(getattr(backend, "snapshot", None)) and callable(getattr(backend, "restore", None)):
-        return backend
-    return None
-
-
 JOURNAL_TAG = "journal.records_ops"
 """Key of the saved state's (records, operations): the journalled point it belongs to."""
 

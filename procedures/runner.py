@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 from pymeasure.experiment import Results
 
+from labctl.backends import simulated_state
 from labctl.catalog import recorded
 from labctl.errors import ConfigError, field_error
 
@@ -26,14 +27,7 @@ from .health import HealthMonitor
 from .params import build, describe
 from .provenance import write_run_json
 from .registry import get_spec, procedure_class
-from .replay import (
-    JournalledBackend,
-    StateSaver,
-    keep_records,
-    load_journal,
-    load_state,
-    simulated_state,
-)
+from .replay import JournalledBackend, StateSaver, keep_records, load_journal, load_state
 from .spec import never
 from .wrapper import BENCH_FILE, COMMON_FIELDS
 

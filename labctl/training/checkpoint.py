@@ -1,9 +1,10 @@
 """Training checkpoints: one npz per run directory, rewritten atomically after every epoch.
 
 It holds everything a run's future depends on: digital parameters, the weights as last read, the
-mixed-precision accumulators, the shuffling RNG, the metrics so far and each backend's dynamic state
-when the backend can snapshot itself (the simulator). A bench chip keeps its own state; a resumed
-bench run continues from the chip as it is.
+mixed-precision accumulators, the shuffling RNG, the metrics so far and each simulated backend's
+dynamic state (the simulated chip, or the whole simulated bench behind ``sim-instruments``:
+:func:`labctl.backends.simulated_state`). A bench chip keeps its own state: a resumed bench run
+re-reads its weights and continues from the chip as it is (the interrupted epoch's updates included).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from labctl.atomic import replacing
+from labctl.backends import simulated_state
 from labctl.errors import ConfigError, field_error
 
 from .analog import AnalogLayer
@@ -36,9 +38,9 @@ def save_checkpoint(directory: Path, config: dict, epoch: int, rows: list[dict],
         arrays[f"l{k}.w"] = layer.w
         if isinstance(layer, AnalogLayer):
             arrays[f"l{k}.g_reference"] = layer._g_reference
-            snapshot = getattr(layer.backend, "snapshot", None)
-            if snapshot is not None:
-                arrays.update({f"l{k}.backend.{key}": v for key, v in snapshot().items()})
+            state = simulated_state(layer.backend)
+            if state is not None:
+                arrays.update({f"l{k}.backend.{key}": v for key, v in state.snapshot().items()})
         if accumulators[k] is not None:
             arrays[f"l{k}.acc"] = accumulators[k]
     path = directory / CHECKPOINT_NAME
@@ -71,8 +73,11 @@ def load_checkpoint(directory: Path, config: dict, layers: list, accumulators: l
             layer._g_reference = data[f"l{k}.g_reference"]
             prefix = f"l{k}.backend."
             snap = {key[len(prefix):]: v for key, v in data.items() if key.startswith(prefix)}
-            if snap and hasattr(layer.backend, "restore"):
-                layer.backend.restore(snap)
+            state = simulated_state(layer.backend)
+            if snap and state is not None:
+                state.restore(snap)
+            elif state is None:  # a real chip kept its state, the interrupted epoch's updates included
+                layer.refresh()
         if accumulators[k] is not None:
             accumulators[k][...] = data[f"l{k}.acc"]
     return int(data["epoch"]), json.loads(str(data["rows"])), json.loads(str(data["extra"]))
