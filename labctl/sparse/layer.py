@@ -102,6 +102,15 @@ class SparseAnalogLayer(AnalogLayer):
             self.g_weight[rows, cols] = self._read(mask)[rows, lay.weight_cols[cols]]
         self._compose()
 
+    def digital_state(self) -> dict[str, np.ndarray]:
+        """The readings the layer keeps between updates (what a checkpoint must hold besides ``w``)."""
+        return {"g_weight": self.g_weight, "g_sparsity": self.g_sparsity}
+
+    def restore_digital(self, state: dict[str, np.ndarray]) -> None:
+        """Take back :meth:`digital_state` (a resume on a simulated chip restored to the same instant)."""
+        self.g_weight, self.g_sparsity = np.array(state["g_weight"]), np.array(state["g_sparsity"])
+        self._compose()
+
     def _compose(self) -> None:
         """Sparsity map and effective weights (series weight + sparsity conductance) from the readings."""
         self.s = self.g_sparsity > self.s_threshold_s

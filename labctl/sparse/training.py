@@ -127,8 +127,6 @@ def train_msnet(data: Dataset, run: SparseRun = SparseRun(), out=None, resume: b
         done, rows, extra = state if state is not None else (0, [], {"maps": {}})
         if chip is not None and state is None:
             _start(fc, run.backend)
-        elif chip is not None:
-            fc.refresh()
         _loop(net, fc, data, run, optimizer, rng, groups, done, rows, extra, out_dir, config, progress)
     except BaseException:
         if chip is not None:

@@ -41,6 +41,9 @@ def save_checkpoint(directory: Path, config: dict, epoch: int, rows: list[dict],
             state = simulated_state(layer.backend)
             if state is not None:
                 arrays.update({f"l{k}.backend.{key}": v for key, v in state.snapshot().items()})
+            digital = getattr(layer, "digital_state", None)
+            if digital is not None:
+                arrays.update({f"l{k}.digital.{key}": v for key, v in digital().items()})
         if accumulators[k] is not None:
             arrays[f"l{k}.acc"] = accumulators[k]
     path = directory / CHECKPOINT_NAME
@@ -76,6 +79,9 @@ def load_checkpoint(directory: Path, config: dict, layers: list, accumulators: l
             state = simulated_state(layer.backend)
             if snap and state is not None:
                 state.restore(snap)
+                digital = {key[len(f"l{k}.digital."):]: v for key, v in data.items() if key.startswith(f"l{k}.digital.")}
+                if digital:
+                    layer.restore_digital(digital)
             elif state is None:  # a real chip kept its state, the interrupted epoch's updates included
                 layer.refresh()
         if accumulators[k] is not None:
