@@ -74,12 +74,10 @@ def load_checkpoint(directory: Path, config: dict, layers: list, accumulators: l
         layer.w[...] = data[f"l{k}.w"]
         if isinstance(layer, AnalogLayer):
             layer._g_reference = data[f"l{k}.g_reference"]
-            prefix = f"l{k}.backend."
-            snap = {key[len(prefix):]: v for key, v in data.items() if key.startswith(prefix)}
+            snap, digital = (_prefixed(data, f"l{k}.{part}.") for part in ("backend", "digital"))
             state = simulated_state(layer.backend)
             if snap and state is not None:
                 state.restore(snap)
-                digital = {key[len(f"l{k}.digital."):]: v for key, v in data.items() if key.startswith(f"l{k}.digital.")}
                 if digital:
                     layer.restore_digital(digital)
             elif state is None:  # a real chip kept its state, the interrupted epoch's updates included
@@ -87,3 +85,8 @@ def load_checkpoint(directory: Path, config: dict, layers: list, accumulators: l
         if accumulators[k] is not None:
             accumulators[k][...] = data[f"l{k}.acc"]
     return int(data["epoch"]), json.loads(str(data["rows"])), json.loads(str(data["extra"]))
+
+
+def _prefixed(data: dict, prefix: str) -> dict:
+    """The entries of ``data`` under ``prefix``, keyed without it."""
+    return {key[len(prefix):]: v for key, v in data.items() if key.startswith(prefix)}
