@@ -167,9 +167,10 @@ def reduce_features(data: Dataset, features: int) -> Dataset:
     Used to fit a layer onto the 30x30 chip (e.g. 30 features x 10 classes). The components stay
     centred (the rows take bipolar read voltages, as ``read_mvm`` allows): shifted into [0, 1] every
     feature would carry the same large common input, and a 30x10 layer on the garg-hzo-2us chip
-    reached 0.31-0.35 test accuracy in 3 epochs of 10000 samples instead of 0.75 (docs/hil-training.md). Each component is scaled
-    by ``OUTLIER_QUANTILE`` of its training magnitudes, the rare larger values clipped, so the DAC's
-    range serves the bulk. Deterministic: PCA by SVD of the training inputs.
+    reached 0.31-0.35 test accuracy in 3 epochs of 10000 samples instead of 0.75
+    (docs/hil-training.md). Each component is scaled by ``OUTLIER_QUANTILE`` of its training
+    magnitudes, the rare larger values clipped, so the DAC's range serves the bulk. Deterministic:
+    PCA by SVD of the training inputs.
     """
     if features == data.x_train.shape[1]:
         return data

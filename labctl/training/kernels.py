@@ -133,13 +133,15 @@ def select(optimizer, k: int, grad_w: np.ndarray, alpha: np.float32) -> tuple[np
     """(flat indices, signed counts) of layer ``k``'s update under ``optimizer``'s rule, from its gradient."""
     grad = grad_w.reshape(-1)
     neg_lr, max_pulses = -optimizer.lr, np.float32(optimizer.max_pulses)
+    mixed = optimizer.algo == "mpsgd"
     work = optimizer.work.get(k)
-    if work is None or work[0].size != grad.size:  # kept per layer: fresh buffers this size page-fault
-        work = optimizer.work[k] = (np.empty(grad.size, dtype=np.float32), np.empty(grad.size, dtype=np.int32))
-    if optimizer.algo == "mpsgd":
+    if work is None or work[-1].size != grad.size:  # kept per layer: fresh buffers this size page-fault
+        ratio = () if mixed else (np.empty(grad.size, dtype=np.float32),)  # (plain SGD's signed ratios)
+        work = optimizer.work[k] = (*ratio, np.empty(grad.size, dtype=np.int32))
+    if mixed:
         up, down = optimizer.steps
         return _mixed_precision(optimizer.accumulators[k].reshape(-1), grad, neg_lr, alpha, up, down, max_pulses,
-                                work[1])
+                                *work)
     uniform = optimizer.rng.random(grad.size, dtype=np.float32)  # as _plain_at draws them
     return _plain(grad, neg_lr, alpha, uniform, np.float32(1 / optimizer.device_step), max_pulses, *work)
 
