@@ -61,7 +61,7 @@ def run_procedure(name: str, backend: ArrayBackend | str = "sim", out: str | Pat
 
 
 def fit(files: str | Path | list[str | Path], out: str | Path | None = None, *,
-        base_model: str = DEFAULT_BASE_MODEL, **mapping) -> FitResult:
+        base_model: str = DEFAULT_BASE_MODEL, retention: str | Path | None = None, **mapping) -> FitResult:
     """Fit a device model to measured LTP/LTD pulse trains; write it to ``out`` (model JSON) if given.
 
     ``files`` are our procedure CSVs or another lab's CSV/TSV. ``mapping`` names the columns when they
@@ -69,8 +69,10 @@ def fit(files: str | Path | list[str | Path], out: str | Path | None = None, *,
     (S), ``resistance_col`` (ohm), ``current_col`` (A, with ``read_voltage`` in V), ``width_col`` (s) or
     ``width_s`` (s, one width for the file), and ``polarity`` ("auto", "positive" or "negative": the
     amplitude sign that raises G). ``base_model`` supplies what pulse trains cannot show (kinetics
-    over widths, retention, transfer curve). With ``out`` the model JSON and PNG plots of data vs fit
-    are written; their paths are in ``result.saved``. ``result.report`` is the fit quality per phase.
+    over widths, retention, transfer curve); ``retention``, a retention JSON (``labctl fit --kind
+    retention``), replaces the base model's retention with the measured one. With ``out`` the model
+    JSON and PNG plots of data vs fit are written; their paths are in ``result.saved``.
+    ``result.report`` is the fit quality per phase.
 
     >>> import tempfile
     >>> from pathlib import Path
@@ -85,6 +87,10 @@ def fit(files: str | Path | list[str | Path], out: str | Path | None = None, *,
     from device_models.fitting import fit_files, save_fit
 
     result = fit_files(files, base_model=base_model, **mapping)
+    if retention is not None:
+        from device_models.fitting.retention import with_measured_retention
+
+        result.model = with_measured_retention(result.model, retention)
     if out is not None:
         result.saved = save_fit(result, out)
     return result

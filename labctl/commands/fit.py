@@ -26,6 +26,8 @@ def fit(
     read_voltage: float = typer.Option(None, help="Read voltage in V."),
     polarity: str = typer.Option("auto", help="Amplitude sign that raises G: auto, positive or negative."),
     base_model: str = typer.Option("garg-hzo-2us", help="Model whose kinetics/retention/transfer the fit keeps."),
+    retention: Path = typer.Option(None, "--retention", help="Retention JSON (its retention_fit, from fit_retention): "
+                                   "the model's devices relax as measured instead of as the base model's."),
     runs: str = typer.Option(None, "--runs", help="Fit every complete cataloged procedure run matching this "
                              "query, e.g. \"name=ltp_ltd chip=C7 width=20e-9\" (see `labctl runs list`)."),
 ) -> None:
@@ -44,8 +46,9 @@ def fit(
                                      conductance_col=conductance_col, resistance_col=resistance_col,
                                      current_col=current_col, width_col=width_col, width_s=width_s,
                                      read_voltage=read_voltage, polarity=polarity).items() if v is not None}
-    with recorded("fit", out.stem, out, extra={"parameters": {"base_model": base_model, "runs": runs, **options}}):
-        result = fit_model(list(files), out, base_model=base_model, **options)
+    recorded_as = {"base_model": base_model, "runs": runs, "retention": str(retention) if retention else None}
+    with recorded("fit", out.stem, out, extra={"parameters": {**recorded_as, **options}}):
+        result = fit_model(list(files), out, base_model=base_model, retention=retention, **options)
     written = result.saved
     report = result.report
     table = Table("quantity", *report.index, title=f"fit of {len(files)} file(s)")
@@ -66,5 +69,10 @@ def fit(
     v = result.model.weight.variation
     console.print(f"device-to-device spread over {len(devices)} devices in {len(files)} file(s): "
                   f"bounds {v.d2d_bounds:.4f}, step {v.d2d_step:.4f} (relative)", highlight=False)
+    if retention is not None:
+        r = result.model.provenance["retention"]
+        console.print(f"retention from {retention}: relaxes toward {r['relaxed_state']:.3f} of the range with "
+                      f"nu {r['nu']:.3g}, t0 {r['t0_s']:.3g} s ({r['law']} law)"
+                      + (f"; {r['held']}" if "held" in r else ""), highlight=False)
     console.print(f"symmetry point {result.symmetry_point:.3f} of the range; wrote "
                   + ", ".join(str(p) for p in written), highlight=False)
