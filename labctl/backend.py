@@ -33,6 +33,13 @@ class PulseReport:
     """Chip time the operation took (pulse trains, plus settling on the bench)."""
 
 
+def total_report(reports) -> PulseReport:
+    """One report summing ``reports`` (pulses, transactions and time)."""
+    reports = list(reports)
+    return PulseReport(sum(r.pulses for r in reports), sum(r.transactions for r in reports),
+                       sum(r.duration_s for r in reports))
+
+
 @runtime_checkable
 class ArrayBackend(Protocol):
     """A FeFET array that can be pulsed and read; the bench and the simulator both implement it."""
@@ -56,8 +63,26 @@ class ArrayBackend(Protocol):
         half-selected devices see V/2 (a real disturb, small because switching is strongly nonlinear).
         """
 
+    def apply_pulses_at(self, rows: np.ndarray, cols: np.ndarray, pulse: PulseSpec,
+                        counts: np.ndarray) -> PulseReport:
+        """``apply_pulses`` with ``counts[i]`` pulses to device ``(rows[i], cols[i])`` (row-major, no repeats).
+
+        Costs scale with the devices listed, not the grid (training pulses a few percent of a layer).
+        """
+
+    def pulse_and_read_at(self, rows: np.ndarray, cols: np.ndarray, pulses: dict[int, PulseSpec],
+                          counts: np.ndarray, read: ReadSpec = ReadSpec()) -> tuple[PulseReport, np.ndarray]:
+        """``pulses[+1]`` where ``counts > 0``, ``pulses[-1]`` (``|counts|`` long) where ``counts < 0``,
+        then ``read_at`` of every listed device: a training update and its read-back.
+
+        The report counts the pulse operations only (as two ``apply_pulses_at`` calls would).
+        """
+
     def read(self, devices: np.ndarray, read: ReadSpec = ReadSpec()) -> np.ndarray:
         """Conductance in S of every device in the mask; NaN elsewhere. Non-destructive."""
+
+    def read_at(self, rows: np.ndarray, cols: np.ndarray, read: ReadSpec = ReadSpec()) -> np.ndarray:
+        """Conductance in S of the devices at ``(rows[i], cols[i])`` (row-major, no repeats): 1-D."""
 
     def read_mvm(self, inputs: np.ndarray, read: ReadSpec = ReadSpec()) -> np.ndarray:
         """Column currents in A for row inputs in [-1, 1] scaled to ``read.voltage_v``.
@@ -91,6 +116,10 @@ class ArrayBackend(Protocol):
 class BackendBase:
     """Shared checks for every backend: validate once here, then call the ``_do_*`` hook."""
 
+    shape: tuple[int, int]
+    layout: CellLayout
+    limits: SafetyLimits
+
     def __init__(self, layout: CellLayout, limits: SafetyLimits = DEFAULT_LIMITS) -> None:
         self.layout = layout
         self.shape = layout.shape
@@ -100,7 +129,7 @@ class BackendBase:
     # -- public API: checks, then hooks ------------------------------------------------------------
     def apply_pulses(self, devices, pulse: PulseSpec, count=1) -> PulseReport:
         self._check_open()
-        mask = self._mask(devices, self.shape, "devices")
+        mask = checked_mask(devices, self.shape, "devices")
         counts = np.asarray(count)
         if counts.ndim and counts.shape != self.shape:
             raise field_error(ConfigError, "count.shape", counts.shape, f"expected a scalar or {self.shape}")
@@ -134,10 +163,26 @@ class BackendBase:
         self.limits.check_read(read)
         return self._do_read_at(flat, read)
 
+    def pulse_and_read_at(self, rows, cols, pulses: dict[int, PulseSpec], counts,
+                          read: ReadSpec = ReadSpec()) -> tuple[PulseReport, np.ndarray]:
+        """Signed trains per device coordinate (``pulses[+1]`` where ``counts > 0``, ``pulses[-1]`` where
+        ``counts < 0``), then the read-back of every listed device: the training update, checked here once."""
+        self._check_open()
+        flat = self._flat(rows, cols)
+        counts = np.asarray(counts)
+        if counts.shape != flat.shape:
+            raise field_error(ConfigError, "counts.shape", counts.shape, f"expected {flat.shape} like rows")
+        if set(pulses) != {+1, -1}:
+            raise field_error(ConfigError, "pulses", sorted(pulses), "expected the keys +1 (counts > 0) and -1")
+        self.limits.check_pulse(pulses[+1], np.abs(counts))
+        self.limits.check_pulse(pulses[-1])  # (the lengths are checked: one count limit for both polarities)
+        self.limits.check_read(read)
+        return self._do_pulse_and_read_at(flat, counts, pulses, read)
+
     def apply_vector_update(self, rows, cols, pulse: PulseSpec, count: int = 1) -> PulseReport:
         self._check_open()
-        rows = self._mask(rows, (self.shape[0],), "rows")
-        cols = self._mask(cols, (self.shape[1],), "cols")
+        rows = checked_mask(rows, (self.shape[0],), "rows")
+        cols = checked_mask(cols, (self.shape[1],), "cols")
         if np.ndim(count):
             raise field_error(ConfigError, "count", count, "a vector update takes one train length")
         self.limits.check_pulse(pulse, count)
@@ -147,7 +192,7 @@ class BackendBase:
 
     def read(self, devices, read: ReadSpec = ReadSpec()) -> np.ndarray:
         self._check_open()
-        mask = self._mask(devices, self.shape, "devices")
+        mask = checked_mask(devices, self.shape, "devices")
         self.limits.check_read(read)
         return self._do_read(mask, read)
 
@@ -166,7 +211,7 @@ class BackendBase:
 
     def sweep_transfer(self, devices, gate_v, drain_v: float = 0.1) -> np.ndarray:
         self._check_open()
-        mask = self._mask(devices, self.shape, "devices")
+        mask = checked_mask(devices, self.shape, "devices")
         gate_v = np.asarray(gate_v, dtype=float)
         self.limits.check_sweep(gate_v, drain_v)
         return self._do_sweep_transfer(mask, gate_v, float(drain_v))
@@ -198,6 +243,16 @@ class BackendBase:
         grid.flat[flat] = counts
         return self._do_apply_pulses(grid, pulse)
 
+    def _do_pulse_and_read_at(self, flat: np.ndarray, counts: np.ndarray, pulses: dict[int, PulseSpec],
+                              read: ReadSpec) -> tuple[PulseReport, np.ndarray]:
+        """Composed from the primitives: one ``_do_apply_pulses_at`` per polarity present, then ``_do_read_at``.
+
+        A backend overrides this only to do the same faster (the simulator: one pass for both polarities).
+        """
+        reports = [self._do_apply_pulses_at(flat[sel], np.abs(counts[sel]).astype(np.int64), pulses[sign])
+                   for sign, sel in ((+1, counts > 0), (-1, counts < 0)) if sel.any()]
+        return total_report(reports), self._do_read_at(flat, read)
+
     def _do_apply_vector_update(self, rows, cols, pulse: PulseSpec, count: int) -> PulseReport:
         raise NotImplementedError
 
@@ -228,26 +283,75 @@ class BackendBase:
             raise LabctlError(f"{type(self).__name__} is closed")
 
     def _flat(self, rows, cols) -> np.ndarray:
-        """Flat device indices of coordinate arrays, checked in range, row-major and without repeats."""
-        rows, cols = np.asarray(rows), np.asarray(cols)
-        for name, arr, size in (("rows", rows, self.shape[0]), ("cols", cols, self.shape[1])):
-            if arr.ndim != 1 or arr.dtype.kind not in "iu":
-                raise field_error(ConfigError, f"{name}.dtype", f"{arr.dtype}{arr.shape}", "must be 1-D integers")
-            if arr.size and (arr.min() < 0 or arr.max() >= size):
-                raise field_error(ConfigError, name, int(arr.max() if arr.min() >= 0 else arr.min()),
-                                  f"outside 0..{size - 1}")
-        if rows.shape != cols.shape:
-            raise field_error(ConfigError, "cols.shape", cols.shape, f"expected {rows.shape} like rows")
-        flat = rows.astype(np.int64) * self.shape[1] + cols
-        if flat.size > 1 and not np.all(flat[1:] > flat[:-1]):
-            raise field_error(ConfigError, "rows, cols", "order", "must be row-major without repeats")
-        return flat
+        return flat_indices(self.shape, rows, cols)
 
-    @staticmethod
-    def _mask(mask, shape: tuple[int, ...], name: str) -> np.ndarray:
-        arr = np.asarray(mask)
-        if arr.shape != shape:
-            raise field_error(ConfigError, f"{name}.shape", arr.shape, f"expected {shape}")
-        if arr.dtype != bool:
-            raise field_error(ConfigError, f"{name}.dtype", str(arr.dtype), "must be a boolean mask")
-        return arr
+
+
+def checked_mask(mask, shape: tuple[int, ...], name: str) -> np.ndarray:
+    """``mask`` as an array, refused (naming ``name``) unless boolean of ``shape``."""
+    arr = np.asarray(mask)
+    if arr.shape != shape:
+        raise field_error(ConfigError, f"{name}.shape", arr.shape, f"expected {shape}")
+    if arr.dtype != bool:
+        raise field_error(ConfigError, f"{name}.dtype", str(arr.dtype), "must be a boolean mask")
+    return arr
+
+
+def flat_indices(shape: tuple[int, int], rows, cols) -> np.ndarray:
+    """Flat device indices of coordinate arrays, checked in range, row-major and without repeats."""
+    rows, cols = np.asarray(rows), np.asarray(cols)
+    for name, arr, size in (("rows", rows, shape[0]), ("cols", cols, shape[1])):
+        if arr.ndim != 1 or arr.dtype.kind not in "iu":
+            raise field_error(ConfigError, f"{name}.dtype", f"{arr.dtype}{arr.shape}", "must be 1-D integers")
+        if arr.size and (arr.min() < 0 or arr.max() >= size):
+            raise field_error(ConfigError, name, int(arr.max() if arr.min() >= 0 else arr.min()),
+                              f"outside 0..{size - 1}")
+    if rows.shape != cols.shape:
+        raise field_error(ConfigError, "cols.shape", cols.shape, f"expected {rows.shape} like rows")
+    flat = rows.astype(np.int64) * shape[1] + cols
+    if flat.size > 1 and not np.all(flat[1:] > flat[:-1]):
+        raise field_error(ConfigError, "rows, cols", "order", "must be row-major without repeats")
+    return flat
+
+
+class BackendProxy:
+    """A wrapper of an open backend (journal, one device per call) that forwards the seam explicitly.
+
+    Every :class:`ArrayBackend` member is a method or property here (``tests/contract`` checks it), so
+    a Protocol operation can never slip past the wrapper's guarantee through attribute fallback;
+    ``__getattr__`` only reaches what is not the seam (``model``, ``seed``, ``stats``, ...).
+    """
+
+    def __init__(self, backend: ArrayBackend) -> None:
+        self.backend = backend
+
+    def __getattr__(self, name: str):
+        if name in SEAM_MEMBERS or name.startswith("__"):
+            raise AttributeError(f"{type(self).__name__} does not forward {name!r}")
+        return getattr(self.backend, name)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.backend.shape
+
+    @property
+    def layout(self) -> CellLayout:
+        return self.backend.layout
+
+    @property
+    def limits(self) -> SafetyLimits:
+        return self.backend.limits
+
+    def close(self) -> None:
+        self.backend.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+SEAM_MEMBERS = frozenset(name for name in vars(ArrayBackend) if not name.startswith("_")) | set(
+    ArrayBackend.__annotations__)
+"""Names of the ``ArrayBackend`` Protocol's methods, properties and attributes."""

@@ -72,8 +72,20 @@ class HealthMonitor:
                 rows, cols, pulse, count = args
                 counts = np.outer(np.asarray(rows, bool), np.asarray(cols, bool)) * int(count)
             self._pulsed(np.asarray(counts, dtype=np.int64), pulse)
+        elif name == "apply_pulses_at":
+            rows, cols, pulse, counts = args
+            self._pulsed(self._grid(rows, cols, counts, 0).astype(np.int64), pulse)
+        elif name == "pulse_and_read_at":
+            rows, cols, pulses, counts, _ = args
+            signed = self._grid(rows, cols, counts, 0).astype(np.int64)
+            for sign in (+1, -1):
+                if (signed * sign > 0).any():
+                    self._pulsed(np.maximum(signed * sign, 0), pulses[sign])
+            self._read(self._grid(rows, cols, result[1], np.nan))
         elif name == "read":
             self._read(np.asarray(result, dtype=float))
+        elif name == "read_at":
+            self._read(self._grid(args[0], args[1], result, np.nan))
         elif name == "resumed":  # the bench may have been mended since: stuck evidence starts afresh
             self.polarity[:] = 0
             self.expected[:] = 0.0
@@ -83,6 +95,12 @@ class HealthMonitor:
                         np.asarray(result, dtype=float))
 
     # -- write trains and reads --------------------------------------------------------------------
+    def _grid(self, rows, cols, values, fill: float) -> np.ndarray:
+        """Per-coordinate ``values`` laid out on the device grid (``fill`` elsewhere)."""
+        grid = np.full(self.last.shape, fill, dtype=float)
+        grid[np.asarray(rows), np.asarray(cols)] = values
+        return grid
+
     def _pulsed(self, counts: np.ndarray, pulse) -> None:
         sign = 1 if pulse.amplitude_v > 0 else -1
         hit = counts > 0

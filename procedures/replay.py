@@ -22,13 +22,13 @@ from pathlib import Path
 import numpy as np
 
 from labctl.atomic import replacing
-from labctl.backend import PulseReport
+from labctl.backend import BackendProxy, PulseReport
 from labctl.errors import DataError
 from labctl.specs import ReadSpec
 
 
-class JournalledBackend:
-    """``backend`` with every operation journalled (or answered from ``replay`` first); the rest passes through.
+class JournalledBackend(BackendProxy):
+    """``backend`` with every seam operation journalled (or answered from ``replay`` first).
 
     ``log`` None journals nothing and only runs ``check`` on every operation (GUI runs, which do not resume).
     """
@@ -36,7 +36,7 @@ class JournalledBackend:
     def __init__(self, backend, log, replay: list | None = None, records_done: int = 0,
                  on_point: Callable[[int, int], None] | None = None,
                  check: Callable[[str, tuple, object], None] | None = None):
-        self.backend = backend
+        super().__init__(backend)
         self._log = log
         self._replay = list(replay or [])
         self._cursor = 0
@@ -50,9 +50,6 @@ class JournalledBackend:
         """Operations covered by the journal on disk."""
         self._on_point = on_point
         self._check = check
-
-    def __getattr__(self, name: str):
-        return getattr(self.backend, name)
 
     @property
     def replaying(self) -> bool:
@@ -112,8 +109,19 @@ class JournalledBackend:
         return self._op("apply_vector_update", (rows, cols, pulse, count),
                         lambda: self.backend.apply_vector_update(rows, cols, pulse, count))
 
+    def apply_pulses_at(self, rows, cols, pulse, counts):
+        return self._op("apply_pulses_at", (rows, cols, pulse, counts),
+                        lambda: self.backend.apply_pulses_at(rows, cols, pulse, counts))
+
+    def pulse_and_read_at(self, rows, cols, pulses, counts, read: ReadSpec = ReadSpec()):
+        return self._op("pulse_and_read_at", (rows, cols, pulses, counts, read),
+                        lambda: self.backend.pulse_and_read_at(rows, cols, pulses, counts, read))
+
     def read(self, devices, read: ReadSpec = ReadSpec()):
         return self._op("read", (devices, read), lambda: self.backend.read(devices, read))
+
+    def read_at(self, rows, cols, read: ReadSpec = ReadSpec()):
+        return self._op("read_at", (rows, cols, read), lambda: self.backend.read_at(rows, cols, read))
 
     def read_mvm(self, inputs, read: ReadSpec = ReadSpec()):
         return self._op("read_mvm", (inputs, read), lambda: self.backend.read_mvm(inputs, read))
@@ -138,6 +146,8 @@ def encode(value):
     """A JSON-ready form of an operation's result (floats round-trip exactly; NaN entries are left out)."""
     if value is None:
         return None
+    if isinstance(value, tuple):  # pulse_and_read_at: (report, conductances)
+        return {"pair": [encode(part) for part in value]}
     if isinstance(value, PulseReport):
         return {"report": [value.pulses, value.transactions, value.duration_s]}
     if isinstance(value, np.ndarray):
@@ -152,6 +162,8 @@ def decode(value):
     """The result :func:`encode` stored."""
     if value is None or isinstance(value, float | int):
         return value
+    if "pair" in value:
+        return tuple(decode(part) for part in value["pair"])
     if "report" in value:
         pulses, transactions, duration_s = value["report"]
         return PulseReport(int(pulses), int(transactions), float(duration_s))

@@ -13,8 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from device_models import physics
-from labctl.backend import PulseReport
-from labctl.errors import ConfigError, field_error
+from labctl.backend import PulseReport, total_report
 from labctl.specs import PulseSpec, ReadSpec
 
 from . import fast_paths
@@ -63,41 +62,26 @@ class DeviceRows:
         """Parameter rows (``PAR_COLUMNS``) of devices ``idx`` for one polarity (``depress``: LTD)."""
         return self._par_rows.take(2 * idx + depress).view(np.float64).reshape(-1, len(PAR_COLUMNS))
 
-    def pulse_and_read_at(self, rows, cols, pulses: dict[int, PulseSpec], counts,
-                          read: ReadSpec = ReadSpec()) -> tuple[PulseReport, np.ndarray]:
-        """``apply_pulses_at`` with ``pulses[+1]`` where ``counts > 0`` and ``pulses[-1]`` where ``counts < 0``, then ``read_at``.
-
-        The training update's fast path (``AnalogLayer`` takes it when a backend has it): both
-        polarities in one relaxation and cell-update pass, the read-back from the conductances just
-        computed. The devices of the two trains are disjoint; relaxing them all before the first
-        differs from two calls by the relaxation over one train (< 1e-7 of the state).
-        """
-        self._check_open()
-        flat, counts = self._flat(rows, cols), np.asarray(counts)
-        if counts.shape != flat.shape:
-            raise field_error(ConfigError, "counts.shape", counts.shape, f"expected {flat.shape} like rows")
+    def _do_pulse_and_read_at(self, flat: np.ndarray, counts: np.ndarray, pulses: dict[int, PulseSpec],
+                              read: ReadSpec) -> tuple[PulseReport, np.ndarray]:
+        """The base class's composition done in one pass (checked there): both polarities in one
+        relaxation and cell-update pass, the read-back from the conductances just computed. The devices
+        of the two trains are disjoint; relaxing them all before the first differs from two calls by
+        the relaxation over one train (< 1e-7 of the state)."""
         up, down = pulses[+1], pulses[-1]
-        lengths = np.abs(counts)
-        self.limits.check_pulse(up, lengths)
-        self.limits.check_pulse(down)  # (the lengths are checked: the same limit holds for both polarities)
-        self.limits.check_read(read)
         if not (self._one_pop and up.amplitude_v > 0 > down.amplitude_v and up.width_s == down.width_s):
-            reports = [self.apply_pulses_at(rows, cols, pulse, np.where(sign * counts > 0, lengths, 0))
-                       for sign, pulse in ((1, up), (-1, down))]
-        else:
-            pulsed, signed = flat, counts
-            if not counts.all():  # zero-length trains: not pulsed, not relaxed (the update rules send none)
-                nonzero = counts != 0
-                pulsed, signed = flat[nonzero], counts[nonzero]
-            stats = self._pulse(pulsed, signed, up.amplitude_v, up.width_s, down.amplitude_v)
-            if stats is None:  # the numpy path: count them here
-                stats = [(n.sum(), n.max() if n.size else 0) for n in (lengths[counts > 0], lengths[counts < 0])]
-            else:  # the kernel counted them: [LTP pulses, longest, LTD pulses, longest]
-                stats = (stats[:2], stats[2:])
-            reports = [self._report(int(total), int(longest), pulse)
-                       for pulse, (total, longest) in zip((up, down), stats) if longest]
-        report = PulseReport(sum(r.pulses for r in reports), sum(r.transactions for r in reports),
-                             sum(r.duration_s for r in reports))
+            return super()._do_pulse_and_read_at(flat, counts, pulses, read)
+        pulsed, signed = flat, counts
+        if not counts.all():  # zero-length trains: not pulsed, not relaxed (the update rules send none)
+            nonzero = counts != 0
+            pulsed, signed = flat[nonzero], counts[nonzero]
+        stats = self._pulse(pulsed, signed, up.amplitude_v, up.width_s, down.amplitude_v)
+        if stats is None:  # the numpy path: count them here
+            stats = [(n.sum(), n.max() if n.size else 0) for n in (signed[signed > 0], -signed[signed < 0])]
+        else:  # the kernel counted them: [LTP pulses, longest, LTD pulses, longest]
+            stats = (stats[:2], stats[2:])
+        report = total_report(self._report(int(total), int(longest), pulse)
+                              for pulse, (total, longest) in zip((up, down), stats) if longest)
         return report, self._do_read_at(flat, read)
 
     def _pulse(self, idx: np.ndarray, counts: np.ndarray, amplitude_v: float, width_s: float,

@@ -13,9 +13,8 @@ unchanged on the 30x30 chip or a bench. Every reading is checked against the dea
 (:mod:`labctl.devicefault`): hardware-in-the-loop training stops at a dead line or open path
 instead of training on an open circuit.
 
-Speed: on a backend with ``pulse_and_read_at`` (the simulator) an update is one call (both
-polarities, then the read-back of the same devices); any other backend gets ``apply_pulses_at`` per
-polarity and ``read_at`` (or the mask API), the same protocol on the bench.
+An update is one ``pulse_and_read_at`` (both polarities, then the read-back of the same devices) on
+every backend: the simulator does it in one pass, the bench as one pulse train per polarity and row reads.
 """
 
 from __future__ import annotations
@@ -152,14 +151,9 @@ class AnalogLayer:
 
     def _read_at(self, rows: np.ndarray, device_cols: np.ndarray) -> np.ndarray:
         """Conductance of the devices at ``(rows, device_cols)``, averaged over ``weight_reads`` readings."""
-        read_at = getattr(self.backend, "read_at", None)
-        if read_at is None:  # a backend with the protocol only: read through a mask
-            mask = np.zeros(self.backend.layout.shape, dtype=bool)
-            mask[rows, device_cols] = True
-            return self._read(mask)[rows, device_cols]
-        total = read_at(rows, device_cols, self.read_spec)
+        total = self.backend.read_at(rows, device_cols, self.read_spec)
         for _ in range(self.weight_reads - 1):
-            total = total + read_at(rows, device_cols, self.read_spec)
+            total = total + self.backend.read_at(rows, device_cols, self.read_spec)
         return total / self.weight_reads
 
     def _read(self, devices: np.ndarray) -> np.ndarray:
@@ -217,26 +211,14 @@ class AnalogLayer:
 
         The optimisers produce this form directly: no pass over the whole grid to find the few cells pulsed.
         """
-        pulses = transactions = 0
         if flat.size == 0:
-            return pulses, transactions
+            return 0, 0
         rows, device_cols = self._device_coordinates(flat)
-        fused = getattr(self.backend, "pulse_and_read_at", None)
-        if fused is not None:  # the simulator: both polarities and the read-back in one pass
-            report, g = fused(rows, device_cols, self.pulses, signed, self.read_spec)
-            for _ in range(self.weight_reads - 1):
-                g = g + self.backend.read_at(rows, device_cols, self.read_spec)
-            self._store(flat, g / self.weight_reads)
-            return report.pulses, report.transactions
-        for sign in (+1, -1):
-            sel = signed > 0 if sign > 0 else signed < 0
-            if not sel.any():
-                continue
-            report = self._pulse_at(rows[sel], device_cols[sel], self.pulses[sign], np.abs(signed[sel]))
-            pulses += report.pulses
-            transactions += report.transactions
-        self._refresh_at(flat)
-        return pulses, transactions
+        report, g = self.backend.pulse_and_read_at(rows, device_cols, self.pulses, signed, self.read_spec)
+        for _ in range(self.weight_reads - 1):
+            g = g + self.backend.read_at(rows, device_cols, self.read_spec)
+        self._store(flat, g / self.weight_reads)
+        return report.pulses, report.transactions
 
     def _device_coordinates(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(rows, device columns) of the weight devices of flat cells ``flat`` (``r * fan_out + c``)."""
@@ -248,12 +230,3 @@ class AnalogLayer:
             cols += start
             return rows, cols
         return rows, self._device_col_map[cols]
-
-    def _pulse_at(self, rows: np.ndarray, device_cols: np.ndarray, pulse: PulseSpec, counts: np.ndarray):
-        """Pulse trains per device coordinate (row-major), through ``apply_pulses_at`` when the backend has it."""
-        apply_at = getattr(self.backend, "apply_pulses_at", None)
-        if apply_at is not None:
-            return apply_at(rows, device_cols, pulse, counts)
-        grid = np.zeros(self.backend.layout.shape, dtype=np.int64)
-        grid[rows, device_cols] = counts
-        return self.backend.apply_pulses(grid > 0, pulse, grid)

@@ -155,3 +155,68 @@ class ArrayBackendContract:
         mask[0, 0] = True
         with pytest.raises(SafetyLimitError, match="gate_v"):
             backend.sweep_transfer(mask, np.linspace(-20, 20, 5))
+
+    # -- per-coordinate operations (training's update path) ----------------------------------------
+    def test_read_at_is_read_of_the_same_devices(self, backend):
+        rows = np.array([0, 0, 3, 7])
+        cols = np.asarray(backend.layout.weight_cols)[[1, 4, 0, 2]]
+        mask = np.zeros(backend.shape, dtype=bool)
+        mask[rows, cols] = True
+        at = np.mean([backend.read_at(rows, cols) for _ in range(10)], axis=0)
+        grid = np.mean([backend.read(mask)[rows, cols] for _ in range(10)], axis=0)
+        assert at.shape == (4,)
+        np.testing.assert_allclose(at, grid, rtol=0.05)
+
+    def test_apply_pulses_at_moves_only_the_listed_devices_by_their_counts(self, backend):
+        cols = np.asarray(backend.layout.weight_cols)
+        rows, at = np.array([2, 2, 5]), cols[[0, 3, 1]]
+        everything = np.ones(backend.shape, dtype=bool)
+        before = np.mean([backend.read(everything) for _ in range(4)], axis=0)
+        report = backend.apply_pulses_at(rows, at, _write(backend, +1), np.array([30, 0, 5]))
+        after = np.mean([backend.read(everything) for _ in range(4)], axis=0)
+        change = (after - before) / backend.model.weight.g_max_s
+        assert report.pulses == 35
+        assert change[2, cols[0]] > change[5, cols[1]] > 0.02
+        untouched = np.ones(backend.shape, dtype=bool)
+        untouched[[2, 5], [cols[0], cols[1]]] = False
+        assert np.abs(change[untouched]).max() < 0.05  # read noise only (the zero count sends nothing)
+
+    def test_pulse_and_read_at_pulses_both_ways_and_reads_back(self, backend):
+        cols = np.asarray(backend.layout.weight_cols)
+        rows, at = np.array([1, 1, 4]), cols[[0, 2, 3]]
+        backend.apply_pulses_at(rows, at, _write(backend, +1), np.array([0, 0, 40]))  # room to go down
+        before = np.mean([backend.read_at(rows, at) for _ in range(6)], axis=0)
+        pulses = {+1: _write(backend, +1), -1: _write(backend, -1)}
+        report, g = backend.pulse_and_read_at(rows, at, pulses, np.array([25, 0, -25]))
+        after = np.mean([backend.read_at(rows, at) for _ in range(6)], axis=0)
+        assert report.pulses == 50 and g.shape == (3,)
+        np.testing.assert_allclose(g, after, rtol=0.1)  # the read-back is a reading after the pulses
+        assert after[0] > before[0] * 1.2 and after[2] < before[2] * 0.9
+        assert after[1] == pytest.approx(before[1], rel=0.05)
+
+    @pytest.mark.parametrize("op", ["read_at", "apply_pulses_at", "pulse_and_read_at"])
+    def test_coordinates_out_of_order_or_range_are_refused(self, backend, op):
+        pulse, pulses = _write(backend, 1), {+1: _write(backend, 1), -1: _write(backend, -1)}
+        call = {"read_at": lambda r, c: backend.read_at(r, c),
+                "apply_pulses_at": lambda r, c: backend.apply_pulses_at(r, c, pulse, np.ones(r.size, int)),
+                "pulse_and_read_at": lambda r, c: backend.pulse_and_read_at(r, c, pulses, np.ones(r.size, int))}[op]
+        with pytest.raises(ConfigError, match="row-major"):
+            call(np.array([3, 1]), np.array([0, 0]))
+        with pytest.raises(ConfigError, match="rows"):
+            call(np.array([0, backend.shape[0]]), np.array([0, 0]))
+
+    def test_over_limit_trains_per_coordinate_are_refused(self, backend):
+        pulses = {+1: _write(backend, 1), -1: _write(backend, -1)}
+        too_long = backend.limits.max_pulse_count + 1
+        with pytest.raises(SafetyLimitError, match="count"):
+            backend.pulse_and_read_at(np.array([0]), np.array([0]), pulses, np.array([-too_long]))
+        with pytest.raises(SafetyLimitError, match="count"):
+            backend.apply_pulses_at(np.array([0]), np.array([0]), pulses[1], np.array([too_long]))
+
+    def test_wait_advances_the_clock_and_temperature_is_physical(self, backend):
+        start = backend.time_s
+        backend.wait(0.25)
+        assert backend.time_s >= start + 0.25
+        with pytest.raises(ConfigError, match="duration_s"):
+            backend.wait(-1.0)
+        assert 200.0 < backend.temperature_k < 500.0
