@@ -32,7 +32,8 @@ def run_procedure(name: str, backend: ArrayBackend | str = "sim", out: str | Pat
 
     ``backend`` is an open backend (left open: the caller owns it) or a spec string (``"sim"``,
     ``"sim-instruments"``, ``"bench.yaml"``) opened with ``model`` and ``seed`` and closed after the
-    run (the header's chip id then defaults to ``<spec>-seed<seed>``, as on ``labctl run``). ``out``
+    run. The CSV header and run JSON describe the backend as ``backend.describe()`` does (kind, bench
+    file, chip id ``<spec>-seed<seed>`` unless ``chip_id`` is given, model, seed, instrument IDNs). ``out``
     is the run folder (default ``runs``); it receives ``<name>.csv`` (pymeasure Results:
     parameters in the ``#`` header, one record per point in SI units), ``<name>.json`` (status,
     parameters, summary) and PNG plots. ``params`` are the procedure's parameters in SI units
@@ -52,8 +53,7 @@ def run_procedure(name: str, backend: ArrayBackend | str = "sim", out: str | Pat
     folder = Path("runs" if out is None else out)
     if isinstance(backend, str):
         with open_backend(backend, model=model, seed=seed) as chip:
-            df, csv = run_into(name, chip, folder, emit, resume=resume, should_stop=should_stop,
-                               **{"backend_spec": backend, "chip_id": f"{backend}-seed{seed}", **params})
+            df, csv = run_into(name, chip, folder, emit, resume=resume, should_stop=should_stop, **params)
     else:
         df, csv = run_into(name, backend, folder, emit, resume=resume, should_stop=should_stop, **params)
     df.attrs["csv_path"] = csv

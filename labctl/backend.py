@@ -16,6 +16,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from device_models.params import ChipModel
+
 from .errors import ConfigError, LabctlError, field_error
 from .layout import CellLayout
 from .specs import DEFAULT_LIMITS, PulseSpec, ReadSpec, SafetyLimits
@@ -33,6 +35,44 @@ class PulseReport:
     """Chip time the operation took (pulse trains, plus settling on the bench)."""
 
 
+@dataclass(frozen=True)
+class BackendDescription:
+    """What a run's records say about its backend: the one source of every CSV header, run.json and catalog row."""
+
+    kind: str
+    """``sim`` (simulated chip), ``sim-instruments`` (real drivers, simulated instruments) or ``bench``."""
+    source: str
+    """What was opened: ``sim``, ``sim-instruments`` or the bench file's path."""
+    chip_id: str
+    """Chip id for the records (``<source>-seed<seed>`` unless the run names one)."""
+    model: str
+    """Name of the chip model (the simulated chip's physics; a bench's expected device)."""
+    seed: int | None
+    """Seed of the simulated chip (None where none was given)."""
+    instrument_idns: tuple[tuple[str, str], ...] = ()
+    """(role, ``*IDN?`` answer) of each instrument, read at connect; empty on the simulated chip."""
+
+    @property
+    def idns_text(self) -> str:
+        """The IDNs as one header line (``none`` without instruments)."""
+        return "; ".join(f"{role}={idn}" for role, idn in self.instrument_idns) or "none"
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "source": self.source, "chip_id": self.chip_id, "model": self.model,
+                "seed": self.seed, "instrument_idns": dict(self.instrument_idns)}
+
+
+@runtime_checkable
+class Simulation(Protocol):
+    """A backend's ``simulation`` handle (None on a real bench): exact state for resume and checkpoints."""
+
+    def snapshot(self) -> dict[str, np.ndarray]:
+        """The dynamic state of everything simulated, as arrays."""
+
+    def restore(self, snap: dict[str, np.ndarray]) -> None:
+        """Return to a ``snapshot`` of the same backend (same model, seed and layout)."""
+
+
 def total_report(reports) -> PulseReport:
     """One report summing ``reports`` (pulses, transactions and time)."""
     reports = list(reports)
@@ -47,6 +87,17 @@ class ArrayBackend(Protocol):
     shape: tuple[int, int]
     layout: CellLayout
     limits: SafetyLimits
+    model: ChipModel
+    """The chip model (the simulated chip's physics; on a bench, the device the user says is there)."""
+    simulation: Simulation | None
+    """Snapshot/restore of what is simulated behind the seam; None on a real bench."""
+
+    def describe(self) -> BackendDescription:
+        """Kind, source, chip id, model, seed and instrument IDNs, for the run's records."""
+
+    @property
+    def messages_sent(self) -> int:
+        """Bus messages (VISA writes and queries) sent since the backend was opened; 0 on the simulator."""
 
     def apply_pulses(self, devices: np.ndarray, pulse: PulseSpec, count: int | np.ndarray = 1) -> PulseReport:
         """Apply ``count`` identical pulses to every device in the ``shape`` mask ``devices``.
@@ -119,6 +170,8 @@ class BackendBase:
     shape: tuple[int, int]
     layout: CellLayout
     limits: SafetyLimits
+    model: ChipModel
+    simulation: Simulation | None
 
     def __init__(self, layout: CellLayout, limits: SafetyLimits = DEFAULT_LIMITS) -> None:
         self.layout = layout
@@ -341,6 +394,21 @@ class BackendProxy:
     @property
     def limits(self) -> SafetyLimits:
         return self.backend.limits
+
+    @property
+    def model(self) -> ChipModel:
+        return self.backend.model
+
+    @property
+    def simulation(self) -> Simulation | None:
+        return self.backend.simulation
+
+    def describe(self) -> BackendDescription:
+        return self.backend.describe()
+
+    @property
+    def messages_sent(self) -> int:
+        return self.backend.messages_sent
 
     def close(self) -> None:
         self.backend.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from device_models import load_model
@@ -22,8 +23,8 @@ on simulated instruments (so any bench file can be tried on the simulator first)
 
 def open_backend(spec: str = "sim", model: str | ChipModel = "ning-mos2-fefet", seed: int = 0,
                  layout: CellLayout | None = None, visa_log: str | Path | None = None, simulate: bool = False,
-                 **options) -> ArrayBackend:
-    """Open the backend named by ``spec``.
+                 faults: Sequence[str] = (), **options) -> ArrayBackend:
+    """Open the backend named by ``spec``; the one labctl module that imports ``sim_backend``.
 
     ``sim``: :class:`sim_backend.SimulatedArray` of ``model``. Extra ``options`` go to the backend.
     ``sim-instruments``: :class:`labctl.hardware.HardwareArray` over simulated instruments (fake
@@ -32,25 +33,38 @@ def open_backend(spec: str = "sim", model: str | ChipModel = "ning-mos2-fefet", 
     writes one line per instrument message (an empty file on ``sim``: it sends none).
     ``simulate=True`` runs a bench file on simulated instruments with that file's modules, probe card
     and timings: a dry run whose ``stats`` (messages, routings, estimated_s) predict the real run.
+    ``faults`` are ``KIND@N`` strings (``--fault``): device faults on any simulated chip, instrument
+    faults on simulated instruments; a real bench refuses them. ``backend.simulation`` is the handle
+    of what is simulated (snapshot/restore, ground truth), None on a real bench.
 
     >>> chip = open_backend("sim", model="garg-hzo-20ns", seed=3)
-    >>> chip.shape
-    (30, 30)
+    >>> chip.shape, chip.describe().chip_id
+    ((30, 30), 'sim-seed3')
     """
+    from sim_backend.instruments.faults import backend_options
+
     chip_model = load_model(model)
     if spec == "sim":
         from sim_backend import SimulatedArray
 
         if visa_log:
             Path(visa_log).write_text("")
-        return SimulatedArray(chip_model, seed=seed, layout=layout, **options)
+        faulty = backend_options(spec, list(faults), None if layout is None else layout.shape)
+        return SimulatedArray(chip_model, seed=seed, layout=layout, **faulty, **options)
     if spec == "sim-instruments" or Path(spec).suffix in (".yaml", ".yml"):
         from .hardware import HardwareArray
 
+        options.update(backend_options(spec, list(faults)))
         config, adapters, world = open_bench_link(spec, chip_model, seed, layout, simulate, **options)
-        array = HardwareArray(config, chip_model, layout, adapters=adapters,
-                              clock=world.clock if world else None, visa_log=visa_log)
-        array.world = world  # the simulated bench's ground truth on sim-instruments; None on a real bench
+        simulation = None
+        if world is not None:
+            from sim_backend.simulation import BenchSimulation
+
+            simulation = BenchSimulation(world)
+        array = HardwareArray(config, chip_model, layout, adapters=adapters, clock=world.clock if world else None,
+                              visa_log=visa_log, simulation=simulation, source=spec, seed=seed)
+        if simulation is not None:
+            simulation.bind(array)
         return array
     raise field_error(ConfigError, "backend", spec, f"choose one of {', '.join(BACKEND_CHOICES)} or a bench .yaml file")
 
@@ -83,53 +97,28 @@ def open_bench_link(spec: str, model: str | ChipModel = "ning-mos2-fefet", seed:
         raise
 
 
+def fault_options(spec: str, faults: Sequence[str]) -> dict:
+    """``open_bench_link`` options for ``--fault`` values (a real bench refuses them as unknown options)."""
+    from sim_backend.instruments.faults import backend_options
+
+    return backend_options(spec, list(faults))
+
+
 class Transactions:
     """Bench transactions since this counter was made: every bus message the backends sent (reads,
-    routings, pulse set-ups, triggers) where they count them (``HardwareArray.stats``), else the write
-    transactions their pulse reports gave (``add``; a simulated chip sends none).
+    routings, pulse set-ups, triggers; ``ArrayBackend.messages_sent``, 0 on a simulated chip).
 
     A training epoch pays for its reads as much as for its pulses, so the pulse reports alone undercount
     it (~25x for a 16x10 layer on ``sim-instruments``).
     """
 
     def __init__(self, backends) -> None:
-        self.backends = [chip for chip in backends if hasattr(chip, "stats")]
+        self.backends = list(backends)
         self._start = self._sent()
-        self._reported = 0
 
     def _sent(self) -> int:
-        return sum(chip.stats.messages for chip in self.backends)
-
-    def add(self, reported: int) -> None:
-        """Count the transactions of a ``PulseReport`` (used only when no backend counts its messages)."""
-        self._reported += int(reported)
+        return sum(chip.messages_sent for chip in self.backends)
 
     @property
     def total(self) -> int:
-        return self._sent() - self._start if self.backends else self._reported
-
-
-class SimulatedBenchState:
-    """Snapshot and restore of simulated instruments: the bench world and the driver's relay cache."""
-
-    def __init__(self, array, world) -> None:
-        self.array, self.world = array, world
-
-    def snapshot(self) -> dict:
-        return self.world.snapshot()
-
-    def restore(self, snap: dict) -> None:
-        self.world.restore(snap)
-        self.array.assume_relays(self.world.closed_relays())
-
-
-def simulated_state(backend):
-    """What a resume must restore behind ``backend`` (an object with ``snapshot()``/``restore()``): the
-    SimulatedArray itself, or the whole simulated bench behind simulated instruments; None on real
-    hardware, where the chip keeps its own state."""
-    world = getattr(backend, "world", None)
-    if world is not None:
-        return SimulatedBenchState(backend, world)
-    if callable(getattr(backend, "snapshot", None)) and callable(getattr(backend, "restore", None)):
-        return backend
-    return None
+        return self._sent() - self._start

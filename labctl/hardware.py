@@ -30,7 +30,7 @@ from pymeasure.adapters import Adapter
 from device_models import load_model
 from device_models.params import ChipModel
 
-from .backend import BackendBase, PulseReport
+from .backend import BackendBase, BackendDescription, PulseReport, Simulation
 from .benchfile import BenchConfig
 from .benchplan import linear_segments, pulse_groups, read_chunks, spgu_period_s
 from .errors import ConfigError, InstrumentError, LabctlError, SafetyLimitError, field_error
@@ -66,7 +66,8 @@ class HardwareArray(BackendBase):
 
     def __init__(self, config: BenchConfig, model: str | ChipModel = "ning-mos2-fefet",
                  layout: CellLayout | None = None, adapters: dict[str, Adapter] | None = None,
-                 clock: Clock | None = None, visa_log=None) -> None:
+                 clock: Clock | None = None, visa_log=None, simulation: Simulation | None = None,
+                 source: str | None = None, seed: int | None = None) -> None:
         from .visalog import WallClock
 
         self.model = load_model(model)
@@ -77,6 +78,11 @@ class HardwareArray(BackendBase):
             raise field_error(ConfigError, "layout.shape", layout.shape, f"probe card wires {config.probecard.shape}")
         super().__init__(layout, config.limits)
         self.config = config
+        self.simulation = simulation
+        """What is simulated behind the instruments (:mod:`sim_backend.simulation`); None on a real bench."""
+        self.source, self.seed = source or str(config.path), seed
+        self.idns: dict[str, str] = {}
+        """``*IDN?`` answer of each instrument, read at connect."""
         self.clock = clock or WallClock()
         self.log = VisaLog(visa_log, self.clock)
         self.stats = BenchStats()
@@ -131,6 +137,7 @@ class HardwareArray(BackendBase):
                                       "connection rule/sequence did not take")
                 if sw.closed_channels(card):
                     raise field_error(InstrumentError, f"switch {name} card {card}", "closed", "relays stay closed")
+        self.idns = {"b1500": self.b1500.idn, **{f"switch {name}": sw.idn for name, sw in self.switches.items()}}
 
     @contextlib.contextmanager
     def _guard(self):
@@ -346,10 +353,19 @@ class HardwareArray(BackendBase):
         self.log.close()
         if self.session is not None:
             self.session.end()
-        if self.config.path and getattr(self, "world", None) is None:
+        if self.config.path and self.simulation is None:
             from .journal import release_bench
 
             release_bench(self.config.path)  # held by open_bench_link for a real bench
+
+    def describe(self) -> BackendDescription:
+        return BackendDescription("bench" if self.simulation is None else "sim-instruments", self.source,
+                                  f"{self.source}-seed{self.seed}" if self.seed is not None else self.source,
+                                  self.model.name, self.seed, tuple(self.idns.items()))
+
+    @property
+    def messages_sent(self) -> int:
+        return self.stats.messages
 
     @property
     def time_s(self) -> float:

@@ -161,15 +161,13 @@ def run_point(spec: SweepSpec, point: dict, run_dir: str) -> dict:
     if spec.kind == "train":
         return {**train_point(spec, point, run_dir), "worker_pid": os.getpid()}
     from procedures import run_procedure
-    from sim_backend.instruments.faults import backend_options
 
     from .backends import open_backend
 
     chip = {"seed": 0, "model": spec.model, **{k: point[k] for k in CHIP_KEYS if k in point}}
     params = {**spec.params, **{k: v for k, v in point.items() if k not in CHIP_KEYS}}
     t0 = time.perf_counter()
-    with open_backend(spec.backend, model=chip["model"], seed=int(chip["seed"]),
-                      **backend_options(spec.backend, list(spec.faults))) as backend:
+    with open_backend(spec.backend, model=chip["model"], seed=int(chip["seed"]), faults=spec.faults) as backend:
         df, csv = run_procedure(spec.procedure, backend, run_dir, **params)
     summary = {k: v for k, v in df.attrs.get("summary", {}).items() if isinstance(v, (int, float, str, bool))}
     return {**summary, "records": len(df), "csv": str(csv), "wall_s": time.perf_counter() - t0,

@@ -2,38 +2,17 @@
 
 from __future__ import annotations
 
-import functools
 import json
-import subprocess
 from pathlib import Path
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+from labctl.provenance import git_revision
 
-
-@functools.cache
-def git_revision() -> str:
-    """``git describe``-style revision of the code running the procedure ("unknown" outside a checkout)."""
-    try:
-        out = subprocess.run(["git", "-C", str(PACKAGE_DIR), "describe", "--always", "--dirty", "--abbrev=12"],
-                             capture_output=True, text=True, timeout=5, check=True)
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return out.stdout.strip() or "unknown"
+__all__ = ["git_revision", "instrument_idns", "write_run_json"]
 
 
 def instrument_idns(backend) -> str:
-    """The backend's instrument identities ("none" for the simulated chip).
-
-    Instrument backends expose ``instrument_idns`` (a mapping role -> ``*IDN?`` answer, or a list).
-    """
-    idns = getattr(backend, "instrument_idns", None)
-    if callable(idns):
-        idns = idns()
-    if not idns:
-        return "none"
-    if isinstance(idns, dict):
-        return "; ".join(f"{k}={v}" for k, v in idns.items())
-    return "; ".join(map(str, idns))
+    """The instruments' ``*IDN?`` answers as one header line ("none" for the simulated chip)."""
+    return backend.describe().idns_text
 
 
 def write_run_json(path: Path, record: dict) -> Path:

@@ -19,7 +19,6 @@ from pathlib import Path
 import pandas as pd
 from pymeasure.experiment import Results
 
-from labctl.backends import simulated_state
 from labctl.catalog import recorded
 from labctl.errors import ConfigError, field_error
 
@@ -61,7 +60,7 @@ def run_procedure(name: str, backend, out_dir, emit: Callable[[str, object], Non
     resuming = csv_path is not None
     csv_path = csv_path or _new_path(spec.name, out_dir)
     ops_file, state_file = csv_path.with_suffix(".ops"), csv_path.with_suffix(".chip.npz")
-    state = simulated_state(backend)
+    state = backend.simulation
     replay, done = [], 0
     if resuming and state is not None and state_file.exists():
         snap, until = load_state(state_file)
@@ -141,7 +140,8 @@ def write_outputs(procedure, csv_path: Path, df: pd.DataFrame, status: str) -> d
 
 def _meta(procedure, csv_path: Path) -> dict:
     return {"procedure": procedure.spec.name, "csv": csv_path.name, "parameters": procedure.parameter_values(),
-            "metadata": {m.name: str(m) for m in procedure.metadata_objects().values()}}
+            "metadata": {m.name: str(m) for m in procedure.metadata_objects().values()},
+            "backend": procedure.backend.describe().to_dict()}
 
 
 def read_records(csv_path: Path) -> pd.DataFrame:
@@ -151,10 +151,10 @@ def read_records(csv_path: Path) -> pd.DataFrame:
 
 def _set_parameters(procedure, backend, params: dict) -> None:
     own = {i.name for i in describe(procedure.spec.params_cls)}
-    model = getattr(backend, "model", None)
-    defaults = {"model": getattr(model, "name", procedure.model), "seed": getattr(backend, "seed", 0)}
+    about = backend.describe()  # the header says what the backend is, unless the caller names it
+    defaults = {"model": about.model, "seed": about.seed or 0, "chip_id": about.chip_id}
     values = {**defaults, **params}
-    spec = values.pop("backend_spec", getattr(backend, "backend_spec", "sim"))
+    spec = values.pop("backend_spec", about.source)
     if spec not in ("sim", "sim-instruments"):  # a bench file path
         values.update(backend_spec=BENCH_FILE, bench_file=str(spec))
     else:

@@ -27,7 +27,7 @@ import numpy as np
 from device_models import physics
 from device_models.modelfile import load_model
 from device_models.params import ChipModel
-from labctl.backend import BackendBase, PulseReport
+from labctl.backend import BackendBase, BackendDescription, PulseReport
 from labctl.errors import ConfigError, field_error
 from labctl.layout import CellLayout, Role
 from labctl.specs import DEFAULT_LIMITS, PulseSpec, ReadSpec, SafetyLimits
@@ -114,6 +114,18 @@ class SimulatedArray(DeviceRows, CellCache, BackendBase):
         """Noise-free conductance in S of every device (``shape`` array)."""
         self._flush_relaxation()
         return self._conductance(None).reshape(self.shape).copy()
+
+    @property
+    def simulation(self) -> SimulatedArray:
+        """The chip is its own simulation handle (``snapshot``/``restore``, ground truth)."""
+        return self
+
+    def describe(self) -> BackendDescription:
+        return BackendDescription("sim", "sim", f"sim-seed{self.seed}", self.model.name, self.seed)
+
+    @property
+    def messages_sent(self) -> int:
+        return 0
 
     @property
     def time_s(self) -> float:

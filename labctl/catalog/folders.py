@@ -107,8 +107,12 @@ def _read_fit(model_json: Path):
 def _read_train(run_json: Path):
     data = _load_json(run_json)
     config = data.get("config", {})
+    about = (data.get("backends") or [{}])[0]  # the first layer's backend (describe())
+    idns = about.get("instrument_idns")
     fields = {"name": config.get("algo"), "parameters": config, "backend": config.get("backend"),
-              "model_id": config.get("model"), "seed": config.get("seed"), "summary": _last_metrics(run_json.parent)}
+              "model_id": config.get("model"), "seed": config.get("seed"), "summary": _last_metrics(run_json.parent),
+              "chip_id": about.get("chip_id"),
+              "instrument_idns": None if idns is None else "; ".join(f"{k}={v}" for k, v in idns.items()) or "none"}
     return fields, _folder_files(run_json.parent), []
 
 

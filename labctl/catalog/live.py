@@ -99,7 +99,7 @@ def _store(record: RunRecord, root: bool) -> None:
 def start_run(kind: str, name: str, primary: str | Path, *, extra: dict | None = None,
               inputs: list[InputRef | None] = ()) -> RunHandle:
     """Record run ``kind``/``name`` whose main file will be ``primary`` as running (resumes keep the id)."""
-    from procedures.provenance import git_revision
+    from labctl.provenance import git_revision
 
     primary = Path(primary).resolve()
     primary.parent.mkdir(parents=True, exist_ok=True)

@@ -11,13 +11,6 @@ FAULT_HELP = "inject a simulated fault KIND@N (repeatable; simulated instruments
 LOG_HELP = "write one line per instrument message: t_s, instrument, write|query|read, message"
 
 
-def fault_options(config: str, faults: list[str]) -> dict:
-    """``open_bench_link`` options for ``--fault`` (a real bench refuses them as unknown options)."""
-    from sim_backend.instruments.faults import backend_options
-
-    return backend_options(config, faults)
-
-
 def register(app: typer.Typer) -> None:
     bench = typer.Typer(no_args_is_help=True, help="Check the bench instruments or put them in a safe state.")
     app.add_typer(bench, name="bench")
@@ -34,7 +27,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from labctl.backends import open_bench_link
+        from labctl.backends import fault_options, open_bench_link
         from labctl.benchcheck import check_bench, make_safe, store_round_trip
         from labctl.journal import recover_unclean
         from labctl.errors import ConfigError, InstrumentError
@@ -67,7 +60,7 @@ def register(app: typer.Typer) -> None:
              visa_log: Path | None = typer.Option(None, "--visa-log", help=LOG_HELP),
              fault: list[str] = typer.Option([], "--fault", help=FAULT_HELP)) -> None:
         """Switch every B1500 output off, then open every relay (after a crash or an interrupted run)."""
-        from labctl.backends import open_bench_link
+        from labctl.backends import fault_options, open_bench_link
         from labctl.benchcheck import make_safe
         from labctl.journal import clear_unclean
         from labctl.visalog import VisaLog, WallClock

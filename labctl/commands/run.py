@@ -120,7 +120,7 @@ def run(
         if dry_run:
             return
     estimate = next((e for e in estimates if e.chosen), None)
-    extra = {"backend_spec": backend, "chip_id": chip_id or f"{backend}-seed{seed}"}
+    extra = {"chip_id": chip_id} if chip_id else {}  # else the backend's own (describe())
     bar = Progress(TextColumn(f"[bold]{procedure}"), BarColumn(), TextColumn("{task.percentage:>5.1f}%"),
                    TimeElapsedColumn(), console=console)
     task = bar.add_task(procedure, total=100, start=False)
@@ -132,10 +132,7 @@ def run(
                 bar.start_task(task)
             bar.update(task, completed=float(value))
 
-    from sim_backend.instruments.faults import backend_options
-
-    options = backend_options(backend, fault)
-    with _StopFlag() as stop, open_backend(backend, model=model, seed=seed, visa_log=visa_log, **options) as chip:
+    with _StopFlag() as stop, open_backend(backend, model=model, seed=seed, visa_log=visa_log, faults=fault) as chip:
         start = bench_counters(chip)
         try:
             df, _ = run_procedure(procedure, chip, out, emit=on_emit, resume=resume,

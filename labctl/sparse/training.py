@@ -156,14 +156,13 @@ def _loop(net, fc, data, run, optimizer, rng, groups, done, rows, extra, out_dir
             idx = order[b:b + run.batch_size]
             loss, grads = net.loss_and_gradients(data.x_train[idx], data.y_train[idx])
             grad_sum += np.abs(grads[-1][0])
-            p, t = optimizer.step(grads)
+            p, _ = optimizer.step(grads)
             if analog and optimizer.accumulators[-1] is not None:
                 _feed_back(optimizer, fc)
             if not analog:  # keep a float layer's pruned weights at zero (the same S * W)
                 fc.w *= _float_mask(fc)
             losses.append(loss)
             pulses += p
-            transactions.add(t)
         extra["grad"] = grad_sum.tolist()
         accuracy = net.accuracy(data.x_test, data.y_test)
         sparsity = fc.sparsity if analog else float(1 - _float_mask(fc).mean())

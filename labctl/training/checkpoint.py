@@ -3,7 +3,7 @@
 It holds everything a run's future depends on: digital parameters, the weights as last read, the
 mixed-precision accumulators, the shuffling RNG, the metrics so far and each simulated backend's
 dynamic state (the simulated chip, or the whole simulated bench behind ``sim-instruments``:
-:func:`labctl.backends.simulated_state`). A bench chip keeps its own state: a resumed bench run
+:attr:`ArrayBackend.simulation`). A bench chip keeps its own state: a resumed bench run
 re-reads its weights and continues from the chip as it is (the interrupted epoch's updates included).
 """
 
@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 
 from labctl.atomic import replacing
-from labctl.backends import simulated_state
 from labctl.errors import ConfigError, field_error
 
 from .analog import AnalogLayer
@@ -38,7 +37,7 @@ def save_checkpoint(directory: Path, config: dict, epoch: int, rows: list[dict],
         arrays[f"l{k}.w"] = layer.w
         if isinstance(layer, AnalogLayer):
             arrays[f"l{k}.g_reference"] = layer._g_reference
-            state = simulated_state(layer.backend)
+            state = layer.backend.simulation
             if state is not None:
                 arrays.update({f"l{k}.backend.{key}": v for key, v in state.snapshot().items()})
             digital = getattr(layer, "digital_state", None)
@@ -75,7 +74,7 @@ def load_checkpoint(directory: Path, config: dict, layers: list, accumulators: l
         if isinstance(layer, AnalogLayer):
             layer._g_reference = data[f"l{k}.g_reference"]
             snap, digital = (_prefixed(data, f"l{k}.{part}.") for part in ("backend", "digital"))
-            state = simulated_state(layer.backend)
+            state = layer.backend.simulation
             if snap and state is not None:
                 state.restore(snap)
                 if digital:

@@ -109,16 +109,13 @@ def simulated_layer_backend(model, fan_in: int, fan_out: int, seed: int, **optio
 
 
 def _open_layer(spec: str, model, seed: int, k: int, fan_in: int, fan_out: int, n_layers: int, opts: TrainOptions):
-    from sim_backend.instruments.faults import backend_options
-
     if spec == "sim":
-        faults = backend_options(spec, list(opts.faults), (fan_in, 2 * fan_out)) if k == 0 else {}
-        return simulated_layer_backend(model, fan_in, fan_out, seed * 1009 + k, **faults)
+        return simulated_layer_backend(model, fan_in, fan_out, seed * 1009 + k, faults=opts.faults if k == 0 else ())
     if n_layers > 1:
         raise field_error(ConfigError, "layers", n_layers,
                           f"backend {spec!r} is one {CHIP_SHAPE[0]}x{CHIP_SHAPE[1]} chip: train a single layer, e.g. --layers 30,10")
     return open_backend(spec, model=model, seed=seed, layout=CellLayout.with_reference(*CHIP_SHAPE),
-                        visa_log=opts.visa_log, simulate=opts.dry_run, **backend_options(spec, list(opts.faults)))
+                        visa_log=opts.visa_log, simulate=opts.dry_run, faults=opts.faults)
 
 
 def _progress(enabled: bool):
@@ -201,6 +198,7 @@ def train(backend: str = "sim", model: str = "garg-hzo-20ns", algo: str = "mpsgd
                          "chip_time_s": []}
             else:
                 done, rows, extra = state
+            extra["backends"] = [chip.describe().to_dict() for chip in backends]  # run.json: what ran it
             return _run(config, data, net_layers, optimizer, rng, backends, done, rows, extra, epochs,
                         opts.batch_size, out_dir, progress)
         finally:
@@ -225,10 +223,9 @@ def _run(config, data: Dataset, layers, optimizer: Optimizer, rng, backends, don
             for b in range(batches):
                 idx = order[b * batch_size:(b + 1) * batch_size]
                 loss, grads = net.loss_and_gradients(data.x_train[idx], data.y_train[idx])
-                p, t = optimizer.step(grads)
+                p, _ = optimizer.step(grads)
                 losses.append(loss)
                 pulses += p
-                transactions.add(t)
                 bar.update(task, advance=1)
             for chip in backends:
                 chip.wait(0.0)  # settle pending relaxation so a checkpoint captures the exact state
@@ -263,8 +260,7 @@ def _prepare(algo: str, spec: str, layers, backends, opts: TrainOptions, progres
                       disable=not progress, transient=True) as bar:
             bar.add_task("", total=None)  # minutes on a bench: show that it runs
             if algo == "symshift":
-                pulses, reported = shift_references(layers, opts.symmetry_pairs)
-                transactions.add(reported)
+                pulses, _ = shift_references(layers, opts.symmetry_pairs)
             else:
                 pulses, unconverged = program_mid_range(layers)
     return {"setup": setup, "setup_pulses": pulses, "setup_unconverged": unconverged,

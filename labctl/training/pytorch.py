@@ -126,8 +126,7 @@ class AnalogOptimizer:
         self.pulses = self.setup_pulses = 0
         self._transactions = Transactions(layer.backend for layer in layers)
         if algo == "symshift":
-            self.setup_pulses, reported = shift_references(layers, symmetry_pairs)
-            self._transactions.add(reported)
+            self.setup_pulses, _ = shift_references(layers, symmetry_pairs)
 
     def zero_grad(self) -> None:
         for module in self.modules:
@@ -138,9 +137,8 @@ class AnalogOptimizer:
         missing = [k for k, m in enumerate(self.modules) if m.grads is None]
         if missing:
             raise field_error(ConfigError, "modules", missing, "have no gradients: call loss.backward() first")
-        pulses, transactions = self.rule.step([m.grads for m in self.modules])
+        pulses, _ = self.rule.step([m.grads for m in self.modules])
         self.pulses += pulses
-        self._transactions.add(transactions)
         self.zero_grad()
         return pulses
 

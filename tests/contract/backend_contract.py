@@ -220,3 +220,32 @@ class ArrayBackendContract:
         with pytest.raises(ConfigError, match="duration_s"):
             backend.wait(-1.0)
         assert 200.0 < backend.temperature_k < 500.0
+
+    # -- what the records say, and the simulation handle ------------------------------------------
+    def test_describe_names_the_backend_and_its_instruments(self, backend):
+        about = backend.describe()
+        assert about.kind in ("sim", "sim-instruments", "bench") and about.model == backend.model.name
+        assert about.chip_id and about.source
+        if about.kind == "sim":
+            assert about.idns_text == "none" and about.chip_id == f"sim-seed{about.seed}"
+        else:  # every instrument answered *IDN? at connect
+            roles = dict(about.instrument_idns)
+            assert "b1500" in roles and all(len(idn) > 5 for idn in roles.values())
+
+    def test_messages_sent_counts_the_bus(self, backend):
+        before = backend.messages_sent
+        backend.read(_weights(backend))
+        sent = backend.messages_sent - before
+        assert sent == 0 if backend.describe().kind == "sim" else sent > 0
+
+    def test_simulation_restores_the_exact_state(self, backend):
+        simulation = backend.simulation
+        if simulation is None:
+            assert backend.describe().kind == "bench"
+            pytest.skip("a real bench keeps its own state")
+        mask = _weights(backend)
+        snap = simulation.snapshot()
+        first = backend.read(mask)
+        backend.apply_pulses(mask, _write(backend, +1), count=30)
+        simulation.restore(snap)
+        np.testing.assert_array_equal(backend.read(mask), first)  # state, clock and noise stream alike

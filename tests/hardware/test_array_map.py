@@ -28,7 +28,7 @@ def test_write_and_read_map_reports_transactions_and_lands_on_its_estimate():
         assert report.transactions < 12 * 30  # 12 (rows-class, count) groups, not 337 devices
         assert np.all(np.isfinite(g))
         assert abs(estimate - elapsed) <= 0.1 * elapsed
-        truth = chip.world.chip.true_conductance()
+        truth = chip.simulation.world.chip.true_conductance()
         # the read takes a simulated minute: just-written devices relax meanwhile (physics), so compare
         # the bulk of the weight devices with the ground truth at the end, not each one
         ratio = (g / truth)[chip.layout.role_mask(Role.WEIGHT)]

@@ -64,7 +64,7 @@ def test_sim_resources_in_any_bench_file_run_on_the_simulator(tmp_path):
     shutil.copy(SIM_BENCH_FILE, bench)
     shutil.copy(SIM_BENCH_FILE.parent / "sim-instruments-probecard.yaml", tmp_path)
     with open_backend(str(bench), seed=1) as chip:
-        assert chip.world is not None and chip.shape == (30, 30)
+        assert chip.simulation.world is not None and chip.shape == (30, 30)
 
 
 def test_a_real_bench_file_can_be_dry_run_on_simulated_instruments(tmp_path):

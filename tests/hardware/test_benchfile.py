@@ -134,8 +134,8 @@ def test_dirty_instruments_are_recovered_on_connect(monkeypatch):
         return world, adapters
     monkeypatch.setattr(simbench, "simulated_bench", dirty)
     with open_backend("sim-instruments") as chip:
-        assert chip.world.b1500.format == (1, 0) and not chip.world.b1500.errors
-        assert chip.world.hot_switches == []  # outputs were switched off before the relays opened
+        assert chip.simulation.world.b1500.format == (1, 0) and not chip.simulation.world.b1500.errors
+        assert chip.simulation.world.hot_switches == []  # outputs were switched off before the relays opened
         mask = np.zeros(chip.shape, dtype=bool)
         mask[0, 1] = True
         assert chip.read(mask)[0, 1] > 0

@@ -23,7 +23,7 @@ def _write(chip, sign=1):
 
 
 def _all_relays_open(chip):
-    return all(not sw.closed for sw in chip.world.switches.values())
+    return all(not sw.closed for sw in chip.simulation.world.switches.values())
 
 
 def test_procedure_log_never_switches_hot_and_ends_safe(bench):
@@ -39,7 +39,7 @@ def test_procedure_log_never_switches_hot_and_ends_safe(bench):
     hot, left_on = audit(entries)
     assert hot == [] and not left_on
     assert {e[1] for e in entries} == {"b1500", "switch"} and {e[2] for e in entries} == {"write", "query", "read"}
-    assert chip.world.hot_switches == [] and _all_relays_open(chip) and not chip.world.b1500.enabled
+    assert chip.simulation.world.hot_switches == [] and _all_relays_open(chip) and not chip.simulation.world.b1500.enabled
     assert all(t2 >= t1 for (t1, *_), (t2, *_) in zip(entries, entries[1:]))
 
 
@@ -55,7 +55,7 @@ def test_simulated_matrix_refuses_hot_switching_as_an_error(bench):
     chip.b1500.transaction(["DV 2,0,0.1,0.001", "CN 2"])
     with pytest.raises(InstrumentError, match="-221"):
         chip.switches["swA"].close_channels([(1, 1, 1)])
-    assert chip.world.hot_switches
+    assert chip.simulation.world.hot_switches
 
 
 def test_row_parallel_update_costs_constant_routings(bench):
@@ -87,7 +87,7 @@ def test_uniform_block_update_is_one_train(bench):
 def test_vector_update_moves_only_the_crossing_in_truth(bench):
     """The contract's property against ground truth (no bench-paced read-back in between)."""
     chip, _ = bench
-    truth = chip.world.chip
+    truth = chip.simulation.world.chip
     rows, cols = np.zeros(30, dtype=bool), np.zeros(30, dtype=bool)
     rows[4], cols[chip.layout.weight_cols[2]] = True, True
     before = truth.true_conductance()
@@ -120,7 +120,7 @@ def test_read_matches_ground_truth(bench):
     mask = np.zeros(chip.shape, dtype=bool)
     mask[7, :] = True
     g = np.mean([chip.read(mask)[mask] for _ in range(10)], axis=0)
-    np.testing.assert_allclose(g, chip.world.chip.true_conductance()[mask], rtol=0.05)
+    np.testing.assert_allclose(g, chip.simulation.world.chip.true_conductance()[mask], rtol=0.05)
 
 
 def test_sweep_transfer_shows_the_memory_window(bench):
@@ -135,17 +135,17 @@ def test_sweep_transfer_shows_the_memory_window(bench):
 
 def test_stuck_relay_is_caught_by_read_back_and_leaves_bench_safe(bench):
     chip, _ = bench
-    chip.world.switches["swB"].stuck_open.add((1, 1, 4))  # sense SMU 3 -> column 3
+    chip.simulation.world.switches["swB"].stuck_open.add((1, 1, 4))  # sense SMU 3 -> column 3
     mask = np.zeros(chip.shape, dtype=bool)
     mask[0, 3] = True
     with pytest.raises(InstrumentError, match=r"swB card 1.*did not close"):
         chip.read(mask)
-    assert _all_relays_open(chip) and not chip.world.b1500.enabled
+    assert _all_relays_open(chip) and not chip.simulation.world.b1500.enabled
 
 
 def test_injected_instrument_error_mid_batch_names_the_command(bench):
     chip, _ = bench
-    fake = chip.world.b1500
+    fake = chip.simulation.world.b1500
     original = fake.handlers["SPRM"]
 
     def refuse(args):
@@ -169,22 +169,22 @@ def test_visa_timeout_names_the_resource_and_leaves_bench_safe(bench, monkeypatc
     with pytest.raises(LabctlError, match="sim://b1500"):
         chip.read(np.eye(30, dtype=bool))
     monkeypatch.undo()
-    assert _all_relays_open(chip) and not chip.world.b1500.enabled
+    assert _all_relays_open(chip) and not chip.simulation.world.b1500.enabled
 
 
 def test_keyboard_interrupt_leaves_bench_safe(bench, monkeypatch):
     chip, _ = bench
     calls = {"n": 0}
-    original = chip.world.b1500.handlers["XE"]
+    original = chip.simulation.world.b1500.handlers["XE"]
 
     def interrupt(args):
         calls["n"] += 1
         raise KeyboardInterrupt
-    monkeypatch.setitem(chip.world.b1500.handlers, "XE", interrupt)
+    monkeypatch.setitem(chip.simulation.world.b1500.handlers, "XE", interrupt)
     with pytest.raises(KeyboardInterrupt):
         chip.read(np.eye(30, dtype=bool))
-    chip.world.b1500.handlers["XE"] = original
-    assert calls["n"] == 1 and _all_relays_open(chip) and not chip.world.b1500.enabled
+    chip.simulation.world.b1500.handlers["XE"] = original
+    assert calls["n"] == 1 and _all_relays_open(chip) and not chip.simulation.world.b1500.enabled
 
 
 def test_pulse_shorter_than_100ns_through_the_matrix_is_refused(bench):

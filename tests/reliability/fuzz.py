@@ -83,7 +83,7 @@ def commands(draw):
 def command_case(chip, command) -> str:
     """Send one generated command; over-limit outputs at the instruments are violations."""
     kind, a = command
-    before = len(chip.world.outputs)
+    before = len(chip.simulation.world.outputs)
     try:
         if kind in ("pulses", "vector"):
             spec = PulseSpec(**a["pulse"])
@@ -99,7 +99,7 @@ def command_case(chip, command) -> str:
     except LabctlError as exc:
         assert NAMED.match(str(exc)), f"rejection does not name a field: {exc}"
         outcome = "rejected"
-    bad = violations(chip.world.outputs[before:], BENCH_LIMITS)
+    bad = violations(chip.simulation.world.outputs[before:], BENCH_LIMITS)
     assert not bad, f"{kind} {a}: {bad}"
     return outcome
 

@@ -59,13 +59,13 @@ def test_the_audit_sees_an_over_limit_output(chip):
     from labctl.specs import PulseSpec
     from sim_backend.instruments.limit_audit import violations
 
-    before = len(chip.world.outputs)
+    before = len(chip.simulation.world.outputs)
     chip.limits = fuzz.SafetyLimits()  # a bench check that lets 8 V through
     try:
         chip.apply_pulses(_one(chip), PulseSpec(8.0, 1e-6, 2e-8, 2e-8))
     finally:
         chip.limits = fuzz.BENCH_LIMITS
-    assert any("amplitude" in v for v in violations(chip.world.outputs[before:], fuzz.BENCH_LIMITS))
+    assert any("amplitude" in v for v in violations(chip.simulation.world.outputs[before:], fuzz.BENCH_LIMITS))
 
 
 def _one(chip):

@@ -101,7 +101,7 @@ def test_a_resumed_bench_layer_reads_its_weights_from_the_chip(tmp_path):
 
     chip = open_backend("sim-instruments", model="garg-hzo-2us", seed=1, layout=CellLayout.with_reference(30, 30),
                         initial_state=0.5)
-    chip.world = None  # as on a real bench: nothing behind the instruments to snapshot
+    chip.simulation = None  # as on a real bench: nothing behind the instruments to snapshot
     try:
         layer = AnalogLayer(chip, chip.model, 4, 3)
         rng = np.random.default_rng(0)
