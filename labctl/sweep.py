@@ -255,37 +255,10 @@ def write_outputs(result: SweepResult, spec: SweepSpec, out_dir) -> list[Path]:
         result.table.to_parquet(paths[-1], index=False)
     except ImportError:
         pass
+    from .sweep_plot import plot_sweep
+
     paths.append(plot_sweep(result.table, spec, out_dir / "sweep.png"))
     return paths
-
-
-def plot_sweep(table: pd.DataFrame, spec: SweepSpec, path: Path) -> Path:
-    """The first numeric summary metric against the first grid axis, one line per other combination."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    axis = next(iter(spec.grid))
-    skip = set(spec.grid) | {"run", "attempts", "records", "wall_s", "epochs", "worker_pid"}
-    done = table[table["status"] == "completed"] if "status" in table else table
-    metrics = [c for c in done.columns if c not in skip and pd.api.types.is_numeric_dtype(done[c])]
-    fig, ax = plt.subplots(figsize=(5, 3.6))
-    if metrics and len(done):
-        metric, others = metrics[0], [k for k in spec.grid if k != axis]
-        groups = done.groupby(others) if others else [((), done)]
-        for label, group in groups:
-            group = group.sort_values(axis)
-            ax.plot(group[axis], group[metric], "o-", label=str(label) if others else None)
-        ax.set_ylabel(metric)
-        if others and len(done.groupby(others)) <= 10:
-            ax.legend(title=", ".join(others), fontsize=7)
-    ax.set_xlabel(axis)
-    ax.set_title(f"{spec.procedure}: {len(done)} of {len(table)} runs")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
 
 
 def open_client(scheduler: str | None, workers: int = 2):

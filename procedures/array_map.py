@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from device_models import plotstyle
 from labctl.backend import ArrayBackend
 from labctl.cellwise import CellByCell
 from labctl.layout import CellLayout, Role
@@ -217,7 +218,8 @@ def plot(df: pd.DataFrame, summary: dict, stem: Path) -> list[Path]:
     weight = np.where(m["sparsity"] == 0, m["conductance_s"], np.nan)
     sparse = np.where(m["sparsity"] == 1, m["conductance_s"], np.nan)
     fig, axes = plotting.new_figure(3 if np.isfinite(sparse).any() else 2, 4.2, 3.6)
-    plotting.show_map(fig, axes[0], weight * 1e6, "weight devices", "G (uS)")
+    g, label = plotstyle.scaled(weight, "G", "S")
+    plotting.show_map(fig, axes[0], g, "weight devices", label)
     plotting.show_map(fig, axes[1], m["error"], "error vs target", "(G - target) / range", "coolwarm",
                       vmin=-0.2, vmax=0.2)
     if len(axes) == 3:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from device_models import plotstyle
 from labctl.backend import ArrayBackend
 from labctl.layout import CellLayout
 from labctl.specs import PulseSpec, ReadSpec
@@ -106,13 +107,20 @@ def analyse(df: pd.DataFrame, params, model) -> dict:
 
 
 def plot(df: pd.DataFrame, summary: dict, stem: Path) -> list[Path]:
-    fig, (ax,) = plotting.new_figure()
-    for (r, c), part in df.groupby(["Device row", "Device col"]):
-        ax.plot(part["Pulse"], part["Conductance (S)"] * 1e6, ".-", ms=3, lw=0.8, label=f"r{r} c{c}")
-    ax.set_xlabel("pulse number (LTP then LTD)")
-    ax.set_ylabel("conductance (uS)")
+    """G vs pulse number: every device if few, else median, 10-90 % band and example devices."""
+    fig, (ax,) = plotting.new_figure(width_in=6.4)
+    traces = df.pivot_table(index=["Device row", "Device col"], columns="Pulse", values="Conductance (S)")
+    g, ylabel = plotstyle.scaled(traces.to_numpy(), "conductance", "S")
+    plotstyle.spread_band(ax, traces.columns.to_numpy(), g, [f"r{r} c{c}" for r, c in traces.index])
+    ltd = df.loc[df["Phase"] == "LTD", "Pulse"]
+    if len(ltd):
+        ax.axvline(ltd.min() - 0.5, color="grey", lw=0.6, ls="--")
+    ax.set_xlabel("pulse number (LTP, then LTD after the dashed line)")
+    ax.set_ylabel(ylabel)
     ax.set_title("LTP / LTD")
-    ax.legend(fontsize="small", ncols=2)
+    plotstyle.integer_ticks(ax.xaxis)
+    plotstyle.plain_ticks(ax)
+    plotstyle.legend_outside(ax)
     return [plotting.save(fig, stem, "conductance")]
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from device_models import plotstyle
 from labctl.backend import ArrayBackend
 from labctl.layout import CellLayout, Role
 
@@ -135,12 +136,14 @@ def analyse(df: pd.DataFrame, params, model) -> dict:
 
 def plot(df: pd.DataFrame, summary: dict, stem: Path) -> list[Path]:
     fig, (ax,) = plotting.new_figure(width_in=6)
-    g = df["Conductance (S)"] * 1e6
+    factor, unit = plotstyle.si_scale(df["Conductance (S)"], "S")
+    g = df["Conductance (S)"] * factor
     bins = np.linspace(g.min(), g.max(), min(200, 12 * summary.get("levels", 8)))
     for lvl, part in df.groupby("Level"):
-        counts, _ = np.histogram(part["Conductance (S)"] * 1e6, bins=bins)
+        counts, _ = np.histogram(part["Conductance (S)"] * factor, bins=bins)
         ax.stairs(counts, bins, fill=True, alpha=0.7)
-    ax.set_xlabel("conductance (uS)")
+    ax.set_xlabel(f"conductance ({unit})")
+    plotstyle.plain_ticks(ax)
     ax.set_ylabel("readings")
     ax.set_title(f"{summary.get('levels')} levels, sparsity {'on' if summary.get('sparsity_on') else 'off'}: "
                  f"bit error {summary.get('bit_error_rate', float('nan')):.3g}")

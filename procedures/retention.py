@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from device_models import plotstyle
 from labctl.backend import ArrayBackend
 from labctl.layout import CellLayout
 
@@ -151,18 +152,20 @@ def analyse(df: pd.DataFrame, params, model) -> dict:
 def plot(df: pd.DataFrame, summary: dict, stem: Path) -> list[Path]:
     fig, (ax,) = plotting.new_figure(width_in=6)
     t_fit = np.geomspace(max(df["Elapsed (s)"].min(), 1e-3), TEN_YEARS_S, 100)
+    factor, unit = plotstyle.si_scale(df["Conductance (S)"], "S")
     for lvl, part in df.groupby("Level"):
         mean = part.groupby("Elapsed (s)")["Conductance (S)"].mean()
-        line, = ax.plot(mean.index, mean.values * 1e6, "o", ms=4, label=f"level {lvl}")
+        line, = ax.plot(mean.index, mean.values * factor, "o", ms=4, label=f"level {lvl}")
         fit = summary.get("levels", {}).get(str(lvl))
         if fit:
-            ax.plot(t_fit, fit["g_at_1s_s"] * t_fit ** -fit["nu"] * 1e6, "--", lw=0.8, color=line.get_color())
+            ax.plot(t_fit, fit["g_at_1s_s"] * t_fit ** -fit["nu"] * factor, "--", lw=0.8, color=line.get_color())
     ax.axvline(TEN_YEARS_S, color="grey", lw=0.5)
     ax.set_xscale("log")
     ax.set_xlabel("time after programming (s); dashed: power-law fit to 10 years")
-    ax.set_ylabel("conductance (uS)")
+    ax.set_ylabel(f"conductance ({unit})")
+    plotstyle.plain_ticks(ax)
     ax.set_title(f"retention at {summary.get('temperature_k') or 0:.0f} K")
-    ax.legend(fontsize="small")
+    plotstyle.legend_outside(ax)
     return [plotting.save(fig, stem, "retention")]
 
 

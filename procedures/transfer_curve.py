@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from device_models import plotstyle
 from labctl.backend import ArrayBackend
 from labctl.errors import SafetyLimitError
 from labctl.layout import CellLayout
@@ -141,27 +142,49 @@ def analyse(df: pd.DataFrame, params, model) -> dict:
     return out
 
 
+MIN_NORMAL_FIT = 8
+"""Fewest devices whose memory windows the plot fits a normal distribution to (fewer: values shown)."""
+
+
 def plot(df: pd.DataFrame, summary: dict, stem: Path) -> list[Path]:
+    """Id-Vg curves, the memory-window distribution (normal fit from :data:`MIN_NORMAL_FIT` devices), maps."""
     from types import SimpleNamespace
 
+    from matplotlib.ticker import MaxNLocator
     from scipy.stats import norm
 
     fig, (ax, ax2, ax3, ax4) = plotting.new_figure(4, 4.2)
-    for (r, c), part in list(df.groupby(["Device row", "Device col"]))[:8]:
-        ax.semilogy(part["Gate voltage (V)"], part["Drain current (A)"], lw=0.8, label=f"r{r} c{c}")
+    figs = device_figures(df, SimpleNamespace(criterion_a=summary["criterion_a"], read_gate_v=summary["read_gate_v"]))
+    labels = [f"r{r} c{c}" for r, c in zip(figs.row, figs.col)]
+    picks = plotstyle.examples(figs.memory_window_v.to_numpy())
+    for branch in ("forward", "reverse"):
+        part = df[df["Branch"] == branch]
+        traces = part.pivot_table(index=["Device row", "Device col"], columns="Gate voltage (V)",
+                                  values="Drain current (A)")
+        plotstyle.spread_band(ax, traces.columns.to_numpy(), traces.to_numpy(), labels, picks, marker="-")
+    ax.set_yscale("log")
     ax.set_xlabel("gate voltage (V)")
     ax.set_ylabel("drain current (A)")
     ax.set_title("Id-Vg double sweep")
-    ax.legend(fontsize="x-small")
-    figs = device_figures(df, SimpleNamespace(criterion_a=summary["criterion_a"], read_gate_v=summary["read_gate_v"]))
+    plotstyle.legend_outside(ax)
     mw = summary.get("memory_window_v", {})
-    ax2.hist(figs.memory_window_v.dropna(), bins=20, density=True, alpha=0.7)
-    if mw.get("std"):
+    values = figs.memory_window_v.dropna()
+    if len(values) >= MIN_NORMAL_FIT:
+        ax2.hist(values, bins=20, density=True, alpha=0.7)
         x = np.linspace(mw["mean"] - 4 * mw["std"], mw["mean"] + 4 * mw["std"], 200)
         ax2.plot(x, norm.pdf(x, mw["mean"], mw["std"]), "k-", lw=1)
+        ax2.set_ylabel("density")
+        ax2.set_title(f"MW {mw['mean']:.2f} +/- {mw['std']:.2f} V (normal fit, {len(values)} devices)")
+    else:
+        ax2.plot(values, np.zeros(len(values)), "o")
+        for v in values:
+            ax2.annotate(f"{v:.3f} V", (v, 0), textcoords="offset points", xytext=(0, 8), ha="center")
+        ax2.set_yticks([])
+        ax2.xaxis.set_major_locator(MaxNLocator(4))
+        ax2.margins(x=0.2)
+        ax2.set_title(f"MW of {len(values)} devices (a normal fit needs {MIN_NORMAL_FIT})", fontsize="medium")
     ax2.set_xlabel("memory window (V)")
-    ax2.set_ylabel("density")
-    ax2.set_title(f"MW {mw.get('mean', float('nan')):.2f} +/- {mw.get('std', float('nan')):.2f} V (normal fit)")
+    plotstyle.plain_ticks(ax2)
     shape = (int(df["Device row"].max()) + 1, int(df["Device col"].max()) + 1)
     for axis, values, title, label in ((ax3, figs.memory_window_v, "memory window map", "MW (V)"),
                                        (ax4, np.log10(figs.on_off_ratio), "Ion/Ioff map", "log10 Ion/Ioff")):

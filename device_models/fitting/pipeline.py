@@ -219,7 +219,7 @@ def _report(chosen, fits, trains, scales, g_min, g_max, variation: Variation, re
         g = tr.normalised(g_min, g_max)
         pred = fit.predict(tr.ratios, np.clip(g[:, 0], 0, 1))
         rows[p] = {
-            "model": "poly5" if fit.kind == "polynomial" else "soft-bounds",
+            "model": fit.name,
             "aic_poly5": fits[p]["polynomial"].aic, "aic_soft_bounds": fits[p]["power"].aic,
             "nrmse_mean": fit.nrmse, "nrmse_readings": float(np.sqrt(np.nanmean((pred - g) ** 2))),
             "g_min_s": g_min, "g_max_s": g_max, "c2c_write": variation.c2c_write,

@@ -1,55 +1,85 @@
-"""PNG plots of a fit: G vs pulse number (data vs fitted trajectory) and the step curves dG vs G."""
+"""PNG plots of a fit: G vs pulse number (data vs fitted trajectory) and the step curves dG vs G.
+
+Fits are named as the report names them (``StepFit.name``: poly5, soft-bounds). The step plot is
+scaled to the measured steps and the chosen fits: the rejected fit is drawn dotted for comparison
+but may leave the axes (outside the data it can extrapolate far off, which would flatten the rest).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+from matplotlib.figure import Figure
+
+from device_models import plotstyle
 
 
 def save_plots(result, stem: Path) -> list[Path]:
     """Write ``<stem>_trains.png`` and ``<stem>_steps.png``; return their paths."""
-    import matplotlib
+    paths = [Path(f"{stem}_trains.png"), Path(f"{stem}_steps.png")]
+    trains_figure(result).savefig(paths[0], dpi=110)
+    steps_figure(result).savefig(paths[1], dpi=110)
+    return paths
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
 
+def trains_figure(result) -> Figure:
+    """Per phase: the measured trains (10-90 % band), their mean and the chosen fit's trajectory."""
     w = result.model.weight
     span = w.g_max_s - w.g_min_s
-    paths = [Path(f"{stem}_trains.png"), Path(f"{stem}_steps.png")]
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    factor, unit = plotstyle.si_scale([w.g_max_s], "S")
+    fig = Figure(figsize=(11, 4), layout="constrained")
+    axes = fig.subplots(1, len(result.trains), sharey=True, squeeze=False)[0]
     for ax, (phase, tr) in zip(axes, result.trains.items()):
         fit = result.chosen[phase]
-        for row in tr.conductance_s[:50]:
-            ax.plot(row, color="0.8", lw=0.5)
         mean, ratios = tr.mean()
+        pulse = np.arange(1, mean.size + 1)
         pred = w.g_min_s + span * fit.predict(ratios[None, :])[0]
-        ax.plot(mean, ".", ms=3, color="C0", label=f"measured mean ({tr.conductance_s.shape[0]} trains)")
-        ax.plot(pred, color="C3", label=f"fit: {fit.kind} (nRMSE {fit.nrmse:.3f})")
+        n = tr.conductance_s.shape[0]
+        if n > plotstyle.MANY_DEVICES:
+            lo, hi = np.nanpercentile(tr.conductance_s, [10, 90], axis=0)
+            ax.fill_between(pulse, lo * factor, hi * factor, color="0.8", lw=0, label=f"10-90 % of {n} trains")
+        else:
+            for k, row in enumerate(tr.conductance_s):
+                ax.plot(pulse, row * factor, color="0.75", lw=0.6, label=f"{n} measured trains" if k == 0 else None)
+        ax.plot(pulse, mean * factor, ".", ms=3, color="C0", label="measured mean")
+        ax.plot(pulse, pred * factor, color="C3", label=f"fit: {fit.name} (nRMSE {fit.nrmse:.3f})")
         ax.set_title(phase)
         ax.set_xlabel("pulse number")
-        ax.legend(fontsize=8)
-    axes[0].set_ylabel("conductance (S)")
-    fig.tight_layout()
-    fig.savefig(paths[0], dpi=110)
-    plt.close(fig)
+        plotstyle.integer_ticks(ax.xaxis)
+        plotstyle.plain_ticks(ax)
+    axes[0].set_ylabel(f"conductance ({unit})")
+    plotstyle.legend_outside(axes[-1])
+    return fig
 
-    fig, ax = plt.subplots(figsize=(5, 4))
+
+def steps_figure(result) -> Figure:
+    """Step size against state: the mean traces' measured steps, the chosen fit (solid), the other (dotted)."""
+    w = result.model.weight
+    span = w.g_max_s - w.g_min_s
+    fig = Figure(figsize=(7.5, 4), layout="constrained")
+    ax = fig.subplots()
     g = np.linspace(0, 1, 201)
+    shown = []
     for k, (phase, tr) in enumerate(result.trains.items()):
         mean, ratios = tr.mean()
         norm = (mean - w.g_min_s) / span
         with np.errstate(divide="ignore", invalid="ignore"):
-            ax.plot(0.5 * (norm[1:] + norm[:-1]), np.abs(np.diff(norm)) / ratios[1:], ".", ms=3,
-                    color=f"C{k}", label=f"{phase} mean trace")
-        for kind, fit in result.fits[phase].items():
-            ax.plot(g, fit.step(g), "-" if fit is result.chosen[phase] else ":", color=f"C{k}",
-                    label=f"{phase} {kind} (AIC {fit.aic:.0f})")
+            steps = np.abs(np.diff(norm)) / ratios[1:]
+        ax.plot(0.5 * (norm[1:] + norm[:-1]), steps, ".", ms=3, color=f"C{k}", label=f"{phase}: measured (mean trace)")
+        chosen = result.chosen[phase]
+        shown += [steps, chosen.step(g)]
+        for fit in sorted(result.fits[phase].values(), key=lambda f: f is not chosen):
+            role = "chosen" if fit is chosen else "not chosen"
+            ax.plot(g, fit.step(g), "-" if fit is chosen else ":", color=f"C{k}",
+                    label=f"{phase}: {fit.name}, {role} (AIC {fit.aic:.0f})")
+    values = np.concatenate(shown)
+    values = values[np.isfinite(values)]
+    top = values.max() if values.size else 1.0
+    ax.set_ylim(min(0.0, values.min(initial=0.0)) - 0.02 * top, 1.05 * top)
+    ax.set_xlim(-0.02, 1.02)
     ax.set_xlabel("normalised conductance G")
     ax.set_ylabel("|dG| per reference pulse (normalised)")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(paths[1], dpi=110)
-    plt.close(fig)
-    return paths
+    plotstyle.plain_ticks(ax)
+    plotstyle.legend_outside(ax)
+    return fig

@@ -97,6 +97,11 @@ class StepFit:
     """Number of readings fitted."""
 
     @property
+    def name(self) -> str:
+        """The name reports and plots give this fit: "poly5" or "soft-bounds"."""
+        return "poly5" if self.kind == "polynomial" else "soft-bounds"
+
+    @property
     def n_params(self) -> int:
         return (len(self.shape.coefficients) if self.kind == "polynomial" else 2) + 1
 

@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from device_models import plotstyle
+
 
 def _pyplot():
     import matplotlib
@@ -19,18 +21,26 @@ def _pyplot():
 
 def plot_training_curve(rows: list[dict], path: Path, title: str = "") -> Path:
     """Train loss and test accuracy per epoch."""
-    plt = _pyplot()
+    training_figure(rows, title).savefig(path, dpi=100)
+    return path
+
+
+def training_figure(rows: list[dict], title: str = ""):
+    """The figure of :func:`plot_training_curve` (whole-epoch ticks)."""
+    from matplotlib.figure import Figure
+
     df = pd.DataFrame(rows)
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.5))
+    fig = Figure(figsize=(9, 3.5), layout="tight")
+    ax_loss, ax_acc = fig.subplots(1, 2)
     ax_loss.plot(df["epoch"], df["train_loss"], marker="o")
     ax_loss.set(xlabel="epoch", ylabel="train loss (cross-entropy)")
     ax_acc.plot(df["epoch"], 100 * df["test_accuracy"], marker="o", color="C1")
     ax_acc.set(xlabel="epoch", ylabel="test accuracy (%)")
+    for ax in (ax_loss, ax_acc):
+        plotstyle.integer_ticks(ax.xaxis)
+        plotstyle.plain_ticks(ax)
     fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return fig
 
 
 def plot_energy_vs_epochs(curves: pd.DataFrame, path: Path, target: float) -> Path:
@@ -65,7 +75,7 @@ def plot_energy_vs_epochs(curves: pd.DataFrame, path: Path, target: float) -> Pa
     axes[0, 1].set_title("write energy, upper bound (star: target reached)")
     for ax in axes[-1]:
         ax.set_xlabel("epoch")
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        plotstyle.integer_ticks(ax.xaxis)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
