@@ -127,33 +127,19 @@ def vau_mse_plot(tmp: Path) -> None:
     print(IMG / "vau_mse.png")
 
 
-def screenshot(tmp: Path) -> None:
-    """The LTP/LTD window of ``labctl gui`` after a short run, rendered offscreen."""
-    from pymeasure.display.Qt import QtCore, QtWidgets
+def screenshots(tmp: Path) -> None:
+    """The GUI screenshots: the test that runs each procedure's page of ``labctl gui`` grabs them here."""
+    import subprocess
 
-    from labctl.commands.gui import make_window
+    env = {**os.environ, "LABCTL_GALLERY_DIR": str(IMG), "LABCTL_CATALOG": "off"}
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                    str(DOCS.parent / "tests" / "procedures" / "test_gui_gallery.py")], env=env, check=True)
+    for png in sorted(IMG.glob("gui_*.png")):
+        print(png)
 
-    _app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])  # referenced while the window lives
-    window = make_window("ltp_ltd", str(tmp / "gui"))
-    window.resize(1300, 800)
-    window.show()
-    procedure = window.make_procedure()
-    procedure.pulses, procedure.n_devices = 60, 3
-    # wait in Qt's event loop, not in a processEvents() busy loop: millions of those calls drain
-    # None's reference count in PySide6 6.12 on Python 3.11 ("deallocating None")
-    loop = QtCore.QEventLoop()
-    window.manager.finished.connect(lambda *_: QtCore.QTimer.singleShot(500, loop.quit))  # then let plots redraw
-    window.queue(procedure)
-    loop.exec()
-    window.grab().save(str(IMG / "gui_ltp_ltd.png"))
-    print(IMG / "gui_ltp_ltd.png")
-    window.close()
-    window.deleteLater()  # destroyed while Qt runs, not at interpreter exit
-    QtCore.QTimer.singleShot(0, loop.quit)
-    loop.exec()
 
 PARTS = {"plots": (procedure_plots, ltp_ltd_per_width), "sample": (sample_data,), "fit": (fit_plots,),
-         "training": (training_curves,), "sparse": (vau_mse_plot,), "gui": (screenshot,)}
+         "training": (training_curves,), "sparse": (vau_mse_plot,), "gui": (screenshots,)}
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -230,8 +230,8 @@ def plot(df: pd.DataFrame, summary: dict, stem: Path) -> list[Path]:
 
 SPEC = ProcedureSpec(name="array_map", title="Write and read all devices from a target pattern (maps, error map)",
                      params_cls=ArrayMapParams, columns=COLUMNS, run=run_array_map, preflight=write_plan,
-                     analyse=analyse, plot=plot, selection=selection, x_axis="Device col",
-                     y_axis="Conductance (S)")
+                     analyse=analyse, plot=plot, selection=selection,
+                     x_axis="Target conductance (S)", y_axis="Conductance (S)", map_z="Conductance (S)")
 
 
 class ArrayMapProcedure(LabProcedure):

@@ -30,7 +30,7 @@ from .replay import JournalledBackend, StateSaver, keep_records, load_journal, l
 from .spec import never
 from .wrapper import BENCH_FILE, COMMON_FIELDS
 
-STATUS_RUNNING, STATUS_COMPLETED, STATUS_ABORTED = "running", "completed", "aborted"
+STATUS_RUNNING, STATUS_COMPLETED, STATUS_ABORTED, STATUS_FAILED = "running", "completed", "aborted", "failed"
 
 
 def run_procedure(name: str, backend, out_dir, emit: Callable[[str, object], None] | None = None, *,
@@ -136,6 +136,15 @@ def write_outputs(procedure, csv_path: Path, df: pd.DataFrame, status: str) -> d
                                                    "summary": summary, "plots": plots})
     df.attrs.update(summary=summary, status=status)
     return summary
+
+
+def mark_failed(procedure, csv_path: Path, reason: str) -> None:
+    """A failed run's files say so: a last comment line in the CSV, and ``<stem>.json`` with status and reason."""
+    with open(csv_path, "a", encoding=Results.ENCODING) as data:
+        data.write(f"{Results.COMMENT}\tStatus: {STATUS_FAILED}: {reason}{Results.LINE_BREAK}")
+    write_run_json(csv_path.with_suffix(".json"), {"procedure": procedure.spec.name, "csv": csv_path.name,
+                                                   "parameters": procedure.parameter_values(),
+                                                   "status": STATUS_FAILED, "error": reason})
 
 
 def _meta(procedure, csv_path: Path) -> dict:

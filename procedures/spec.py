@@ -67,3 +67,5 @@ class ProcedureSpec:
     """Default x column of the GUI's live plot."""
     y_axis: str
     """Default y column of the GUI's live plot."""
+    map_z: str | None = None
+    """Column the GUI shows live as a heat map over the array (device row x column); None: no map."""

@@ -8,6 +8,7 @@ parameters and then closed in ``shutdown`` (GUI runs: outputs off, relays open o
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import ClassVar
 
@@ -21,6 +22,8 @@ from pymeasure.experiment import (
     Parameter,
     Procedure,
 )
+
+from labctl.errors import LabctlError
 
 from .params import ParamInfo, build, describe, device_ids
 from .provenance import git_revision, instrument_idns
@@ -46,6 +49,12 @@ def make_parameter(info: ParamInfo) -> Parameter:
     if info.kind is float:
         return FloatParameter(info.label, units=info.units, **limits, **kw)
     return Parameter(f"{info.label} ({info.units})" if info.units else info.label, **kw)  # text: unit in the name
+
+
+def failure_line(exc: BaseException) -> str:
+    """An error in one line: our errors as they read ("parameter x: ..."), others with their type."""
+    text = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
+    return text if isinstance(exc, LabctlError) and text else f"{type(exc).__name__}: {text}".rstrip(": ")
 
 
 class LabProcedure(Procedure):
@@ -80,6 +89,8 @@ class LabProcedure(Procedure):
         """The CSV the GUI's Recorder writes (set by the window); headless runs leave it None."""
         self.run_options: dict = {}
         """Extra keyword arguments for the run function."""
+        self.failure = ""
+        """Why the run failed, in one line ("" unless it did)."""
         super().__init__(**kwargs)
 
     # -- what the run function gets ----------------------------------------------------------------
@@ -90,23 +101,33 @@ class LabProcedure(Procedure):
 
     # -- pymeasure hooks ---------------------------------------------------------------------------
     def startup(self):
-        self.params()  # refuse bad parameters before opening anything
-        if self.backend is None:
-            from labctl.backends import open_backend
+        with self._noting_failure():
+            self.params()  # refuse bad parameters before opening anything
+            if self.backend is None:
+                from labctl.backends import open_backend
 
-            spec = self.bench_file if self.backend_spec == BENCH_FILE else self.backend_spec
-            self.backend = open_backend(spec, model=self.model, seed=int(self.seed))
-            self._owns_backend = True
-        self.spec.preflight(self.backend, self.params(), self.chip_model())
+                spec = self.bench_file if self.backend_spec == BENCH_FILE else self.backend_spec
+                self.backend = open_backend(spec, model=self.model, seed=int(self.seed))
+                self._owns_backend = True
+            self.spec.preflight(self.backend, self.params(), self.chip_model())
 
     def execute(self):
         if not self.data_filename:
             return self._execute()
         from labctl.catalog import recorded
 
-        with recorded("procedure", self.spec.name, self.data_filename) as run:  # GUI runs: into the run catalog
-            self._execute()
+        with self._noting_failure(), recorded("procedure", self.spec.name, self.data_filename) as run:
+            self._execute()  # GUI runs: into the run catalog
             run.status = "interrupted" if self.should_stop() else "complete"
+
+    @contextmanager
+    def _noting_failure(self):
+        """Keep the one-line reason of an error in ``self.failure`` (the GUI shows it), then re-raise."""
+        try:
+            yield
+        except Exception as exc:
+            self.failure = failure_line(exc)
+            raise
 
     def _execute(self):
         from .health import HealthMonitor

@@ -15,7 +15,7 @@ pytest.importorskip("PySide6", reason="GUI extra not installed")
 pytest.importorskip("pytestqt", reason="pytest-qt not installed")
 
 from labctl.backends import open_backend  # noqa: E402
-from labctl.commands.gui import make_window  # noqa: E402
+from labctl.gui import make_window  # noqa: E402
 from procedures import read_records, run_procedure  # noqa: E402
 
 
@@ -46,7 +46,8 @@ def test_gui_run_matches_headless_columns(qtbot, tmp_path):
     curve = experiment.curve_list[0]
     curve.update_data()
     x, y = curve.getData()
-    assert len(y) == len(gui_df) and y == pytest.approx(gui_df["Conductance (S)"].to_numpy())
+    by_device = gui_df.sort_values(["Device row", "Device col"], kind="stable")  # one line per device
+    assert len(y) == len(gui_df) and y == pytest.approx(by_device["Conductance (S)"].to_numpy())
     assert window.browser_widget.browser.topLevelItemCount() == 1
 
 

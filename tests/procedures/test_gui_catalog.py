@@ -13,7 +13,7 @@ pytest.importorskip("pytestqt", reason="pytest-qt not installed")
 
 from labctl.backends import open_backend
 from labctl.catalog.browser import procedure_runs, run_dialog
-from labctl.commands.gui import make_window
+from labctl.gui import make_window
 from procedures import run_procedure
 
 

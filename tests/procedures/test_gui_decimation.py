@@ -48,7 +48,7 @@ def _big_result(window, path, devices=900, pulses=100):
 def test_live_plot_of_1e5_points_is_decimated_not_the_data(qtbot, tmp_path):
     pytest.importorskip("PySide6", reason="GUI extra not installed")
     pytest.importorskip("pytestqt", reason="pytest-qt not installed")
-    from labctl.commands.gui import make_window
+    from labctl.gui import make_window
 
     window = make_window("ltp_ltd", tmp_path)
     qtbot.addWidget(window)
