@@ -30,7 +30,9 @@ class DeviceCurve(ResultsCurve):
             self.results.reload()
         x, y, connect = device_lines(self.results.data, self.x, self.y, self.max_points)
         self.setData(x, y, connect=connect)
-        self.setSymbol(None if connect.any() else "o")  # one point per device: dots, not empty lines
+        symbol = None if connect.any() else "o"  # one point per device: dots, not empty lines
+        if symbol != self.opts["symbol"]:
+            self.setSymbol(symbol)
 
 
 class DeviceMap(pg.ImageItem):

@@ -12,13 +12,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from pymeasure.display.curves import ResultsCurve
-from pymeasure.display.Qt import QtWidgets
+from pymeasure.display.Qt import QtCore, QtWidgets
 from pymeasure.display.windows import ManagedWindow
 from pymeasure.experiment import Results, unique_filename
 
+from . import refguard
 from .curves import DeviceCurve, MapWidget
 from .inputs import ModelInput
 
+REFGUARD_MS = 5000
+"""How often a window tops up the spare references of :mod:`labctl.gui.refguard`."""
 PANEL_WIDTH = 340
 """Minimum width in px of the parameter panel (pymeasure's default sizes it to about 170 px)."""
 
@@ -56,6 +59,10 @@ def make_window(name: str, directory: str | Path, parent=None):
             self.main.layout().insertWidget(0, self.failure_label)
             self.manager.failed.connect(self.run_failed)
             self.manager.running.connect(lambda experiment: self.failure_label.hide())
+            refguard.top_up()
+            self.refguard = QtCore.QTimer(self)
+            self.refguard.timeout.connect(refguard.top_up)
+            self.refguard.start(REFGUARD_MS)
 
         def _use_model_chooser(self):
             """The Model field as a preset list plus "Open file..." instead of free text."""
@@ -101,6 +108,7 @@ def make_window(name: str, directory: str | Path, parent=None):
             self.failure_label.setText(f"{csv.name} failed: {reason}")
             self.failure_label.show()
             experiment.browser_item.setToolTip(0, reason)
+            self.finished(experiment)  # buttons as after any run's end (Abort off, Clear on)
 
     return ProcedureWindow()
 
