@@ -48,7 +48,9 @@ def open_backend(spec: str = "sim", model: str | ChipModel = "ning-mos2-fefet", 
         from sim_backend import SimulatedArray
 
         if visa_log:
-            Path(visa_log).write_text("")
+            from .visalog import open_log
+
+            open_log(visa_log).close()
         faulty = backend_options(spec, list(faults), None if layout is None else layout.shape)
         return SimulatedArray(chip_model, seed=seed, layout=layout, **faulty, **options)
     if spec == "sim-instruments" or Path(spec).suffix in (".yaml", ".yml"):

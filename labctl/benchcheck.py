@@ -13,6 +13,7 @@ from pathlib import Path
 from .benchfile import BenchConfig
 from .errors import ConfigError, LabctlError
 from .instruments import B1500, SwitchMatrix
+from .instruments.modules import same_model
 from .visalog import Clock, LoggedAdapter, VisaLog
 
 ROUND_TRIP_SAMPLES = 5
@@ -48,7 +49,7 @@ def check_bench(config: BenchConfig, adapters: dict, clock: Clock, log: VisaLog)
         found = b1500.modules()
         for slot in sorted(set(config.modules) | set(found)):
             want, got = config.modules.get(slot, "-"), found.get(slot, "-")
-            rows.append(CheckRow(f"b1500 slot {slot}", want, got, want == got or want == "-"))
+            rows.append(CheckRow(f"b1500 slot {slot}", want, got, same_model(want, got) or want == "-"))
         wired = sorted({p.channel for p in config.probecard.inputs})
         for channel in wired:
             slot = config.channel_slot(channel)

@@ -35,9 +35,10 @@ from .benchfile import BenchConfig
 from .benchplan import linear_segments, pulse_groups, read_chunks, spgu_period_s
 from .errors import ConfigError, InstrumentError, LabctlError, SafetyLimitError, field_error
 from .instruments import B1500, SwitchMatrix, flex
+from .instruments.modules import same_model
 from .instruments.smu import measure_currents
 from .instruments.spgu import PulseShape
-from .instruments.switch_matrix import Channel
+from .instruments.switch_matrix import MIN_ROUTED_WIDTH_S, Channel
 from .journal import BenchSession, recover_unclean
 from .layout import CellLayout, Role
 from .specs import PulseSpec, ReadSpec
@@ -45,8 +46,6 @@ from .visalog import Clock, LoggedAdapter, VisaLog
 
 SWEEP_INTEGRATION_S = 100e-6
 """High-speed ADC integration per staircase point, in s (``AIT``)."""
-MIN_ROUTED_WIDTH_S = 100e-9
-"""Shortest pulse the matrix passes faithfully (30 MHz bandwidth, ~145 pF; BENCH.md)."""
 
 
 @dataclass
@@ -123,7 +122,7 @@ class HardwareArray(BackendBase):
         self._on = False
         found = self.b1500.modules()
         for slot, model in self.config.modules.items():
-            if found.get(slot) != model:
+            if not same_model(model, found.get(slot)):
                 raise field_error(ConfigError, f"b1500.modules.{slot}", model,
                                   f"the B1500 reports {found.get(slot) or 'no module'} in slot {slot}")
         for name, sw in self.switches.items():

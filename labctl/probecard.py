@@ -122,6 +122,7 @@ def load_probecard(path: str | Path) -> ProbeCardMap:
     data = doc.data
     if not isinstance(data, dict):
         raise doc.error((), data, "must be a mapping with shape, mainframes, inputs, pins")
+    doc.check_keys((), data, ("shape", "mainframes", "inputs", "pins"))
     for key in ("shape", "mainframes", "inputs", "pins"):
         if key not in data:
             raise doc.error((key,), None, "missing")
@@ -145,6 +146,8 @@ def _mainframes(doc: Located) -> dict[str, int]:
         raise doc.error(("mainframes",), frames, "must map mainframe names to {cards: N}")
     cards = {}
     for name, spec in frames.items():
+        if isinstance(spec, dict):
+            doc.check_keys(("mainframes", name), spec, ("cards",))
         n = spec.get("cards") if isinstance(spec, dict) else None
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_CARDS:
             raise doc.error(("mainframes", name, "cards"), n, f"must be an integer in 1..{MAX_CARDS}")
@@ -175,6 +178,7 @@ def _pins(doc: Located, cards: dict[str, int], shape: tuple[int, int]) -> list[P
         where = ("pins", i)
         if not isinstance(entry, dict):
             raise doc.error(where, entry, "must be {line, mainframe, card, output}")
+        doc.check_keys(where, entry, ("line", "mainframe", "card", "output"))
         match = _LINE.match(str(entry.get("line", "")))
         if not match:
             raise doc.error(where + ("line",), entry.get("line"), "must be row<i> or col<j>")
@@ -208,6 +212,7 @@ def _inputs(doc: Located, cards: dict[str, int]) -> list[InputPort]:
         where = ("inputs", i)
         if not isinstance(entry, dict):
             raise doc.error(where, entry, "must be {role, channel, mainframe, input}")
+        doc.check_keys(where, entry, ("role", "channel", "mainframe", "input"))
         role = entry.get("role")
         if not isinstance(role, str) or role not in ROLES:
             raise doc.error(where + ("role",), role, f"not one of {sorted(ROLES)}")

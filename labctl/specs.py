@@ -160,7 +160,7 @@ class SafetyLimits:
                               f"|amplitude| exceeds max_write_v={self.max_write_v!r} V")
         if not self.min_width_s <= pulse.width_s <= self.max_width_s:
             raise field_error(SafetyLimitError, "PulseSpec.width_s", pulse.width_s,
-                              f"outside [{self.min_width_s!r}, {self.max_width_s!r}] s")
+                              f"outside [min_width_s={self.min_width_s!r}, max_width_s={self.max_width_s!r}] s")
         # each SPGU output carries half the pulse (V/2 scheme): its swing sets the shortest edge
         self.check_spgu_output("PulseSpec", pulse.amplitude_v / WRITE_OUTPUTS, pulse.rise_s, pulse.fall_s,
                                shown_v=pulse.amplitude_v)

@@ -15,7 +15,7 @@ from typing import Protocol, TextIO
 
 from pymeasure.adapters import Adapter
 
-from .errors import InstrumentError
+from .errors import ConfigError, InstrumentError, field_error
 
 
 class Clock(Protocol):
@@ -45,6 +45,17 @@ HOUSEKEEPING = ("ERRX?", ":SYST:ERR?", "SPP;CL", "CL")
 """Error-queue queries and outputs-off, sent after every operation: never the command an error is about."""
 
 
+def open_log(path: str | Path) -> TextIO:
+    """``path`` opened for writing, its folder created (``--visa-log`` inside an ``--out`` made later);
+    ``ConfigError`` naming it if it cannot be."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return open(path, "w", encoding="utf-8")  # noqa: SIM115 (closed by VisaLog.close)
+    except OSError as exc:
+        raise field_error(ConfigError, "--visa-log", str(path), f"cannot write: {exc.strerror or exc}") from None
+
+
 class VisaLog:
     """Counts instrument messages and, when given a path, writes one line per message."""
 
@@ -54,7 +65,7 @@ class VisaLog:
         """Writes and queries sent so far."""
         self.last: tuple[str, str] | None = None
         """(instrument, message) of the last write or query other than :data:`HOUSEKEEPING`: what an error names."""
-        self._file: TextIO | None = open(path, "w", encoding="utf-8") if path else None  # noqa: SIM115
+        self._file: TextIO | None = open_log(path) if path else None
 
     def record(self, instrument: str, kind: str, message: str) -> None:
         """Log one message; writes and queries count as transactions, reads (their replies) do not."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from pathlib import Path
 
 import yaml
@@ -23,14 +25,30 @@ class Located:
         line = next((self.lines[where[:n]] for n in range(len(where), -1, -1) if where[:n] in self.lines), 1)
         return ConfigError(f"{self.path}:{line}: {field or '<document>'}={value!r}: {why}")
 
+    def check_keys(self, where: tuple, mapping: dict, known: Iterable[str]) -> None:
+        """Raise ``ConfigError`` naming the first key of ``mapping`` not in ``known`` and the nearest known one.
+
+        A misspelt section (``limit:`` for ``limits:``) must not be ignored: its contents would be lost.
+        """
+        known = sorted(known)
+        for key in mapping:
+            if key not in known:
+                near = difflib.get_close_matches(str(key), known, n=1, cutoff=0.5)
+                hint = f"did you mean {near[0]}?" if near else f"known: {', '.join(known)}"
+                field = ".".join(map(str, where + (key,)))
+                line = self.lines.get(where + (key,), self.lines.get(where, 1))
+                raise ConfigError(f"{self.path}:{line}: unknown key {field!r}; {hint}")
+
 
 def load_located(path: str | Path) -> Located:
     """Parse ``path``; a missing file or bad YAML raises ``ConfigError`` naming it."""
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not a text (UTF-8) file: byte {exc.start} is {exc.object[exc.start]:#04x}") from None
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)

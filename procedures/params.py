@@ -106,6 +106,17 @@ def validate(params) -> None:
                 raise field_error(ConfigError, info.name, value, f"above the maximum {info.maximum!r} {info.units or ''}")
         if info.choices is not None and value not in info.choices:
             raise field_error(ConfigError, info.name, value, f"choose one of {', '.join(map(str, info.choices))}")
+    for low, high in ordered_pairs(type(params)):
+        if getattr(params, low) > getattr(params, high):
+            raise field_error(ConfigError, low, getattr(params, low), f"above {high}={getattr(params, high)!r}")
+
+
+def ordered_pairs(params_cls) -> list[tuple[str, str]]:
+    """Fields that bound a range, (``x_min``, ``x_max``) or (``min_x``, ``max_x``): the first may not exceed the second."""
+    names = {i.name for i in describe(params_cls)}
+    pairs = [(n, n[:-4] + "_max") for n in names if n.endswith("_min")]
+    pairs += [(n, "max_" + n[4:]) for n in names if n.startswith("min_")]
+    return sorted((low, high) for low, high in pairs if high in names)
 
 
 def to_dict(params) -> dict:

@@ -11,6 +11,11 @@ end of the journal the live backend takes over. On a simulator the saved state i
 so a resumed run ends with the same data as an uninterrupted one (same seed). A real chip keeps its
 own state: what the interrupted point had already applied stays applied, and only that point is
 repeated (at most the current point is lost).
+
+A stop request (Ctrl-C) is also honoured inside a point, before the next operation (one pulse train
+or read on the bench): the operations done so far are journalled as a point of their own and
+:class:`StopRequested` ends the procedure, so a long phase that emits no record (a write-verify, a
+retention's programming) stops within one operation and a resume replays it to that operation.
 """
 
 from __future__ import annotations
@@ -27,6 +32,10 @@ from labctl.errors import DataError
 from labctl.specs import ReadSpec
 
 
+class StopRequested(Exception):
+    """A stop was requested inside a point: the journal holds every operation done, ``--resume`` goes on."""
+
+
 class JournalledBackend(BackendProxy):
     """``backend`` with every seam operation journalled (or answered from ``replay`` first).
 
@@ -35,7 +44,8 @@ class JournalledBackend(BackendProxy):
 
     def __init__(self, backend, log, replay: list | None = None, records_done: int = 0,
                  on_point: Callable[[int, int], None] | None = None,
-                 check: Callable[[str, tuple, object], None] | None = None):
+                 check: Callable[[str, tuple, object], None] | None = None,
+                 stop: Callable[[], bool] | None = None):
         super().__init__(backend)
         self._log = log
         self._replay = list(replay or [])
@@ -50,6 +60,8 @@ class JournalledBackend(BackendProxy):
         """Operations covered by the journal on disk."""
         self._on_point = on_point
         self._check = check
+        self._stop = stop
+        """Asked before every live operation: True journals what was done and raises :class:`StopRequested`."""
 
     @property
     def replaying(self) -> bool:
@@ -93,6 +105,9 @@ class JournalledBackend(BackendProxy):
                 self._check("resumed", (), None)
             if self.records > self.journalled:
                 self.end_point()
+            if self._stop is not None and self._stop():
+                self.end_point()  # the operations of this unfinished point, so a resume replays them
+                raise StopRequested(f"stopped before operation {self.journalled_ops + 1} ({name})")
             result = live()
             if self._log is not None:
                 self._buffer.append([name, encode(result)])

@@ -26,7 +26,7 @@ from .health import HealthMonitor
 from .params import build, describe
 from .provenance import write_run_json
 from .registry import get_spec, procedure_class
-from .replay import JournalledBackend, StateSaver, keep_records, load_journal, load_state
+from .replay import JournalledBackend, StateSaver, StopRequested, keep_records, load_journal, load_state
 from .spec import never
 from .wrapper import BENCH_FILE, COMMON_FIELDS
 
@@ -86,8 +86,9 @@ def run_procedure(name: str, backend, out_dir, emit: Callable[[str, object], Non
         status = STATUS_ABORTED
         with open(csv_path, "a", encoding=Results.ENCODING) as data, open(ops_file, "a") as log:
             saver = None if state is None else StateSaver(state, state_file, done, len(replay))
+            stop = should_stop or never
             journalled = JournalledBackend(backend, log, replay, done, on_point=saver,
-                                           check=HealthMonitor(backend, procedure.chip_model()))
+                                           check=HealthMonitor(backend, procedure.chip_model()), stop=stop)
 
             def record(topic, value):
                 if topic == "results":
@@ -99,15 +100,17 @@ def run_procedure(name: str, backend, out_dir, emit: Callable[[str, object], Non
                     emit(topic, value)
 
             procedure.emit = record
-            stop = should_stop or never
             # a stop request takes effect between points (the procedure checks again there), so the data
-            # and the journal never hold a half-done point and a resume continues where it stopped
+            # and the journal never hold a half-done point and a resume continues where it stopped;
+            # inside a point the journalled backend stops before the next operation (StopRequested)
             procedure.should_stop = lambda: journalled.between_points() and stop()
             procedure.backend = journalled
             try:
                 procedure.execute()
                 journalled.end_point()  # a stopped run resumes after its last point
                 status = STATUS_ABORTED if stop() else STATUS_COMPLETED
+            except StopRequested:
+                status = STATUS_ABORTED
             finally:
                 if saver is not None:
                     saver.flush()  # the last complete point's state, whatever ended the run

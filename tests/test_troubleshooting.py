@@ -34,7 +34,7 @@ TRIGGERS: dict[str, list[str]] = {
     "error: start_amplitude_v=": ["run", "ltp_ltd", "--out", "x", "--param", "start_amplitude_v=50"],
     "error: parameter start_amplitude_v=": ["run", "ltp_ltd", "--out", "x", "--param", "start_amplitude_v=12",
                                             "--param", "stop_amplitude_v=12"],
-    "error: PulseSpec.width_s=": [*SIM_INSTRUMENTS_LTP, "--model", "garg-hzo-20ns"],
+    "error: parameter start_amplitude_v=3.7677": [*SIM_INSTRUMENTS_LTP, "--model", "garg-hzo-20ns"],
     "error: backend=": ["run", "ltp_ltd", "--backend", "foo", "--out", "x"],
     "error: preset=": ["run", "ltp_ltd", "--model", "nosuch", "--out", "x"],
     "error: nothere.yaml": ["run", "ltp_ltd", "--backend", "nothere.yaml", "--out", "x"],
@@ -48,7 +48,8 @@ TRIGGERS: dict[str, list[str]] = {
     "error: give measured files": ["fit", "--out", "m.json"],
     "error: query=": ["runs", "list", "--query", "width"],
     "error: the run catalog is off": ["--catalog", "off", "runs", "list"],
-    "error: FILE:N: limits.max_writ_v": [*DRY_RUN_LTP, "--backend", "typo.yaml"],
+    "error: FILE:N: unknown key": [*DRY_RUN_LTP, "--backend", "typo.yaml"],
+    "error: FILE:N: limits.compliance_a": [*DRY_RUN_LTP, "--backend", "strong.yaml"],
     "error: FILE:N: limits.spgu_max_level_v": [*DRY_RUN_LTP, "--backend", "wide.yaml"],
     "error: sweep:": ["sweep", "bad-sweep.yaml", "--out", "sweep", "--workers", "1"],
     "error: stuck device": ["run", "ltp_ltd", "--out", "x", "--param", "n_devices=2", "--param", "pulses=20",
@@ -60,12 +61,13 @@ TRIGGERS: dict[str, list[str]] = {
 
 
 def write_files(folder: Path) -> None:
-    """The inputs the triggers read: a bad sweep, an empty data folder, an LTP-only CSV, two faulty bench files."""
+    """The inputs the triggers read: a bad sweep, an empty data folder, an LTP-only CSV, faulty bench files."""
     (folder / "bad-sweep.yaml").write_text(SWEEP_WITH_BAD_POINT)
     (folder / "data").mkdir()  # a --data folder without the idx files
     (folder / "ltp_only.csv").write_text(LTP_ONLY_CSV)
     bench = SIM_BENCH.read_text().replace("probe_card: ", f"probe_card: {SIM_BENCH.parent}/")
     (folder / "typo.yaml").write_text(bench.replace("limits: {}", "limits: {max_writ_v: 5.0}"))
+    (folder / "strong.yaml").write_text(bench.replace("limits: {}", "limits: {compliance_a: 10}"))
     (folder / "wide.yaml").write_text(bench.replace("limits: {}", "limits: {spgu_max_level_v: 100}"))
     (folder / "real.yaml").write_text(bench.replace("sim://", "GPIB0::1"))
 

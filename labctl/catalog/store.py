@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import sys
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,9 +56,33 @@ class Catalog:
             raise ConfigError(f"the run catalog is off ({ENV_VAR}={os.environ.get(ENV_VAR)})")
         self.path = path
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:  # not a database, or a damaged one: the run folders are the truth
+            aside = self._move_aside()
+            self._open()
+            sys.stderr.write(f"warning: run catalog {self.path} was unreadable ({exc}): moved aside to {aside.name} "
+                             "and started empty; rebuild it with `labctl runs reindex DIR` (your run folders)\n")
+            sys.stderr.flush()
+
+    def _open(self) -> None:
         with closing(self._connect()) as conn:
             conn.execute("PRAGMA journal_mode=WAL")
+            check = conn.execute("PRAGMA quick_check").fetchone()[0]
+            if check != "ok":
+                raise sqlite3.DatabaseError(f"integrity check: {check}")
             migrate(conn)
+
+    def _move_aside(self) -> Path:
+        """Rename the damaged file (and its WAL files) to ``<name>.corrupt-<time>``; returns the new path."""
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        self.path.replace(aside)
+        for suffix in ("-wal", "-shm"):
+            extra = self.path.with_name(self.path.name + suffix)
+            if extra.exists():
+                extra.replace(aside.with_name(aside.name + suffix))
+        return aside
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)

@@ -1,6 +1,7 @@
 """``labctl run PROCEDURE``: a procedure headless into a run folder, with a progress bar.
 
-Ctrl-C stops the procedure after the current point: the CSV stays valid up to it, the backend is
+Ctrl-C stops the procedure after the current point (inside a point, before its next backend
+operation: ``procedures.replay.StopRequested``): the CSV stays valid up to it, the backend is
 closed (outputs off, relays open) and the command exits with code 130 and a one-line message; a
 second Ctrl-C interrupts at once (the CSV is still flushed up to the last point).
 ``--resume`` continues the newest interrupted run of the procedure in ``--out`` after its last
@@ -114,7 +115,14 @@ def run(
     # the estimate, before anything is sent (a resumed run's was printed when it started: a fresh dry
     # run would time the whole run, with today's command-line parameters, against the remainder)
     if dry_run or (backend != "sim" and not resume):
-        estimates = estimate_run(procedure, backend, model, seed, params, every_operation=dry_run)
+        try:  # minutes for a large run: show that it works, and let Ctrl-C end it (nothing was sent yet)
+            with console.status(f"estimating {procedure} on {backend} (a run on simulated instruments; "
+                                "Ctrl-C stops)"):
+                estimates = estimate_run(procedure, backend, model, seed, params, every_operation=dry_run)
+        except KeyboardInterrupt:
+            console.print(f"interrupted: the estimate of {procedure} stopped; nothing was sent to the bench "
+                          "and no run was started (run the same command again)", highlight=False, soft_wrap=True)
+            sys.exit(EXIT_INTERRUPTED)
         for e in estimates:
             Console().print(f"{procedure} on {backend}: {describe_estimate(e)}", highlight=False, soft_wrap=True)
         if dry_run:
@@ -141,8 +149,8 @@ def run(
         except KeyboardInterrupt:
             bar.stop()
             chip.close()
-            console.print(f"interrupted: {procedure} stopped, data up to the last point in {out}",
-                          highlight=False, soft_wrap=True)
+            console.print(f"interrupted: {procedure} stopped at once, outputs off and relays open; data up to the "
+                          f"last point in {out} (continue with --resume)", highlight=False, soft_wrap=True)
             sys.exit(EXIT_INTERRUPTED)
         finally:
             bar.stop()
@@ -150,8 +158,8 @@ def run(
     timing = record_bench_time(csv.with_suffix(".json"), estimate, elapsed_s, int(commands))
     Console().print(f"{procedure}: {describe_elapsed(timing)}", highlight=False, soft_wrap=True)
     if df.attrs.get("status") != "completed":
-        console.print(f"interrupted: {procedure} stopped after {len(df)} records, CSV valid: {csv} "
-                      "(continue with --resume)",
+        console.print(f"interrupted: {procedure} stopped after {len(df)} records, outputs off and relays open; "
+                      f"CSV valid: {csv} (continue with --resume)",
                       highlight=False, soft_wrap=True)
         sys.exit(EXIT_INTERRUPTED)
     Console().print(f"{procedure}: {len(df)} records -> {csv}")

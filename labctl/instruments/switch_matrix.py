@@ -22,6 +22,8 @@ MAX_INPUTS = 14
 """Input ports per card (B2200A: 8 SMU + 6 AUX; the E5250A has 10)."""
 MAX_OUTPUTS = 12
 """Output pins per card."""
+MIN_ROUTED_WIDTH_S = 100e-9
+"""Shortest pulse the matrix passes faithfully (30 MHz bandwidth, ~145 pF guard capacitance; BENCH.md)."""
 
 Channel = tuple[int, int, int]
 """(card, input port, output pin), all 1-based."""

@@ -4,7 +4,9 @@ Ranges (SPGU period, levels, edge minimum by swing; SMU pulse timing; ADC integr
 instrument's documented ones from :data:`labctl.specs.DEFAULT_LIMITS`, the same numbers the drivers
 check, so the simulator refuses what the bench would. Where the simulation differs from the instrument: a refused command stops the rest of its message
 (the manual leaves partial execution unspecified); pulsed SMU measurements (``MM 3``/``MM 4``) are
-refused as not simulated; error codes are this fake's own (the texts name the command).
+refused as not simulated; error codes are this fake's own (the texts name the command). Each SMU
+refuses a voltage or compliance beyond its module's rating (``labctl.instruments.modules``), as the
+real module does; ``UNT?`` reports a CMU with its adapter (``B1520A/N1301A``), as a real one does.
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ import numpy as np
 
 from labctl.errors import SafetyLimitError
 from labctl.instruments.ascii_data import Reading, format_reading
+from labctl.instruments.modules import models_of, rating
 from labctl.specs import DEFAULT_LIMITS
 
 from .adapter import FakeInstrument
 
-SMU_MODELS = ("B1510A", "B1511A", "B1511B", "B1514A", "B1517A")
+SMU_MODELS = tuple(sorted(models_of("SMU")))
+UNT_SUFFIX = {"B1520A": "/N1301A"}
+"""What ``UNT?`` appends to a model with its accessory attached (the CMU's N1301A adapter)."""
 UNDEFINED, BAD_PARAMETER, BAD_STATE = 100, 120, 150
 """This fake's error codes: unknown mnemonic, bad argument, command not allowed in this state."""
 
@@ -111,7 +116,8 @@ class FakeB1500(FakeInstrument):
 
     # -- handlers ----------------------------------------------------------------------------------
     def _unt(self, args) -> None:
-        self.output.append(";".join(f"{self.modules.get(s, '0')},0" for s in range(1, 11)))
+        models = [self.modules.get(s, "0") for s in range(1, 11)]
+        self.output.append(";".join(f"{m}{UNT_SUFFIX.get(m, '')},0" for m in models))
 
     def _errx(self, args) -> None:
         code, text = self.errors.popleft() if self.errors else (0, "No Error.")
@@ -138,9 +144,18 @@ class FakeB1500(FakeInstrument):
     def _dv(self, args) -> None:
         ch = self._slot(args[0])
         voltage = float(args[2])
-        if abs(voltage) > 100:
-            raise CommandError(BAD_PARAMETER, "Voltage out of range")
+        self._rated(ch, [voltage], float(args[3]) if len(args) > 3 else 0.0)
         self.dc[ch] = voltage
+
+    def _rated(self, ch: int, volts: list[float], compliance_a: float) -> None:
+        """Refuse levels or a compliance beyond the module in ``ch``'s slot (``BAD_PARAMETER``)."""
+        module = rating(self.modules[ch])
+        if max(abs(v) for v in volts) > module.max_v:
+            raise CommandError(BAD_PARAMETER, f"Voltage {max(volts, key=abs):g} V beyond the {module.name}'s "
+                                              f"{module.max_v:g} V")
+        if abs(compliance_a) > module.max_a:
+            raise CommandError(BAD_PARAMETER, f"Compliance {compliance_a:g} A beyond the {module.name}'s "
+                                              f"{module.max_a:g} A")
 
     def _mm(self, args) -> None:
         mode = int(args[0])
@@ -174,6 +189,7 @@ class FakeB1500(FakeInstrument):
     def _wv(self, args) -> None:
         ch = self._slot(args[0])
         points = int(args[5])
+        self._rated(ch, [float(args[3]), float(args[4])], float(args[6]) if len(args) > 6 else 0.0)
         if not 1 <= points <= 10001:
             raise CommandError(BAD_PARAMETER, "Sweep points outside 1..10001")
         self.sweep = (ch, float(args[3]), float(args[4]), points)
@@ -185,8 +201,7 @@ class FakeB1500(FakeInstrument):
         _within("PT period", period, "smu_min_pulse_period_s", "smu_max_pulse_period_s")
 
     def _pv(self, args) -> None:
-        self._slot(args[0])
-        float(args[3])
+        self._rated(self._slot(args[0]), [float(args[2]), float(args[3])], float(args[4]) if len(args) > 4 else 0.0)
 
     def _ti(self, args) -> None:
         ch = self._slot(args[0])

@@ -74,7 +74,8 @@ def test_ctrl_c_stops_cleanly_and_closes_the_backend(tmp_path, monkeypatch):
     assert "interrupted" in result.output
     assert chips[0].closed
     df = read_records(tmp_path / "ltp_ltd.csv")
-    assert len(df) == 2 * 41  # the pulse in flight completes, then it stops
+    assert len(df) == 2 * 40  # the pulse in flight completes, then it stops before the next operation (its
+    assert len(chips[0].pulses_seen) == 41  # read): that point's pulse is journalled, a resume goes on from it
     assert json.loads((tmp_path / "ltp_ltd.json").read_text())["status"] == "aborted"
 
 
