@@ -106,7 +106,8 @@ def _runs_table(rows: list[dict], matched: int, width: int):
     table = Table(title=f"{matched} run(s)" if wide or not rows else
                   f"{matched} run(s); devices, start and folder: `labctl runs show ID` or a wider terminal")
     table.add_column("id", no_wrap=True, min_width=12)  # `labctl runs show ID` needs it whole
-    for column in ("kind", "name", "status", "chip", "model", *(("devices", "started (UTC)", "folder") if wide else ())):
+    extra = ("devices", "started (UTC)", "folder") if wide else ()
+    for column in ("kind", "name", "status", "chip", "model", *extra):
         table.add_column(column, overflow="fold", no_wrap=column in ("kind", "status"))
     for r in rows:
         cells = [r["id"], r["kind"], r["name"], _status(r["status"]), r["chip_id"] or "", r["model_id"] or ""]

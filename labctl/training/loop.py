@@ -136,7 +136,8 @@ def train(backend: str = "sim", model: str = "garg-hzo-20ns", algo: str = "mpsgd
     transactions and backend time as ``setup_*``), bench transactions and backend time (the bench time
     estimate) per epoch, the configuration and the
     final layer's weights. With ``out``: ``metrics.csv``, ``training_curve.png``,
-    ``run.json`` and ``checkpoint.npz`` (after the devices' setup and every epoch; ``resume=True`` continues from it).
+    ``run.json`` and ``checkpoint.npz`` (after the devices' setup and every epoch; ``resume=True`` continues
+    from it).
     ``backend`` is a spec string (``sim``, ``sim-instruments``, ``bench.yaml``); ``model`` a preset
     name or model JSON path. Energies are in J, times in s.
 

@@ -1,4 +1,5 @@
-"""``labctl runs list --query``: every key filters; ``runs reindex`` drops stale rows; ``fit --runs`` pools on request."""
+"""``labctl runs list --query``: every key filters; ``runs reindex`` drops stale rows; ``fit --runs`` pools
+only on request."""
 
 from __future__ import annotations
 
