@@ -26,4 +26,5 @@ def register(app: typer.Typer) -> None:
         console.print(f"[bold]run folder[/bold] {out}")
         console.print(f"test accuracy {summary['train']['final_test_accuracy']:.3f}, "
                       f"{summary['train']['pulses']} pulses, {summary['train']['energy_j']:.3g} J")
-        console.print(f"timing {summary['timing_s']}")
+        stages = ", ".join(f"{k.removesuffix('_s')} {v:.3g} s" for k, v in summary["timing_s"].items())
+        console.print(f"wall time: {stages}", highlight=False)

@@ -62,7 +62,8 @@ def listed(*args) -> set[str]:
     ("chip=C8", {"b"}), ("chip_id=C7", {"a", "c"}),
     ("status=interrupted", {"c"}), ("status=complete", {"a", "b", "fit", "train"}),
     ("model=garg-hzo-2us", {"b"}), ("backend=sim", {"a", "b", "c"}), ("seed=2", {"b"}),
-    ("width=20e-9", {"a"}), ("since=2999-01-01", set()), ("kind=procedure chip=C7 status=complete", {"a"}),
+    ("width=20e-9", {"a", "c"}), ("width=2e-6", {"b"}),  # c and b at their model's width: recorded as applied
+    ("since=2999-01-01", set()), ("kind=procedure chip=C7 status=complete", {"a"}),
 ])
 def test_every_query_key_filters(catalog, text, expected):
     assert listed("--query", text) == {catalog[label] for label in expected}

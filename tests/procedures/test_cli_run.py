@@ -113,5 +113,5 @@ def test_resume_on_simulated_instruments_does_not_compare_the_remainder_with_a_w
     resumed = runner.invoke(app, ["run", "ltp_ltd", "--backend", "sim-instruments", "--out", str(tmp_path),
                                   "--resume"], terminal_width=200)
     assert resumed.exit_code == 0, resumed.output
-    assert "estimated" not in resumed.output and "elapsed" in resumed.output
+    assert "estimated" not in resumed.output and "bench time (simulated)" in resumed.output
     assert len(read_records(tmp_path / "ltp_ltd.csv")) == 2 * 2 * 20
