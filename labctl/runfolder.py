@@ -1,8 +1,9 @@
-"""Run folders of checkpointed commands (``train``, ``experiment sparse-letters``): never written over by accident.
+"""Run folders (``train``, ``experiment sparse-letters``, ``sweep``, ``demo``): never written over by accident.
 
 A folder that holds anything is refused unless ``--resume`` (continue its checkpoint) or ``--overwrite``
 (start again: the old checkpoint goes first, so an interrupted restart cannot resume the old run);
 ``--resume`` needs a checkpoint. After Ctrl-C the command prints the exact line that continues the run.
+(``labctl run`` never writes over a run: a new run of a procedure gets a new file name.)
 """
 
 from __future__ import annotations

@@ -87,3 +87,13 @@ def test_ctrl_c_mid_epoch_prints_the_command_that_continues_and_it_does(tmp_path
     assert whole.exit_code == 0, whole.output
     metrics = [pd.read_csv(folder / "metrics.csv").drop(columns="wall_s") for folder in (out, tmp_path / "whole")]
     pd.testing.assert_frame_equal(*metrics)
+
+
+def test_sweep_and_demo_refuse_a_folder_that_holds_a_run(tmp_path):
+    (tmp_path / "summary.json").write_text("{}")
+    spec = tmp_path / "s.yaml"
+    spec.write_text("procedure: ltp_ltd\nbackend: sim\nmodel: garg-hzo-2us\ngrid:\n  pulses: [5]\n")
+    for args in (["demo", "--quick", "--out", str(tmp_path)], ["sweep", str(spec), "--out", str(tmp_path)]):
+        result = CliRunner().invoke(app, args)
+        assert isinstance(result.exception, ConfigError) and "--overwrite" in str(result.exception), args
+    assert (tmp_path / "summary.json").read_text() == "{}"
