@@ -6,11 +6,11 @@ import sys
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from .errors import LabctlError
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="FeFET crossbar chip: bench procedures, device models, simulated chip, training.")
 console = Console()
 
@@ -29,12 +29,14 @@ def models() -> None:
     """List the shipped device-model presets with their operating points."""
     from device_models import load_preset, preset_names
 
-    table = Table("preset", "write amplitude (V)", "write width (s)", "G range (S)", "sparsity device")
+    from .units import si
+
+    table = Table(Column("preset", no_wrap=True), "write pulse", "G range", "sparsity device")  # a name: never cut
     for name in preset_names():
         m = load_preset(name)
         op = m.operating_point
-        table.add_row(name, f"{op.write_amplitude_v:g}", f"{op.write_width_s:g}",
-                      f"{m.weight.g_min_s:.3g} .. {m.weight.g_max_s:.3g}", "yes" if m.sparsity else "no")
+        table.add_row(name, f"{si(op.write_amplitude_v, 'V', 4)}, {si(op.write_width_s, 's')}",
+                      f"{si(m.weight.g_min_s, 'S')}..{si(m.weight.g_max_s, 'S')}", "yes" if m.sparsity else "no")
     console.print(table)
 
 

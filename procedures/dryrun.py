@@ -111,11 +111,14 @@ def describe_estimate(e: BenchEstimate) -> str:
             f"{e.estimated_s:.1f} s{sampled}{chosen}")
 
 
-def record_bench_time(json_path: Path, estimate: BenchEstimate | None, elapsed_s: float, commands: int) -> dict:
-    """Add ``bench_time`` (estimate before the run, elapsed and commands after) to the run's JSON."""
+def record_bench_time(json_path: Path, estimate: BenchEstimate | None, elapsed_s: float, commands: int,
+                      wall_s: float | None = None, simulated: bool = False) -> dict:
+    """Add ``bench_time`` to the run's JSON: the estimate before the run; after it the bench time
+    (``elapsed_s``: the simulated clock on a simulated bench), the commands, the wall time and whether
+    the bench was simulated."""
     record = json.loads(json_path.read_text()) if json_path.exists() else {}
     record["bench_time"] = {"estimate": asdict(estimate) if estimate else None, "elapsed_s": elapsed_s,
-                            "commands": commands}
+                            "commands": commands, "wall_s": wall_s, "simulated": simulated}
     write_run_json(json_path, record)
     return record["bench_time"]
 
@@ -126,10 +129,20 @@ def bench_counters(chip) -> tuple[float, int]:
 
 
 def describe_elapsed(timing: dict) -> str:
-    """One console line: elapsed (simulated) time and commands, against the estimate if there was one."""
-    line = f"elapsed {timing['elapsed_s']:.1f} s, {timing['commands']} commands"
+    """One console line: bench time (named simulated where it is), wall time and commands, against the
+    estimate if there was one."""
+    bench = f"bench time{' (simulated)' if timing.get('simulated') else ''} {_seconds(timing['elapsed_s'])}"
+    wall = f", wall time {_seconds(timing['wall_s'])}" if timing.get("wall_s") is not None else ""
+    line = f"{bench}{wall}, {timing['commands']} commands"
     estimate = timing["estimate"]
     if estimate:
         off = (timing["elapsed_s"] - estimate["estimated_s"]) / estimate["estimated_s"] if estimate["estimated_s"] else 0
-        line += f" (estimated {estimate['estimated_s']:.1f} s, {estimate['commands']} commands: {off:+.1%})"
+        line += f" (estimated {_seconds(estimate['estimated_s'])}, {estimate['commands']} commands: {off:+.1%})"
     return line
+
+
+def _seconds(s: float) -> str:
+    """``72.04`` -> ``"72.0 s"``; ``4000`` -> ``"4000 s (1.1 h)"``: seconds, and hours or minutes past an hour or minute."""
+    if s >= 3600:
+        return f"{s:.0f} s ({s / 3600:.1f} h)"
+    return f"{s:.1f} s ({s / 60:.1f} min)" if s >= 60 else f"{s:.3g} s"

@@ -20,7 +20,7 @@ from labctl.layout import CellLayout
 from labctl.specs import PulseSpec, ReadSpec
 
 from . import plotting
-from .params import checked_pulse, checked_read, device_set, param
+from .params import applied, checked_pulse, checked_read, device_set, param
 from .spec import Emit, ProcedureSpec, model_of, never
 from .wrapper import LabProcedure
 
@@ -51,10 +51,8 @@ class LtpLtdParams:
 
 def plan(backend: ArrayBackend, params: LtpLtdParams, model) -> tuple[list[PulseSpec], ReadSpec]:
     """Every pulse (LTP ramp then LTD ramp, defaults filled in) and the read, checked against the limits."""
-    op = model.operating_point
-    start = params.start_amplitude_v or 0.95 * op.write_amplitude_v
-    stop = params.stop_amplitude_v or 1.05 * op.write_amplitude_v
-    width_s = params.width_s or op.write_width_s
+    params = applied(params, model)
+    start, stop, width_s = params.start_amplitude_v, params.stop_amplitude_v, params.width_s
     checked_pulse(backend.limits, "start_amplitude_v", start, width_s)
     checked_pulse(backend.limits, "stop_amplitude_v", stop, width_s)
     ramp = np.linspace(start, stop, params.pulses)

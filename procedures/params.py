@@ -180,14 +180,32 @@ def device_ids(mask: np.ndarray) -> str:
     return ",".join(f"{r}:{c}" for r, c in np.argwhere(mask))
 
 
+OPERATING_POINT_DEFAULTS = {
+    "width_s": lambda op: op.write_width_s,
+    "amplitude_v": lambda op: op.write_amplitude_v,
+    "start_amplitude_v": lambda op: 0.95 * op.write_amplitude_v,
+    "stop_amplitude_v": lambda op: 1.05 * op.write_amplitude_v,
+}
+"""Pulse parameters whose 0 means "from the model's operating point", and the value it stands for."""
+
+
+def applied(params, model):
+    """``params`` with every pulse parameter left at 0 replaced by the value the procedure applies, so
+    the plans and the CSV header (what was sent, not ``Pulse width: 0 s``) read the same numbers."""
+    op = model.operating_point
+    filled = {name: default(op) for name, default in OPERATING_POINT_DEFAULTS.items()
+              if getattr(params, name, None) == 0}
+    return dataclasses.replace(params, **filled) if filled else params
+
+
 def write_plan(backend, params, model) -> dict:
     """Write pulses (``up``, ``down``), the ``read``, and the sparsity pulses (``s_on``, ``s_off``) when the
     layout has sparsity devices, each checked against the limits; nothing is sent.
 
     ``params`` needs ``amplitude_v`` and ``width_s`` (0 = the model's operating point) and ``read_v``.
     """
-    op = model.operating_point
-    amp, width = params.amplitude_v or op.write_amplitude_v, params.width_s or op.write_width_s
+    params = applied(params, model)
+    amp, width = params.amplitude_v, params.width_s
     out = {"up": checked_pulse(backend.limits, "amplitude_v", amp, width),
            "down": checked_pulse(backend.limits, "amplitude_v", -amp, width),
            "read": checked_read(backend.limits, "read_v", params.read_v)}

@@ -19,7 +19,7 @@ from labctl.backend import ArrayBackend
 from labctl.layout import CellLayout
 
 from . import plotting
-from .params import checked_pulse, checked_read, device_set, param
+from .params import applied, checked_pulse, checked_read, device_set, param
 from .spec import Emit, ProcedureSpec, model_of, never
 from .wrapper import LabProcedure
 from labctl.write_verify import averaged_read, nominal_step_s, write_verify
@@ -68,8 +68,8 @@ class RetentionParams:
 
 def plan(backend: ArrayBackend, params: RetentionParams, model) -> dict:
     """Write pulses and read, checked against the limits; read times; nothing is sent."""
-    op = model.operating_point
-    amp, width = params.amplitude_v or op.write_amplitude_v, params.width_s or op.write_width_s
+    params = applied(params, model)
+    amp, width = params.amplitude_v, params.width_s
     if params.first_read_s >= params.duration_s:
         from labctl.errors import ConfigError, field_error
 

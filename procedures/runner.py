@@ -23,7 +23,7 @@ from labctl.catalog import recorded
 from labctl.errors import ConfigError, field_error
 
 from .health import HealthMonitor
-from .params import build, describe
+from .params import OPERATING_POINT_DEFAULTS, applied, build, describe
 from .provenance import write_run_json
 from .registry import get_spec, procedure_class
 from .replay import JournalledBackend, StateSaver, StopRequested, keep_records, load_journal, load_state
@@ -57,6 +57,10 @@ def run_procedure(name: str, backend, out_dir, emit: Callable[[str, object], Non
         params = _original_parameters(procedure, csv_path, params)
     _set_parameters(procedure, backend, params)
     spec.preflight(backend, procedure.params(), procedure.chip_model())  # refused before any file or pulse
+    filled = applied(procedure.params(), procedure.chip_model())  # the header records what is sent, not 0
+    for name in OPERATING_POINT_DEFAULTS:
+        if hasattr(filled, name):
+            setattr(procedure, name, getattr(filled, name))
     resuming = csv_path is not None
     csv_path = csv_path or _new_path(spec.name, out_dir)
     ops_file, state_file = csv_path.with_suffix(".ops"), csv_path.with_suffix(".chip.npz")
@@ -186,7 +190,10 @@ def _original_parameters(procedure, csv_path: Path, given: dict) -> dict:
     own = {i.name for i in describe(procedure.spec.params_cls)}
     reference = procedure.spec.params_cls(**{k: v for k, v in original.items() if k in own})
     for key, value in given.items():
-        if key in own and getattr(build(procedure.spec.params_cls, {key: value}), key) != getattr(reference, key):
+        parsed = getattr(build(procedure.spec.params_cls, {key: value}), key) if key in own else None
+        if key in OPERATING_POINT_DEFAULTS and parsed == 0:
+            continue  # "the model's operating point": the original records the value it stood for
+        if key in own and parsed != getattr(reference, key):
             raise field_error(ConfigError, key, value, f"differs from the interrupted run ({getattr(reference, key)!r})")
     return {**{k: v for k, v in original.items() if k in own}, **given}
 

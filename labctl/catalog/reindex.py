@@ -19,13 +19,17 @@ class ReindexReport:
     indexed: int
     """Runs written to the catalog."""
     removed: int
-    """Rows dropped because their run folder under a walked root is gone."""
+    """Rows dropped because their run's main file is gone (under the given folders; anywhere without them)."""
     interrupted: list[str]
     """Runs found running whose process is gone, now marked interrupted."""
 
 
 def reindex(catalog: Catalog, roots: list[str | Path] = ()) -> ReindexReport:
-    """Index every run under ``roots`` (remembered for next time), or under the remembered roots."""
+    """Index every run under ``roots`` (remembered for next time), or under the remembered roots.
+
+    Rows whose main file is gone are dropped: under ``roots`` when given, else wherever they are (a
+    stale row would break ``fit --runs``). A run still running keeps its row (its file may come later).
+    """
     from labctl.errors import ConfigError, field_error
 
     for root in roots:
@@ -39,9 +43,11 @@ def reindex(catalog: Catalog, roots: list[str | Path] = ()) -> ReindexReport:
             catalog.upsert(build_record(kind, primary, sidecar))
             indexed += 1
     removed = 0
-    for row in catalog.select("SELECT id, folder, primary_file FROM runs"):
+    for row in catalog.select("SELECT id, folder, primary_file, status FROM runs"):
         primary = Path(row["folder"]) / row["primary_file"]
-        if any(primary.is_relative_to(r) for r in walk) and not primary.exists():
+        if primary.exists() or row["status"] == "running":
+            continue
+        if not roots or any(primary.is_relative_to(r) for r in walk):
             catalog._write([("DELETE FROM runs WHERE id=?", (row["id"],))])
             removed += 1
     return ReindexReport(walk, indexed, removed, sweep_dead_runs(catalog))

@@ -30,6 +30,7 @@ def fit(
                                    "the model's devices relax as measured instead of as the base model's."),
     runs: str = typer.Option(None, "--runs", help="Fit every complete cataloged procedure run matching this "
                              "query, e.g. \"name=ltp_ltd chip=C7 width=20e-9\" (see `labctl runs list`)."),
+    pool: bool = typer.Option(False, "--pool", help="Let --runs pool runs of different pulse widths or amplitudes."),
 ) -> None:
     """Fit LTP/LTD step curves (poly5 vs soft bounds by AIC), bounds and noise; write a model JSON."""
     from rich.console import Console
@@ -39,7 +40,8 @@ def fit(
     from labctl.catalog import recorded
     from labctl.catalog.fitruns import files_of_query
 
-    files = list(files or []) + (files_of_query(runs) if runs else [])
+    selected, pooled = files_of_query(runs, pool=pool) if runs else ([], "")
+    files = list(files or []) + selected
     if not files:
         raise ConfigError("give measured files or --runs QUERY")
     options = {k: v for k, v in dict(pulse_col=pulse_col, amplitude_col=amplitude_col,
@@ -64,6 +66,8 @@ def fit(
     for label, column, fmt in rows:
         table.add_row(label, *(fmt.format(v) for v in report[column]))
     console = Console()
+    if pooled:
+        console.print(pooled, highlight=False)
     console.print(table)
     devices = {d for tr in result.trains.values() for d in tr.device}
     v = result.model.weight.variation

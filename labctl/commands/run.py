@@ -8,13 +8,15 @@ second Ctrl-C interrupts at once (the CSV is still flushed up to the last point)
 complete point (any procedure; a faulted run too, once the fault is mended). On a bench backend the run is
 first simulated (``procedures.dryrun``) to print its estimated bench time and command count;
 ``--dry-run`` prints them (every operation of array_map) and sends nothing. After the run the
-elapsed (simulated) time and commands are printed and stored in the run's JSON (``bench_time``).
+bench time (named simulated on a simulated bench), the wall time and the commands are printed and stored
+in the run's JSON (``bench_time``); the summary is printed as tables (all digits in the JSON).
 """
 
 from __future__ import annotations
 
 import signal
 import sys
+import time
 from pathlib import Path
 
 import typer
@@ -103,8 +105,9 @@ def run(
         raise field_error(ConfigError, "procedure", procedure, "give a procedure name or --list")
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from labctl.backends import open_backend
     from labctl.api import run_procedure
+    from labctl.backends import open_backend
+    from labctl.summary import summary_tables
     from procedures import get_spec
     from procedures.dryrun import bench_counters, describe_elapsed, describe_estimate, record_bench_time
     from procedures.dryrun import dry_run as estimate_run
@@ -141,7 +144,7 @@ def run(
             bar.update(task, completed=float(value))
 
     with _StopFlag() as stop, open_backend(backend, model=model, seed=seed, visa_log=visa_log, faults=fault) as chip:
-        start = bench_counters(chip)
+        start, wall_start = bench_counters(chip), time.perf_counter()
         try:
             df, _ = run_procedure(procedure, chip, out, emit=on_emit, resume=resume,
                                   should_stop=lambda: stop.requested, **extra, **params)
@@ -155,16 +158,19 @@ def run(
         finally:
             bar.stop()
         elapsed_s, commands = (b - a for a, b in zip(start, bench_counters(chip)))
-    timing = record_bench_time(csv.with_suffix(".json"), estimate, elapsed_s, int(commands))
+        simulated = chip.simulation is not None
+    timing = record_bench_time(csv.with_suffix(".json"), estimate, elapsed_s, int(commands),
+                               time.perf_counter() - wall_start, simulated)
     Console().print(f"{procedure}: {describe_elapsed(timing)}", highlight=False, soft_wrap=True)
     if df.attrs.get("status") != "completed":
         console.print(f"interrupted: {procedure} stopped after {len(df)} records, outputs off and relays open; "
                       f"CSV valid: {csv} (continue with --resume)",
                       highlight=False, soft_wrap=True)
         sys.exit(EXIT_INTERRUPTED)
-    Console().print(f"{procedure}: {len(df)} records -> {csv}")
-    for key, value in df.attrs.get("summary", {}).items():
-        Console().print(f"  {key}: {value}", highlight=False, soft_wrap=True)
+    out_console = Console()
+    out_console.print(f"{procedure}: {len(df)} records -> {csv}; summary (all digits in {csv.stem}.json):")
+    for table in summary_tables(df.attrs.get("summary", {}), procedure):
+        out_console.print(table)
 
 
 def register(app: typer.Typer) -> None:

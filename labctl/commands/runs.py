@@ -24,22 +24,16 @@ def register(app: typer.Typer) -> None:
                   limit: int = typer.Option(50, help="show at most this many (newest first)")) -> None:
         """Runs in the catalog, newest first."""
         from rich.console import Console
-        from rich.table import Table
 
         from labctl.catalog import Catalog, parse_query, select_runs
 
-        rows = select_runs(Catalog(), {**parse_query(query), "kind": kind, "name": name, "chip": chip,
-                                       "since": since, "status": status})
-        table = Table(title=f"{len(rows)} run(s)")
-        table.add_column("id", no_wrap=True, min_width=12)  # never cut: `labctl runs show ID` needs it
-        for column in ("kind", "name", "status", "chip", "devices", "model", "started (UTC)"):
-            table.add_column(column, no_wrap=True)
-        table.add_column("folder", overflow="fold")
-        for r in rows[:limit]:
-            table.add_row(r["id"], r["kind"], r["name"], _status(r["status"]), r["chip_id"] or "",
-                          _short(r["device_ids"]), r["model_id"] or "", (r["started"] or "")[:19],
-                          r["folder"], end_section=False)
-        Console().print(table)
+        catalog = Catalog()
+        rows = select_runs(catalog, _filters(parse_query(query), kind=kind, name=name, chip=chip, since=since,
+                                             status=status))
+        console = Console()
+        console.print(_runs_table(rows[:limit], len(rows), console.width))
+        console.print(f"catalog {catalog.path} (--catalog or LABCTL_CATALOG to use another)", highlight=False,
+                      soft_wrap=True)
 
     @runs.command("show")
     def show(run_id: str = typer.Argument(..., help="run id (a unique prefix is enough)")) -> None:
@@ -90,12 +84,48 @@ def register(app: typer.Typer) -> None:
     @runs.command("reindex")
     def reindex_command(roots: list[Path] = typer.Argument(None, help="run folders to walk (remembered); "
                                                            "default: the remembered ones")) -> None:
-        """Rebuild the catalog rows from the run folders (sidecars and metadata files)."""
+        """Rebuild the catalog rows from the run folders; drop rows whose run file is gone (all, without ROOTS)."""
         from labctl.catalog import Catalog, reindex
 
         report = reindex(Catalog(), roots or [])
         typer.echo(f"indexed {report.indexed} run(s) under {', '.join(map(str, report.roots)) or 'no root'}; "
-                   f"removed {report.removed}; marked interrupted {len(report.interrupted)}")
+                   f"removed {report.removed} row(s) whose run file is gone; marked interrupted "
+                   f"{len(report.interrupted)}")
+
+
+WIDE = 120
+"""Terminal width from which ``runs list`` adds devices, start time and folder (narrower, they would
+squeeze the names one types into a query)."""
+
+
+def _runs_table(rows: list[dict], matched: int, width: int):
+    """The ``runs list`` table: ids never wrap, names wrap whole (``overflow="fold"``), nothing is cut."""
+    from rich.table import Table
+
+    wide = width >= WIDE
+    table = Table(title=f"{matched} run(s)" if wide or not rows else
+                  f"{matched} run(s); devices, start and folder: `labctl runs show ID` or a wider terminal")
+    table.add_column("id", no_wrap=True, min_width=12)  # `labctl runs show ID` needs it whole
+    extra = ("devices", "started (UTC)", "folder") if wide else ()
+    for column in ("kind", "name", "status", "chip", "model", *extra):
+        table.add_column(column, overflow="fold", no_wrap=column in ("kind", "status"))
+    for r in rows:
+        cells = [r["id"], r["kind"], r["name"], _status(r["status"]), r["chip_id"] or "", r["model_id"] or ""]
+        if wide:
+            cells += [_short(r["device_ids"]), (r["started"] or "")[:19], r["folder"]]
+        table.add_row(*cells)
+    return table
+
+
+def _filters(query: dict, **options) -> dict:
+    """The query's filters and the options given; an option contradicting the query's key is refused."""
+    from labctl.errors import ConfigError
+
+    given = {key: value for key, value in options.items() if value is not None}
+    for key, value in given.items():
+        if key in query and query[key] != value:
+            raise ConfigError(f"--query {key}={query[key]} contradicts --{key} {value}: give one")
+    return {**query, **given}
 
 
 def _status(status: str) -> str:

@@ -73,16 +73,21 @@ def register(app: typer.Typer) -> None:
         test_samples: int = typer.Option(1000),
         emnist: Path = typer.Option(None, help="directory of EMNIST-letters idx files (default: synthetic letters)"),
         seed: int = typer.Option(0),
-        resume: bool = typer.Option(False, "--resume"),
+        resume: bool = typer.Option(False, "--resume", help="continue from OUT/checkpoint.npz"),
+        overwrite: bool = typer.Option(False, "--overwrite", help="replace the run in a non-empty OUT "
+                                       "(refused without --resume or --overwrite)"),
         visa_log: Path = typer.Option(None, "--visa-log", help="write one line per instrument message to this file"),
     ) -> None:
         """MSNet with the FC layer on the array: accuracy curve, weight/sparsity maps, 's-p-a-r-s-e'."""
+        from labctl.runfolder import claim, interrupting
         from labctl.sparse.experiments import run_sparse_letters
 
         picked = None if classes == "all" else classes
-        df = run_sparse_letters(out, sparsity, backend, update, epochs, picked, train_samples, test_samples,
-                                data=_data(emnist, picked, train_samples, test_samples, seed), seed=seed,
-                                resume=resume, progress=True, visa_log=visa_log)
+        claim(out, resume=resume, overwrite=overwrite)
+        with interrupting(out):
+            df = run_sparse_letters(out, sparsity, backend, update, epochs, picked, train_samples, test_samples,
+                                    data=_data(emnist, picked, train_samples, test_samples, seed), seed=seed,
+                                    resume=resume, progress=True, visa_log=visa_log)
         typer.echo(f"final accuracy {df['test_accuracy'].iloc[-1]:.4f} at sparsity {df['sparsity'].iloc[-1]:.3f}; "
                    f"word: {'-'.join(df.attrs.get('word', '')) or 'n/a'}; wrote {out}")
 

@@ -12,14 +12,19 @@ def sweep(spec_file: Path = typer.Argument(..., help="Sweep spec (YAML): kind (p
           out: Path = typer.Option(Path("sweep"), "--out", help="Output folder (created)."),
           scheduler: str = typer.Option("", "--scheduler", help="tcp://host:port of a running dask scheduler "
                                         "(default: a LocalCluster of --workers processes)."),
-          workers: int = typer.Option(2, "--workers", help="LocalCluster worker processes.", min=1)) -> None:
+          workers: int = typer.Option(2, "--workers", help="LocalCluster worker processes.", min=1),
+          overwrite: bool = typer.Option(False, "--overwrite", help="Replace the sweep in a non-empty --out "
+                                         "(refused without it).")) -> None:
     """Run a simulated procedure or training over every grid point on dask; gather sweep.csv (+ parquet), sweep.png."""
     from rich.console import Console
 
     from labctl.errors import LabctlError
     from labctl.sweep import load_sweep, open_client, run_sweep, write_outputs
 
+    from labctl.runfolder import claim
+
     spec = load_sweep(spec_file)
+    claim(out, resume=False, overwrite=overwrite)
     err = Console(stderr=True)
     client, cluster = open_client(scheduler or None, workers)
     try:

@@ -30,6 +30,8 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0),
         out: Path = typer.Option(..., help="run directory: metrics.csv, training_curve.png, checkpoint.npz"),
         resume: bool = typer.Option(False, "--resume", help="continue from OUT/checkpoint.npz"),
+        overwrite: bool = typer.Option(False, "--overwrite", help="replace the run in a non-empty OUT "
+                                       "(refused without --resume or --overwrite)"),
         lr: float = typer.Option(0.2, help="learning rate"),
         batch_size: int = typer.Option(100, min=1),
         transfer: str = typer.Option("polarity", help="mpsgd transfer: polarity | aihwkit (one granularity)"),
@@ -48,12 +50,16 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
 
         from labctl.api import train
+        from labctl.runfolder import claim, interrupting
 
-        df = train(backend=backend, model=model, algo=algo, epochs=epochs, layers=parse_layers(layers), seed=seed,
-                   out=out, train_samples=train_samples, test_samples=test_samples, progress=progress,
-                   resume=resume, lr=lr, batch_size=batch_size, transfer=transfer, start=start, dry_run=dry_run,
-                   data_dir=None if data is None else str(data),
-                   visa_log=None if visa_log is None else str(visa_log), faults=tuple(fault))
+        sizes = parse_layers(layers)
+        claim(out, resume=resume, overwrite=overwrite)
+        with interrupting(out):
+            df = train(backend=backend, model=model, algo=algo, epochs=epochs, layers=sizes, seed=seed, out=out,
+                       train_samples=train_samples, test_samples=test_samples, progress=progress, resume=resume,
+                       lr=lr, batch_size=batch_size, transfer=transfer, start=start, dry_run=dry_run,
+                       data_dir=None if data is None else str(data),
+                       visa_log=None if visa_log is None else str(visa_log), faults=tuple(fault))
         console = Console()
         console.print(df.to_string(index=False))
         setup = df.attrs.get("setup")

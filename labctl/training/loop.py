@@ -89,8 +89,8 @@ def _options(options: dict) -> TrainOptions:
             raise field_error(ConfigError, "option", key, f"unknown; choose from {', '.join(known)}")
     opts = TrainOptions(**options)
     for name in ("lr", "gain", "out_bound"):
-        if not getattr(opts, name) > 0:
-            raise field_error(ConfigError, name, getattr(opts, name), "must be > 0")
+        if not 0 < getattr(opts, name) < np.inf:
+            raise field_error(ConfigError, name, getattr(opts, name), "must be finite and > 0")
     if opts.start not in STARTS:
         raise field_error(ConfigError, "start", opts.start, f"choose from {', '.join(STARTS)}")
     if opts.transfer not in TRANSFERS:
@@ -136,7 +136,8 @@ def train(backend: str = "sim", model: str = "garg-hzo-20ns", algo: str = "mpsgd
     transactions and backend time as ``setup_*``), bench transactions and backend time (the bench time
     estimate) per epoch, the configuration and the
     final layer's weights. With ``out``: ``metrics.csv``, ``training_curve.png``,
-    ``run.json`` and ``checkpoint.npz`` (after every epoch; ``resume=True`` continues from it).
+    ``run.json`` and ``checkpoint.npz`` (after the devices' setup and every epoch; ``resume=True`` continues
+    from it).
     ``backend`` is a spec string (``sim``, ``sim-instruments``, ``bench.yaml``); ``model`` a preset
     name or model JSON path. Energies are in J, times in s.
 
@@ -160,8 +161,10 @@ def train(backend: str = "sim", model: str = "garg-hzo-20ns", algo: str = "mpsgd
     chip_model = load_model(model)
     data = opts.data if opts.data is not None else load_mnist(train_samples, test_samples, opts.data_dir)
     data = reduce_features(data, layers[0])
-    if layers[-1] < data.n_classes:
-        raise field_error(ConfigError, "layers", layers, f"the output layer needs {data.n_classes} classes")
+    if layers[-1] != data.n_classes:
+        raise field_error(ConfigError, "layers", ",".join(map(str, layers)),
+                          f"ends in {layers[-1]} outputs but the data set has {data.n_classes} classes; "
+                          f"end it in {data.n_classes}")
     config = {"backend": backend, "model": chip_model.name, "algo": algo, "epochs": epochs, "layers": list(layers),
               "seed": seed, "train_samples": len(data.x_train), "test_samples": len(data.x_test),
               **{k: getattr(opts, k) for k in ("lr", "batch_size", "max_pulses", "gain", "out_bound",
@@ -196,6 +199,10 @@ def train(backend: str = "sim", model: str = "garg-hzo-20ns", algo: str = "mpsgd
                 done, rows = 0, []
                 extra = {**_prepare(algo, backend, net_layers, backends, opts, progress), "transactions": [],
                          "chip_time_s": []}
+                if out_dir is not None:  # the devices' starting state: Ctrl-C in epoch 1 resumes without a new setup
+                    for chip in backends:
+                        chip.wait(0.0)
+                    save_checkpoint(out_dir, config, 0, rows, net_layers, optimizer.accumulators, rng, extra)
             else:
                 done, rows, extra = state
             extra["backends"] = [chip.describe().to_dict() for chip in backends]  # run.json: what ran it
