@@ -171,7 +171,8 @@ def plot(df: pd.DataFrame, summary: dict, stem: Path) -> list[Path]:
 
 SPEC = ProcedureSpec(name="retention", title="Program states, read at log-spaced times, power-law fit to 10 years",
                      params_cls=RetentionParams, columns=COLUMNS, run=run_retention, preflight=plan,
-                     analyse=analyse, plot=plot, selection=selection, x_axis="Elapsed (s)", y_axis="Conductance (S)")
+                     analyse=analyse, plot=plot, selection=selection, x_axis="Elapsed (s)", y_axis="Conductance (S)",
+                     log_columns=("Elapsed (s)",))
 
 
 class RetentionProcedure(LabProcedure):

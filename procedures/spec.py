@@ -69,3 +69,5 @@ class ProcedureSpec:
     """Default y column of the GUI's live plot."""
     map_z: str | None = None
     """Column the GUI shows live as a heat map over the array (device row x column); None: no map."""
+    log_columns: tuple[str, ...] = ()
+    """Columns the GUI's live plot puts on a log axis (decades of current or time)."""

@@ -197,7 +197,7 @@ def plot(df: pd.DataFrame, summary: dict, stem: Path) -> list[Path]:
 SPEC = ProcedureSpec(name="transfer_curve", title="Id-Vg double sweeps: memory window and Ion/Ioff, with maps",
                      params_cls=TransferCurveParams, columns=COLUMNS, run=run_transfer_curve, preflight=plan,
                      analyse=analyse, plot=plot, selection=selection, x_axis="Gate voltage (V)",
-                     y_axis="Drain current (A)")
+                     y_axis="Drain current (A)", log_columns=("Drain current (A)",))
 
 
 class TransferCurveProcedure(LabProcedure):

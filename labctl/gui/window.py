@@ -50,6 +50,10 @@ def make_window(name: str, directory: str | Path, parent=None):
             action = self.menuBar().addMenu("&Catalog").addAction("Open cataloged run...")
             action.triggered.connect(self.open_cataloged_run)
             self._use_model_chooser()
+            frame = self.plot_widget.plot_frame
+            frame.x_axis_changed.connect(self._log_axes)
+            frame.y_axis_changed.connect(self._log_axes)
+            self._log_axes()
             self.findChild(QtWidgets.QDockWidget).setMinimumWidth(PANEL_WIDTH)
             self.inputs.parentWidget().layout().setStretchFactor(self.inputs, 1)  # the panel's full height
             self.failure_label = QtWidgets.QLabel(self)
@@ -71,6 +75,11 @@ def make_window(name: str, directory: str | Path, parent=None):
             typed.parentWidget().layout().replaceWidget(typed, chooser)
             typed.deleteLater()
             self.inputs.model = chooser
+
+        def _log_axes(self, column=None):
+            """Decades (drain current, time after programming) on a log axis, the rest linear."""
+            frame = self.plot_widget.plot_frame
+            frame.plot.setLogMode(x=frame.x_axis in spec.log_columns, y=frame.y_axis in spec.log_columns)
 
         def open_cataloged_run(self, checked=False, dialog=None):
             """Pick runs of this procedure from the run catalog and load them into the browser."""

@@ -123,3 +123,15 @@ def test_gui_without_names_opens_one_window_with_a_procedure_chooser(qtbot, tmp_
     assert not chooser.windows["array_map"].isWindow()
     with pytest.raises(ConfigError, match="procedure"):
         gui(["nope"], tmp_path)
+
+
+def test_decades_are_shown_on_a_log_axis(qtbot, tmp_path):
+    window = make_window("transfer_curve", tmp_path)
+    qtbot.addWidget(window)
+    widget = window.plot_widget
+    assert widget.plot.getAxis("left").logMode and not widget.plot.getAxis("bottom").logMode
+    widget.update_y_column(widget.columns_y.findText("Gate voltage (V)"))
+    assert not widget.plot.getAxis("left").logMode
+    retention = make_window("retention", tmp_path)
+    qtbot.addWidget(retention)
+    assert retention.plot_widget.plot.getAxis("bottom").logMode
