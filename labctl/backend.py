@@ -99,6 +99,11 @@ class ArrayBackend(Protocol):
     def messages_sent(self) -> int:
         """Bus messages (VISA writes and queries) sent since the backend was opened; 0 on the simulator."""
 
+    @property
+    def bench_time_split_s(self) -> dict[str, float]:
+        """Bench seconds since the backend was opened by part (``reads``, ``routings``, ``pulses``,
+        ``waits``) on the bench clock; empty on the simulator, which has no bench."""
+
     def apply_pulses(self, devices: np.ndarray, pulse: PulseSpec, count: int | np.ndarray = 1) -> PulseReport:
         """Apply ``count`` identical pulses to every device in the ``shape`` mask ``devices``.
 
@@ -409,6 +414,10 @@ class BackendProxy:
     @property
     def messages_sent(self) -> int:
         return self.backend.messages_sent
+
+    @property
+    def bench_time_split_s(self) -> dict[str, float]:
+        return self.backend.bench_time_split_s
 
     def close(self) -> None:
         self.backend.close()

@@ -117,6 +117,20 @@ class Transactions:
     def __init__(self, backends) -> None:
         self.backends = list(backends)
         self._start = self._sent()
+        self._split_start = self._split()
+
+    def _split(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for chip in self.backends:
+            for part, seconds in chip.bench_time_split_s.items():
+                out[part] = out.get(part, 0.0) + seconds
+        return out
+
+    @property
+    def split_s(self) -> dict[str, float]:
+        """Bench seconds since this counter was made by part (reads, routings, pulses, waits; empty
+        without a bench backend), summed over the backends."""
+        return {part: seconds - self._split_start.get(part, 0.0) for part, seconds in self._split().items()}
 
     def _sent(self) -> int:
         return sum(chip.messages_sent for chip in self.backends)

@@ -10,6 +10,8 @@ from collections import defaultdict
 
 import numpy as np
 
+from .errors import ConfigError, field_error
+
 
 def pulse_groups(counts: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, int]]:
     """Split a per-device pulse-count array into (rows, cols, count) crossings.
@@ -37,6 +39,33 @@ def read_chunks(mask: np.ndarray, sensors: int) -> list[tuple[int, np.ndarray]]:
         cols = np.flatnonzero(mask[r])
         for k in range(0, cols.size, sensors):
             out.append((r, cols[k:k + sensors]))
+    return out
+
+
+READ_ORDERS = ("rows", "columns")
+"""Orders of a read's routings (:func:`read_steps`)."""
+
+
+def read_steps(mask: np.ndarray, sensors: int, order: str = "rows") -> list[tuple[int, np.ndarray]]:
+    """(row, columns) of each routing of a read of ``mask``, one drive SMU on the row and up to
+    ``sensors`` column SMUs.
+
+    ``rows``: each row's columns in chunks (:func:`read_chunks`; the column SMUs move at every routing).
+    ``columns``: the mask's columns in chunks of ``sensors``, the drive stepping down the rows with a
+    device in the chunk, then back up for the next chunk (the column SMUs move once per chunk, the drive
+    at every routing; a row's devices outside the mask in a chunk are measured and discarded).
+    The caller prices both with its relay map and takes the cheaper.
+    """
+    if order == "rows":
+        return read_chunks(mask, sensors)
+    if order != "columns":
+        raise field_error(ConfigError, "read order", order, f"choose from {', '.join(READ_ORDERS)}")
+    used = np.flatnonzero(mask.any(axis=0))
+    out = []
+    for k in range(0, used.size, sensors):
+        chunk = used[k:k + sensors]
+        rows = np.flatnonzero(mask[:, chunk].any(axis=1))
+        out += [(int(r), chunk) for r in (rows if (k // sensors) % 2 == 0 else rows[::-1])]
     return out
 
 

@@ -9,8 +9,13 @@ devices see V/2 there too (unlike SimulatedArray's ideal per-device pulses). ``P
 counts VISA writes and queries (relay changes included); ``stats`` keeps running totals and the
 bench-time estimate from the bench file's timings. What the bench measures:
 
-- ``read``: row by row; the row SMU forces +V (and -V if bipolar), up to N column SMUs held at 0 V
-  measure the current of N devices at once; G = -I / V.
+- ``read``: one routing per row and chunk of N column SMUs (by rows, or by columns when that moves
+  fewer relays: the column SMUs stay while the drive steps down the rows); the row SMU forces +V
+  (and -V if bipolar) while the N column SMUs, held at 0 V, are measured by one multi-channel spot
+  trigger per polarity (``MM 1``; ``XE``); G = -I / V. A routing costs one matrix message (relays
+  changed, and read back only on the cards that changed) and three B1500 messages (both polarities,
+  then one error check that also confirms the outputs went off); each matrix's error queue is read
+  once per operation. A 30 x 20 block: 90 routings, ~364 messages, ~8 s on GPIB.
 - ``read_mvm``: row-by-row drive and column current measurement, summed by superposition over
   the rows with a non-zero input (the matrix cannot give 30 rows 30 distinct potentials at once:
   14 inputs at most). A cell's sparsity gating (weight in series with its sparsity device) is
@@ -22,7 +27,7 @@ bench-time estimate from the bench file's timings. What the bench measures:
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from pymeasure.adapters import Adapter
@@ -32,11 +37,11 @@ from device_models.params import ChipModel
 
 from .backend import BackendBase, BackendDescription, PulseReport, Simulation
 from .benchfile import BenchConfig
-from .benchplan import linear_segments, pulse_groups, read_chunks, spgu_period_s
+from .benchplan import READ_ORDERS, linear_segments, pulse_groups, read_chunks, read_steps, spgu_period_s
 from .errors import ConfigError, InstrumentError, LabctlError, SafetyLimitError, field_error
 from .instruments import B1500, SwitchMatrix, flex
 from .instruments.modules import same_model
-from .instruments.smu import measure_currents
+from .instruments.smu import routed_spot_currents
 from .instruments.spgu import PulseShape
 from .instruments.switch_matrix import MIN_ROUTED_WIDTH_S, Channel
 from .journal import BenchSession, recover_unclean
@@ -46,6 +51,10 @@ from .visalog import Clock, LoggedAdapter, VisaLog
 
 SWEEP_INTEGRATION_S = 100e-6
 """High-speed ADC integration per staircase point, in s (``AIT``)."""
+
+
+BENCH_TIME_PARTS = ("reads", "routings", "pulses", "waits")
+"""What a bench's time goes to (``BenchStats.split_s``)."""
 
 
 @dataclass
@@ -58,6 +67,10 @@ class BenchStats:
     """Relay changes (each ``:ROUT:OPEN``/``:ROUT:CLOS``)."""
     estimated_s: float = 0.0
     """Bench time estimated from the timings in the bench file, in s."""
+    split_s: dict[str, float] = field(default_factory=lambda: dict.fromkeys(BENCH_TIME_PARTS, 0.0))
+    """Bench time on the bench clock by part (:data:`BENCH_TIME_PARTS`), in s: ``routings`` (outputs off,
+    relays changed and read back), ``reads`` (spot and sweep measurements), ``pulses`` (SPGU set-up and
+    trains), ``waits`` (``wait``)."""
 
 
 class HardwareArray(BackendBase):
@@ -96,9 +109,15 @@ class HardwareArray(BackendBase):
         if self.pulse_channels[0] // 100 != self.pulse_channels[1] // 100:
             raise field_error(ConfigError, "probe_card.inputs", self.pulse_channels,
                               "row_pulse and col_pulse must be the two channels of one SPGU (one shared run)")
+        self._ports: dict[tuple[int, str], int] = {}
+        for p in pc.inputs:
+            self._ports.setdefault((p.channel, p.mainframe), p.input)
+        """(instrument channel, matrix) -> matrix input port."""
         self._closed: dict[str, set[Channel]] = {name: set() for name in self.switches}
+        self._rerouted: set[str] = set()
+        """Matrices routed in this operation: their error queue is read once at its end."""
         self._on = True  # unknown until the first outputs_off
-        self._active_s, self._output_events = 0.0, 0
+        self._active_s, self._output_events, self._routing_s = 0.0, 0, 0.0
         self._t0 = self.clock.now()
         try:
             with self._guard():
@@ -166,8 +185,8 @@ class HardwareArray(BackendBase):
             self._on = False
             self._output_events += 1
 
-    def _route(self, lines: dict[int, tuple[list[int], list[int]]]) -> None:
-        """Connect each input channel to its (rows, cols); break before make, sources off, read back."""
+    def _wanted(self, lines: dict[int, tuple[list[int], list[int]]]) -> dict[str, set[Channel]]:
+        """The crosspoints that connect each input channel to its (rows, cols)."""
         pc = self.config.probecard
         want: dict[str, set[Channel]] = {name: set() for name in self.switches}
         for channel, (rows, cols) in lines.items():
@@ -177,65 +196,88 @@ class HardwareArray(BackendBase):
             for kind, indices in (("row", rows), ("col", cols)):
                 for index in indices:
                     pin = pc.pin(kind, int(index))
-                    port = next((p for p in pc.inputs if p.channel == channel and p.mainframe == pin.mainframe), None)
+                    port = self._ports.get((channel, pin.mainframe))
                     if port is None:
                         raise field_error(ConfigError, "probe_card.inputs", channel,
                                           f"channel {channel} has no input on {pin.mainframe} for {kind}{index}")
-                    want[pin.mainframe].add((pin.card, port.input, pin.output))
+                    want[pin.mainframe].add((pin.card, port, pin.output))
+        return want
+
+    def _route(self, lines: dict[int, tuple[list[int], list[int]]]) -> None:
+        """Connect each input channel to its (rows, cols): sources off, then per matrix one message that
+        opens the stale relays, closes the new ones and reads back the cards whose relays changed;
+        a read-back that differs raises before any source turns on."""
+        want = self._wanted(lines)
         if want == self._closed:
             return
+        start = self.clock.now()
         self._outputs_off()
         for name, sw in self.switches.items():
-            stale = self._closed[name] - want[name]
-            if stale:
-                sw.open_channels(stale)
-                self._closed[name] -= stale
-                self.stats.routings += 1
-        for name, sw in self.switches.items():
-            new = want[name] - self._closed[name]
-            if not new:
+            stale, new = self._closed[name] - want[name], want[name] - self._closed[name]
+            if not stale and not new:
                 continue
-            sw.close_channels(new)
-            self.stats.routings += 1
+            cards = sorted({c for c, _, _ in stale | new})
+            self._rerouted.add(name)
+            got = sw.reroute(stale, new, cards)
+            self.stats.routings += bool(stale) + bool(new)
             self._closed[name] = want[name]
-            for card in sorted({c for c, _, _ in want[name]}):
-                got = sw.closed_channels(card)
+            for card in cards:
                 expect = {ch for ch in want[name] if ch[0] == card}
-                if got != expect:
+                if got[card] != expect:
                     raise InstrumentError(f"switch {name} card {card}: read-back differs: not closed "
-                                          f"{sorted(expect - got)[:4]}, unexpectedly closed {sorted(got - expect)[:4]} "
-                                          "(relay did not close)")
+                                          f"{sorted(expect - got[card])[:4]}, unexpectedly closed "
+                                          f"{sorted(got[card] - expect)[:4]} (relay did not close)")
+        self._routing_s += self.clock.now() - start
 
-    def _measure_rows(self, chunks, volts: list[float], integration_s: float) -> list[np.ndarray]:
-        """For each (row, cols) chunk, the currents of the column SMUs at each drive voltage."""
+    def _read_cost_s(self, steps, messages: int) -> float:
+        """Bench seconds of read ``steps`` (``messages`` B1500 messages each) and their relay changes from
+        the present relays, on the bench file's timings."""
+        t = self.config.timings
+        closed, cost = dict(self._closed), len(steps) * messages * t.round_trip_s
+        for row, cols in steps:
+            want = self._wanted(self._read_lines(row, cols))
+            for name in self.switches:
+                stale, new = closed[name] - want[name], want[name] - closed[name]
+                if stale or new:
+                    cost += t.round_trip_s + (bool(stale) + bool(new)) * t.relay_settle_s
+            closed = want
+        return cost
+
+    def _read_lines(self, row: int, cols) -> dict[int, tuple[list[int], list[int]]]:
+        return {self.drive: ([row], []), **{s: ([], [int(c)]) for s, c in zip(self.sense, cols)}}
+
+    def _read_schedule(self, mask: np.ndarray, volts: int) -> list[tuple[int, np.ndarray]]:
+        """The (row, columns) routings of a read of ``mask`` at ``volts`` drive levels: by rows or by
+        columns (:func:`labctl.benchplan.read_steps`), whichever costs less bench time."""
+        plans = [read_steps(mask, len(self.sense), by) for by in READ_ORDERS]
+        return min(plans, key=lambda steps: self._read_cost_s(steps, volts + 1))
+
+    def _measure_steps(self, steps, volts: list[float], integration_s: float) -> list[np.ndarray]:
+        """For each (row, cols) routing, the currents of its column SMUs at each drive voltage
+        (:func:`~labctl.instruments.smu.routed_spot_currents`: both polarities under one routing)."""
+        comp = self.limits.compliance_a
+        setup = [flex.mm(1, self.sense), *(flex.cmm(s, 1) for s in self.sense), flex.ait(0, 3, integration_s),
+                 *(flex.aad(ch, 0) for ch in self.sense)]
         out = []
-        for row, cols in chunks:
-            sense = self.sense[:len(cols)]
-            self._route({self.drive: ([row], []), **{s: ([], [c]) for s, c in zip(sense, cols)}})
-            per_v = []
-            for v in volts:
-                cmds = [flex.dv(self.drive, v, self.limits.compliance_a)]
-                if not self._on:
-                    cmds = ([flex.dv(s, 0.0, self.limits.compliance_a) for s in sense] + cmds
-                            + [flex.cn([self.drive, *sense]), flex.ait(0, 3, integration_s)]
-                            + [flex.aad(ch, 0) for ch in (self.drive, *sense)])
-                self._output_events += 0 if self._on else 1
-                self.b1500.transaction(cmds)
-                self._on = True
-                per_v.append(measure_currents([self.b1500.smu(s) for s in sense],
-                                              expected_s=len(sense) * integration_s))
-                self._active_s += len(sense) * integration_s
-            out.append(np.array(per_v))
+        for row, cols in steps:
+            self._route(self._read_lines(row, cols))
+            self._on = True  # until the CL that ends the measurement is confirmed
+            i = routed_spot_currents(self.b1500, self.drive, volts, self.sense, comp, setup,
+                                     expected_s=len(self.sense) * integration_s)
+            self._on, setup = False, []
+            self._output_events += 2
+            self._active_s += len(volts) * len(self.sense) * integration_s
+            out.append(i[:, :len(cols)])
         return out
 
     def _read_conductance(self, mask: np.ndarray, read: ReadSpec) -> np.ndarray:
         volts = [read.voltage_v, -read.voltage_v] if read.bipolar else [read.voltage_v]
-        chunks = read_chunks(mask, len(self.sense))
-        currents = self._measure_rows(chunks, volts, read.integration_s)
-        self._outputs_off()
+        steps = self._read_schedule(mask, len(volts))
+        currents = self._measure_steps(steps, volts, read.integration_s)
         g = np.full(self.shape, np.nan)
-        for (row, cols), i in zip(chunks, currents):
-            g[row, cols] = np.mean([-i[k] / v for k, v in enumerate(volts)], axis=0)
+        for (row, cols), i in zip(steps, currents):
+            keep = mask[row, cols]
+            g[row, cols[keep]] = np.mean([-i[k] / v for k, v in enumerate(volts)], axis=0)[keep]
         return g
 
     # -- hooks -------------------------------------------------------------------------------------
@@ -269,21 +311,28 @@ class HardwareArray(BackendBase):
         self._active_s += count * spgu_period_s(**shape)
         self._outputs_off()
 
-    def _run(self, action):
-        """Run ``action`` under the safety guard; returns (result, messages sent, elapsed s) and updates stats."""
+    def _run(self, action, part: str = "reads"):
+        """Run ``action`` under the safety guard; returns (result, messages sent, elapsed s) and updates
+        stats (its routings' time to ``routings``, the rest to ``part``)."""
         messages, routings, t0 = self.log.messages, self.stats.routings, self.clock.now()
-        self._active_s, self._output_events = 0.0, 0
+        self._active_s, self._output_events, self._routing_s = 0.0, 0, 0.0
+        self._rerouted.clear()
         with self._guard():
             result = action()
+            for name in sorted(self._rerouted):
+                self.switches[name].check("the routing of this operation")
         sent = self.log.messages - messages
         t = self.config.timings
         self.stats.messages += sent
         self.stats.estimated_s += (sent * t.round_trip_s + (self.stats.routings - routings) * t.relay_settle_s
                                    + self._output_events * t.output_switch_s + self._active_s)
-        return result, sent, self.clock.now() - t0
+        elapsed = self.clock.now() - t0
+        self.stats.split_s["routings"] += self._routing_s
+        self.stats.split_s[part] += elapsed - self._routing_s
+        return result, sent, elapsed
 
     def _operation(self, action, pulses: int) -> PulseReport:
-        _, sent, elapsed = self._run(action)
+        _, sent, elapsed = self._run(action, "pulses")
         return PulseReport(pulses, sent, elapsed)
 
     def _do_read(self, mask: np.ndarray, read: ReadSpec) -> np.ndarray:
@@ -346,6 +395,7 @@ class HardwareArray(BackendBase):
 
     def _do_wait(self, duration_s: float) -> None:
         self.clock.sleep(duration_s)
+        self.stats.split_s["waits"] += duration_s
 
     def _do_close(self) -> None:
         self._safe_state()
@@ -365,6 +415,10 @@ class HardwareArray(BackendBase):
     @property
     def messages_sent(self) -> int:
         return self.stats.messages
+
+    @property
+    def bench_time_split_s(self) -> dict[str, float]:
+        return dict(self.stats.split_s)
 
     @property
     def time_s(self) -> float:

@@ -60,10 +60,18 @@ class CellLayout:
         return cls((rows, cols), np.arange(1, cols, 2), np.arange(0, cols, 2), Role.SPARSITY)
 
     @classmethod
-    def with_reference(cls, rows: int, cols: int) -> CellLayout:
-        """Weight devices in even columns, each paired with a fixed reference device to its right."""
+    def with_reference(cls, rows: int, cols: int, cells: int | None = None) -> CellLayout:
+        """Weight devices in even columns, each paired with a fixed reference device to its right.
+
+        ``cells`` pairs only the first ``cells`` cell columns (a layer narrower than the chip): the other
+        devices belong to no cell, so nothing reads or drives them (on the bench a read of every cell
+        costs a routing per row and sense-SMU chunk of the columns it covers).
+        """
         _even("cols", cols)
-        return cls((rows, cols), np.arange(0, cols, 2), np.arange(1, cols, 2), Role.REFERENCE)
+        used = cols if cells is None else 2 * int(cells)
+        if not 2 <= used <= cols:
+            raise field_error(ConfigError, "cells", cells, f"must be 1..{cols // 2}")
+        return cls((rows, cols), np.arange(0, used, 2), np.arange(1, used, 2), Role.REFERENCE)
 
     @classmethod
     def dense(cls, rows: int, cols: int) -> CellLayout:

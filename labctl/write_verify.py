@@ -7,8 +7,8 @@ train sized from its error and the step size it showed on its last train of that
 are corrected in parallel (one potentiating and one depressing ``apply_pulses`` per iteration).
 
 ``reread_all=False`` re-reads only the devices just corrected: a device once within tolerance is not
-looked at again. On the bench a read costs far more than a pulse train (a 16 x 20 block: ~1000
-messages and 21 s against 9 and 0.2 s), so that is ~10x cheaper, and with few reads per verify a whole-mask
+looked at again. On the bench a read costs far more than a pulse train (a 16 x 20 block: ~200
+messages and 4.5 s against 13 and 0.3 s), so that is ~10x cheaper, and with few reads per verify a whole-mask
 re-read lets read noise push a few converged devices out every time (the loop then runs to the pulse
 budget). The procedures keep every device under watch (a device a lucky reading passed gets another
 look: the 30-row array map's largest weight error is 0.07 of the range this way, 0.14 without);

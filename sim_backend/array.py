@@ -128,6 +128,10 @@ class SimulatedArray(DeviceRows, CellCache, BackendBase):
         return 0
 
     @property
+    def bench_time_split_s(self) -> dict[str, float]:
+        return {}
+
+    @property
     def time_s(self) -> float:
         return self._clock_s
 

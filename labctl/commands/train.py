@@ -35,6 +35,8 @@ def register(app: typer.Typer) -> None:
         lr: float = typer.Option(0.2, help="learning rate"),
         batch_size: int = typer.Option(100, min=1),
         transfer: str = typer.Option("polarity", help="mpsgd transfer: polarity | aihwkit (one granularity)"),
+        read_every: int = typer.Option(1, "--read-every", help="read the pulsed devices back every K updates; "
+                                       "in between the backward pass uses the device model's predicted weights"),
         dry_run: bool = typer.Option(False, "--dry-run", help="train on a simulated copy of the bench file (its "
                                      "instruments, probe card and timings): what the bench would cost; sends nothing"),
         start: str = typer.Option("mid", help="bench chips: mid (write-verify every device of the layer to mid "
@@ -58,6 +60,7 @@ def register(app: typer.Typer) -> None:
             df = train(backend=backend, model=model, algo=algo, epochs=epochs, layers=sizes, seed=seed, out=out,
                        train_samples=train_samples, test_samples=test_samples, progress=progress, resume=resume,
                        lr=lr, batch_size=batch_size, transfer=transfer, start=start, dry_run=dry_run,
+                       read_every=read_every,
                        data_dir=None if data is None else str(data),
                        visa_log=None if visa_log is None else str(visa_log), faults=tuple(fault))
         console = Console()

@@ -89,23 +89,38 @@ class B1500(Instrument):
         The read timeout is the expected measurement time plus a margin, not a guess.
         """
         self.transaction(commands)
+        return self.measure_blocks([[trigger]], expected_s)[0]
+
+    def measure_blocks(self, blocks: Sequence[Sequence[str]], expected_s: float = 0.0) -> list[list[Reading]]:
+        """Send each block (commands holding one trigger, ``XE``, maybe commands after it such as ``CL``)
+        in as few messages as the input buffer allows and read its data block; read the error queue once
+        after the last (``ERRX?``): n blocks that fit the buffer cost n + 1 messages.
+
+        An error queued by any of the commands raises ``InstrumentError`` before the data is returned,
+        so a reading taken after a refused command never passes. ``expected_s`` is one block's
+        measurement time (the read timeout).
+        """
         self._set_timeout(expected_s)
-        self.write(trigger)
-        try:
-            block = self.read()
-        except Exception as exc:  # a VISA timeout, a closed link, or a trigger the instrument refused
-            detail = ""
-            with contextlib.suppress(Exception):
-                code, text = self.next_error()
-                detail = f"; instrument error {code}: {text}" if code else ""
-            raise InstrumentError(f"b1500 {trigger!r}: no data ({exc}){detail}") from exc
-        self.check(trigger)
-        readings = parse_block(block)
-        flagged = next((r for r in readings if r.status not in OK_STATUS), None)
-        if flagged is not None:
-            raise InstrumentError(f"b1500 {trigger!r}: slot {flagged.slot} reading status {flagged.status!r} "
-                                  "(compliance or overflow)")
-        return readings
+        out, sent = [], ""
+        for block in blocks:
+            for sent in flex.batches(block):
+                self.write(sent)
+            try:
+                data = self.read()
+            except Exception as exc:  # a VISA timeout, a closed link, or a command the instrument refused
+                detail = ""
+                with contextlib.suppress(Exception):
+                    code, text = self.next_error()
+                    detail = f"; instrument error {code}: {text}" if code else ""
+                raise InstrumentError(f"b1500 {sent!r}: no data ({exc}){detail}") from exc
+            out.append(parse_block(data))
+        self.check(sent)
+        for readings in out:
+            flagged = next((r for r in readings if r.status not in OK_STATUS), None)
+            if flagged is not None:
+                raise InstrumentError(f"b1500 {sent!r}: slot {flagged.slot} reading status {flagged.status!r} "
+                                      "(compliance or overflow)")
+        return out
 
     def outputs_off(self) -> None:
         """Stop any SPGU run and disable every output (``SPP``; ``CL``)."""

@@ -68,13 +68,22 @@ class SMU:
         return _by_slot(readings, [self.slot], 1)[0, 0]
 
 
-def measure_currents(sense: list[SMU], expected_s: float = 0.0) -> np.ndarray:
-    """Spot-measure the current of several SMUs in one trigger (``MM 1``; ``CMM``; ``XE``)."""
-    if not sense:
-        return np.empty(0)
-    slots = [s.slot for s in sense]
-    readings = sense[0].mainframe.measure([flex.mm(1, slots)] + [flex.cmm(s, 1) for s in slots], expected_s)
-    return _by_slot(readings, slots, 1)[:, 0]
+def routed_spot_currents(mainframe: B1500, drive: int, volts: list[float], sense: list[int], compliance_a: float,
+                         setup: list[str] = (), expected_s: float = 0.0) -> np.ndarray:
+    """One routing's read: every ``sense`` SMU at 0 V and measured by one multi-channel spot trigger per
+    ``volts`` value the ``drive`` SMU forces in turn, then every output off; ``(len(volts), len(sense))`` A.
+
+    ``CN``; ``DV`` (sense at 0 V, drive at the first level); ``XE``; then ``DV``; ``XE`` per further level,
+    the last followed by ``CL``; one ``ERRX?`` at the end (:meth:`B1500.measure_blocks`): a bipolar read
+    of up to 8 sense SMUs is three messages. ``setup`` (``MM 1`` over ``sense``, ``CMM``, ADC) goes first
+    when the measurement mode is not set yet; it persists while outputs are switched (``*RST`` clears it).
+    """
+    last = len(volts) - 1
+    blocks = [([*setup, flex.cn([drive, *sense]), *(flex.dv(s, 0.0, compliance_a) for s in sense)] if k == 0 else [])
+              + [flex.dv(drive, v, compliance_a), flex.XE] + ([flex.cl()] if k == last else [])
+              for k, v in enumerate(volts)]
+    readings = mainframe.measure_blocks(blocks, expected_s)
+    return np.array([_by_slot(r, sense, 1)[:, 0] for r in readings])
 
 
 def _by_slot(readings, slots: list[int], points: int) -> np.ndarray:

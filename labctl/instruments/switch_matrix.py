@@ -9,6 +9,7 @@ A channel is ``CIIOO``: card (1 digit), input port (2 digits), output pin (2 dig
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable
 
@@ -126,6 +127,37 @@ class SwitchMatrix(Instrument):
     def open_channels(self, channels: Iterable[Channel]) -> None:
         """Open the crosspoints (``:ROUT:OPEN``)."""
         self.send(f":ROUT:OPEN {to_channel_list(channels)}")
+
+    def reroute(self, opened: Iterable[Channel], closed: Iterable[Channel], cards: Iterable[int]) -> dict[int, set[Channel]]:
+        """Open ``opened``, then close ``closed``, and read back the closed crosspoints of each of ``cards``,
+        in one message (``:ROUT:OPEN (@..);:ROUT:CLOS (@..);:ROUT:CLOS:CARD? c;...``; SCPI answers the
+        queries of a message in one reply, ``;``-separated). Returns {card: closed crosspoints}.
+
+        The error queue is not read here: a change that did not take shows in the read-back, and the
+        caller reads the queue once per operation (:meth:`check`). A refused command ends the message
+        (IEEE 488.2), so its reply never comes: the error then names the queue's entry.
+        """
+        cards = sorted(set(cards))
+        if not cards:
+            raise field_error(InstrumentError, "switch read-back", cards, "name at least one card")
+        for card in cards:
+            to_channel(card, 1, 1)
+        opened, closed = set(opened), set(closed)
+        parts = ([f":ROUT:OPEN {to_channel_list(opened)}"] if opened else []) + \
+            ([f":ROUT:CLOS {to_channel_list(closed)}"] if closed else []) + [f":ROUT:CLOS:CARD? {c}" for c in cards]
+        message = ";".join(parts)
+        try:
+            replies = self.ask(message).strip().split(";")
+        except InstrumentError as exc:  # no reply: a lost link, or a command the matrix refused
+            code = 0
+            with contextlib.suppress(Exception):
+                code, text = self.next_error()
+            if code:
+                raise InstrumentError(f"switch refused {message!r}: error {code}: {text}") from exc
+            raise
+        if len(replies) != len(cards):
+            raise field_error(InstrumentError, "switch read-back", ";".join(replies), f"expected {len(cards)} channel lists")
+        return {card: parse_channel_list(reply) for card, reply in zip(cards, replies)}
 
     def open_all(self) -> None:
         """Open every relay of every card (``:ROUT:OPEN:CARD ALL``)."""

@@ -79,7 +79,8 @@ class AnalogLayer:
     """``fan_in x fan_out`` weights as reference-paired cells of ``backend``; see the module docstring."""
 
     def __init__(self, backend: ArrayBackend, model: ChipModel, fan_in: int, fan_out: int,
-                 gain: float = 12.0, converters: Converters = Converters(), weight_reads: int = 1) -> None:
+                 gain: float = 12.0, converters: Converters = Converters(), weight_reads: int = 1,
+                 read_every: int = 1) -> None:
         layout = backend.layout
         if layout.partner is not Role.REFERENCE:
             raise field_error(ConfigError, "layout.partner", getattr(layout.partner, "value", None),
@@ -92,6 +93,15 @@ class AnalogLayer:
         self.fan_in, self.fan_out = fan_in, fan_out
         self.converters = converters
         self.weight_reads = int(weight_reads)
+        self.read_every = int(read_every)
+        """Reach the array every ``read_every``-th batch: its update's pulsed devices are read back and the
+        next forward pass runs on the array; the batches in between run forward and backward on the
+        weights the device model predicts from the pulses sent (:meth:`_predict`), and send their pulses."""
+        if self.read_every < 1:
+            raise field_error(ConfigError, "read_every", read_every, "must be >= 1")
+        self._updates = 0
+        self._unread = np.empty(0, dtype=np.int64)
+        """Flat cells pulsed since their last read-back (``read_every`` > 1)."""
         op = model.operating_point
         self.read_spec = ReadSpec(voltage_v=op.read_v, limits=backend.limits)
         self.pulses = {+1: PulseSpec(op.write_amplitude_v, op.write_width_s, limits=backend.limits),
@@ -174,10 +184,13 @@ class AnalogLayer:
             scale = np.abs(x).max(axis=1, keepdims=True)
             scale = np.where(scale > 0, scale, np.float32(1))
             x_q = quantize(x / scale, 1.0, conv.dac_bits)
-        rows = self.backend.layout.cell_shape[0]
-        if rows > self.fan_in:
-            x_q = np.pad(x_q, ((0, 0), (0, rows - self.fan_in)))
-        currents = self.backend.read_mvm(x_q, self.read_spec)
+        if self._unread.size:  # between read-backs (read_every > 1): the predicted weights, in software
+            currents = (x_q[:, : self.fan_in] @ self.w) * np.float32(self.read_spec.voltage_v * self.half_range_s)
+        else:
+            rows = self.backend.layout.cell_shape[0]
+            if rows > self.fan_in:
+                x_q = np.pad(x_q, ((0, 0), (0, rows - self.fan_in)))
+            currents = self.backend.read_mvm(x_q, self.read_spec)
         if fast and currents.dtype == np.float32:
             return kernels.adc(currents, self.fan_out, self.read_spec.voltage_v * self.half_range_s, conv.out_bound,
                                conv.adc_bits, self.alpha, scale, self.bias)
@@ -211,14 +224,55 @@ class AnalogLayer:
 
         The optimisers produce this form directly: no pass over the whole grid to find the few cells pulsed.
         """
+        self._updates += 1
         if flat.size == 0:
+            if self._updates % self.read_every == 0:
+                self.sync()
             return 0, 0
         rows, device_cols = self._device_coordinates(flat)
-        report, g = self.backend.pulse_and_read_at(rows, device_cols, self.pulses, signed, self.read_spec)
-        for _ in range(self.weight_reads - 1):
-            g = g + self.backend.read_at(rows, device_cols, self.read_spec)
-        self._store(flat, g / self.weight_reads)
-        return report.pulses, report.transactions
+        if self.read_every == 1:  # pulses, then the read-back of the same devices (one pass on the simulator)
+            report, g = self.backend.pulse_and_read_at(rows, device_cols, self.pulses, signed, self.read_spec)
+            for _ in range(self.weight_reads - 1):
+                g = g + self.backend.read_at(rows, device_cols, self.read_spec)
+            self._store(flat, g / self.weight_reads)
+            return report.pulses, report.transactions
+        pulses = transactions = 0
+        for sign in (+1, -1):
+            sel = signed > 0 if sign > 0 else signed < 0
+            if sel.any():
+                report = self.backend.apply_pulses_at(rows[sel], device_cols[sel], self.pulses[sign],
+                                                      np.abs(signed[sel]))
+                pulses, transactions = pulses + report.pulses, transactions + report.transactions
+        self._predict(flat, signed)
+        self._unread = np.union1d(self._unread, flat)
+        if self._updates % self.read_every == 0:
+            self.sync()
+        return pulses, transactions
+
+    def sync(self) -> None:
+        """Read back every cell pulsed since its last read-back, so the weights and the next forward pass
+        are the array's again (``read_every`` > 1; the loop calls it at the end of each epoch, before the
+        test evaluation, and counts ``read_every`` batches from there)."""
+        self._refresh_at(self._unread)
+        self._unread = np.empty(0, dtype=np.int64)
+        self._updates = 0
+
+    def _predict(self, flat: np.ndarray, signed: np.ndarray) -> None:
+        """Move the weights of cells ``flat`` by ``signed`` pulses of the device model's mean step, pulse by
+        pulse from each weight device's present state (no read: the weights until the next read-back)."""
+        dev, op = self.model.weight, self.model.operating_point
+        span = dev.g_max_s - dev.g_min_s
+        state = (self._g_reference.take(flat) + self.w.take(flat) * self.half_range_s - dev.g_min_s) / span
+        up, n = signed > 0, np.abs(signed)
+        for k in range(int(n.max(initial=0))):
+            going = n > k
+            step = np.where(up, physics.pulse_step(dev.potentiation, True, state, op.write_amplitude_v,
+                                                   op.write_width_s, dev.reference_amplitude_v, dev.reference_width_s),
+                            -physics.pulse_step(dev.depression, False, state, -op.write_amplitude_v,
+                                                op.write_width_s, dev.reference_amplitude_v, dev.reference_width_s))
+            state = np.clip(state + np.where(going, step, 0.0), 0.0, 1.0)
+        g = dev.g_min_s + state * span
+        self.w.put(flat, ((g - self._g_reference.take(flat)) / self.half_range_s).astype(np.float32))
 
     def _device_coordinates(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(rows, device columns) of the weight devices of flat cells ``flat`` (``r * fan_out + c``)."""

@@ -60,6 +60,9 @@ class TrainOptions:
     adc_bits: int = 8
     weight_reads: int = 1
     """Readings averaged when the weights are read back for the backward pass."""
+    read_every: int = 1
+    """Read the pulsed devices back after every K-th update (``--read-every K``); in between the backward
+    pass uses the weights the device model predicts. The forward pass reads the array every batch."""
     symmetry_pairs: int = 300
     """Alternating pulse pairs of the symmetry protocol (symshift)."""
     dry_run: bool = False
@@ -95,7 +98,7 @@ def _options(options: dict) -> TrainOptions:
         raise field_error(ConfigError, "start", opts.start, f"choose from {', '.join(STARTS)}")
     if opts.transfer not in TRANSFERS:
         raise field_error(ConfigError, "transfer", opts.transfer, f"choose from {', '.join(TRANSFERS)}")
-    for name in ("batch_size", "max_pulses", "weight_reads"):
+    for name in ("batch_size", "max_pulses", "weight_reads", "read_every"):
         if getattr(opts, name) < 1:
             raise field_error(ConfigError, name, getattr(opts, name), "must be >= 1")
     return opts
@@ -114,7 +117,7 @@ def _open_layer(spec: str, model, seed: int, k: int, fan_in: int, fan_out: int, 
     if n_layers > 1:
         raise field_error(ConfigError, "layers", n_layers,
                           f"backend {spec!r} is one {CHIP_SHAPE[0]}x{CHIP_SHAPE[1]} chip: train a single layer, e.g. --layers 30,10")
-    return open_backend(spec, model=model, seed=seed, layout=CellLayout.with_reference(*CHIP_SHAPE),
+    return open_backend(spec, model=model, seed=seed, layout=CellLayout.with_reference(*CHIP_SHAPE, cells=fan_out),
                         visa_log=opts.visa_log, simulate=opts.dry_run, faults=opts.faults)
 
 
@@ -172,6 +175,7 @@ def train(backend: str = "sim", model: str = "garg-hzo-20ns", algo: str = "mpsgd
               # only when not the default, so runs checkpointed before the option existed still resume
               **({"transfer": opts.transfer} if opts.transfer != "polarity" else {}),
               **({"start": opts.start} if opts.start != "mid" else {}),
+              **({"read_every": opts.read_every} if opts.read_every != 1 else {}),
               **({"dry_run": True} if opts.dry_run else {})}
     out_dir = Path(out) if out is not None else None
     if out_dir is not None:
@@ -190,7 +194,8 @@ def train(backend: str = "sim", model: str = "garg-hzo-20ns", algo: str = "mpsgd
                     continue
                 chip = _open_layer(backend, chip_model, seed, k, fan_in, fan_out, len(layers) - 1, opts)
                 backends.append(chip)
-                net_layers.append(AnalogLayer(chip, chip_model, fan_in, fan_out, opts.gain, converters, opts.weight_reads))
+                net_layers.append(AnalogLayer(chip, chip_model, fan_in, fan_out, opts.gain, converters, opts.weight_reads,
+                                              opts.read_every))
             up, down = device_steps(chip_model)
             optimizer = Optimizer(algo, net_layers, opts.lr, (up, down), opts.max_pulses, rng, opts.transfer)
             state = load_checkpoint(out_dir, config, net_layers, optimizer.accumulators, rng) \
@@ -234,6 +239,9 @@ def _run(config, data: Dataset, layers, optimizer: Optimizer, rng, backends, don
                 losses.append(loss)
                 pulses += p
                 bar.update(task, advance=1)
+            for layer in layers:
+                if isinstance(layer, AnalogLayer):
+                    layer.sync()  # --read-every: the pulsed devices read back; the test runs on the array
             for chip in backends:
                 chip.wait(0.0)  # settle pending relaxation so a checkpoint captures the exact state
             accuracy = net.accuracy(data.x_test, data.y_test)
@@ -242,6 +250,11 @@ def _run(config, data: Dataset, layers, optimizer: Optimizer, rng, backends, don
                          "wall_s": time.perf_counter() - start})
             extra["transactions"].append(transactions.total)
             extra["chip_time_s"].append(_elapsed(backends, chip_start_s))
+            split = transactions.split_s
+            if split:  # a bench (or simulated instruments): where the epoch's bench time went
+                extra.setdefault("chip_time_split_s", []).append({k: round(v, 6) for k, v in split.items()})
+                bar.console.print(f"epoch {epoch} bench time {extra['chip_time_s'][-1]:.1f} s: "
+                                  + ", ".join(f"{k} {v:.1f} s" for k, v in split.items()), soft_wrap=True)
             bar.update(task, description=f"epoch {epoch}/{epochs} loss {rows[-1]['train_loss']:.3f} acc {accuracy:.3f}")
             if out_dir is not None:
                 _write_outputs(out_dir, config, rows, extra)

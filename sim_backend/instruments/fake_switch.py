@@ -57,17 +57,33 @@ class FakeSwitchMatrix(FakeInstrument):
         self.output.clear()
 
     def handle(self, message: str) -> None:
-        head, _, rest = message.partition(" ")
+        """Run the ``;``-joined commands of one message in order; the replies of its queries form one
+        ``;``-joined reply (SCPI). A refused command ends the message and its reply (IEEE 488.2)."""
+        queued = len(self.output)
+        for command in filter(None, (c.strip() for c in message.split(";"))):
+            if not self._run(command):
+                while len(self.output) > queued:
+                    self.output.pop()
+                return
+        replies = [self.output.pop() for _ in range(len(self.output) - queued)][::-1]
+        if replies:
+            self.output.append(";".join(replies))
+
+    def _run(self, command: str) -> bool:
+        head, _, rest = command.partition(" ")
         handler = self.handlers.get(head.upper())
         if handler is None:
-            self.error(UNDEFINED_HEADER, f"Undefined header; {message}")
-            return
+            self.error(UNDEFINED_HEADER, f"Undefined header; {command}")
+            return False
         try:
             handler(rest.strip())
         except InstrumentError as exc:
             self.error(DATA_OUT_OF_RANGE, f"Data out of range; {exc}")
+            return False
         except ValueError:
-            self.error(DATA_OUT_OF_RANGE, f"Data out of range; {message}")
+            self.error(DATA_OUT_OF_RANGE, f"Data out of range; {command}")
+            return False
+        return True
 
     def _err(self, arg: str) -> None:
         code, text = self.errors.popleft() if self.errors else (0, "No error")

@@ -7,8 +7,8 @@ over the whole bench, as the ``--visa-log`` numbers writes and queries):
 - ``disconnect@N``: message N is not delivered, the write fails with ``VI_ERROR_CONN_LOST``; the link
   comes back for the following messages (the session is reopened), so the safe state can be sent.
 - ``compliance@N``: the first data block after message N comes back flagged ``C`` (compliance).
-- ``error@N``: the first command (not a query) from message N on is refused: not executed, an error
-  queued in the instrument's error queue (which the driver reads after every command).
+- ``error@N``: the first message from N on that holds a command (not only queries) is refused: not
+  executed, an error queued in the instrument's error queue (which the driver reads).
 
 Device faults are physical defects of the chip (:class:`sim_backend.faults.Faults`), present from the
 start: ``stuck-on@N`` / ``stuck-off@N`` the device with row-major index N, ``dead-line@N`` row line N.
@@ -102,10 +102,10 @@ class FaultPlan:
         return [f.kind for f in self.instrument_faults if f.at == self.messages]
 
     def take(self, due: list[str], command: str, where: str) -> list[str]:
-        """The faults that act on ``command`` now (an ``error`` waits for a command that is not a query)."""
+        """The faults that act on ``command`` now (an ``error`` waits for a message holding a command, not only queries)."""
         self.error_due |= "error" in due
         act = [k for k in due if k != "error"]
-        if self.error_due and "?" not in command:
+        if self.error_due and any("?" not in part for part in command.split(";")):
             self.error_due = False
             act.append("error")
         self.fired += [f"{kind}@{self.messages}: {where} {command.strip()!r}" for kind in act]

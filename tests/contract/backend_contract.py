@@ -238,6 +238,17 @@ class ArrayBackendContract:
         sent = backend.messages_sent - before
         assert sent == 0 if backend.describe().kind == "sim" else sent > 0
 
+    def test_bench_time_split_says_where_the_bench_time_went(self, backend):
+        before = dict(backend.bench_time_split_s)
+        t0 = backend.time_s
+        backend.read(_weights(backend))
+        split = {k: v - before.get(k, 0.0) for k, v in backend.bench_time_split_s.items()}
+        if backend.describe().kind == "sim":
+            assert split == {}
+        else:
+            assert set(split) == {"reads", "routings", "pulses", "waits"} and split["reads"] > 0 < split["routings"]
+            assert sum(split.values()) == pytest.approx(backend.time_s - t0, rel=1e-6)
+
     def test_simulation_restores_the_exact_state(self, backend):
         simulation = backend.simulation
         if simulation is None:

@@ -123,6 +123,37 @@ def test_read_matches_ground_truth(bench):
     np.testing.assert_allclose(g, chip.simulation.world.chip.true_conductance()[mask], rtol=0.05)
 
 
+def test_a_read_costs_one_routing_and_three_b1500_messages_per_sense_chunk(bench):
+    """A 30 x 20 block with 7 sense SMUs: 90 routings (3 column chunks x 30 rows). By columns the sense
+    SMUs move once per chunk and the drive row at every routing (one matrix message, with the read-back of
+    the card it changed); each routing is one spot trigger per polarity and one error check."""
+    chip, log = bench
+    mask = np.zeros(chip.shape, dtype=bool)
+    mask[:, :20] = True
+    chip.log._file.flush()
+    start = len(read_log(log))
+    g = chip.read(mask)
+    chip.log._file.flush()
+    sent = [(inst, m) for _, inst, kind, m in read_log(log)[start:] if kind != "read"]
+    b1500 = [m for inst, m in sent if inst == "b1500"]
+    routes = [m for inst, m in sent if inst == "switch" and m.startswith(":ROUT:")]
+    assert sum(m.endswith(";XE") or ";XE;" in m for m in b1500) == 2 * 90  # both polarities, one trigger each
+    assert len(b1500) <= 3 * 90 + 2 and len(routes) <= 90 + 3
+    # read back only the cards that changed: one, but two where the drive crosses a card or a chunk starts
+    assert sum(m.count("CARD?") > 1 for m in routes) <= 3 * 2 + 3
+    assert len(sent) <= 4 * 90 + 8
+    truth = chip.world.chip.true_conductance()
+    np.testing.assert_allclose(g[mask], truth[mask], rtol=0.3)
+    assert np.isnan(g[~mask]).all()
+
+
+def test_a_refused_routing_ends_its_message_and_names_the_matrix_text(bench):
+    chip, _ = bench
+    with pytest.raises(InstrumentError, match=r"switch refused .*-222"):
+        chip.switches["swA"].reroute([], [(1, 1, 1), (4, 1, 1)], [1])
+    assert not chip.world.switches["swA"].closed  # nothing of the refused message ran
+
+
 def test_sweep_transfer_shows_the_memory_window(bench):
     chip, _ = bench
     mask = np.zeros(chip.shape, dtype=bool)

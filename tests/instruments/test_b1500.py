@@ -10,7 +10,7 @@ from pymeasure.test import expected_protocol
 
 from labctl.errors import InstrumentError, SafetyLimitError
 from labctl.instruments import B1500, PulseShape
-from labctl.instruments.smu import measure_currents
+from labctl.instruments.smu import routed_spot_currents
 
 OK = '0,"No Error."'
 
@@ -84,19 +84,27 @@ def test_integration_time_is_formatted_exactly_and_checked():
         b.smu(3).set_integration(50e-3)
 
 
-def test_multichannel_spot_measurement():
-    """4 "MM 1", "CMM", "XE"; data block ordered by channel (1 "Data Output Format")."""
-    with expected_protocol(B1500, [("MM 1,3,4;CMM 3,1;CMM 4,1", None), ("ERRX?", OK), ("XE", None),
-                                   (None, "NCI-1.00000E-08,NDI-2.00000E-08"), ("ERRX?", OK)]) as b:
-        np.testing.assert_allclose(measure_currents([b.smu(3), b.smu(4)]), [-1e-8, -2e-8])
+def test_multichannel_spot_measurement_of_both_polarities_in_three_messages():
+    """4 "MM 1" (spot, several channels), "CMM", "CN", "DV", "XE", "CL"; one data block per ``XE`` ordered
+    by channel (1 "Data Output Format"); the error queue read once after the last block."""
+    with expected_protocol(B1500, [("MM 1,3,4;CN 2,3,4;DV 3,0,0,0.001;DV 4,0,0,0.001;DV 2,0,0.1,0.001;XE", None),
+                                   (None, "NCI-1.00000E-08,NDI-2.00000E-08"),
+                                   ("DV 2,0,-0.1,0.001;XE;CL", None), (None, "NCI+1.10000E-08,NDI+2.10000E-08"),
+                                   ("ERRX?", OK)]) as b:
+        i = routed_spot_currents(b, 2, [0.1, -0.1], [3, 4], 1e-3, setup=["MM 1,3,4"])
+        np.testing.assert_allclose(i, [[-1e-8, -2e-8], [1.1e-8, 2.1e-8]])
 
 
-def test_flagged_reading_is_refused():
-    """1 "Data Output Format": status C = compliance; such a reading must not pass as data."""
-    with expected_protocol(B1500, [("MM 1,3;CMM 3,1", None), ("ERRX?", OK), ("XE", None),
+def test_a_refused_command_in_a_routed_read_raises_before_the_data_is_used():
+    """The one ``ERRX?`` after the blocks names the refused command; a flagged reading is refused too."""
+    with expected_protocol(B1500, [("CN 2,3;DV 3,0,0,0.001;DV 2,0,0.1,0.001;XE;CL", None),
+                                   (None, "NCI-1.00000E-08"), ("ERRX?", '120,"Incorrect parameter: DV 3"')]) as b:
+        with pytest.raises(InstrumentError, match="Incorrect parameter"):
+            routed_spot_currents(b, 2, [0.1], [3], 1e-3)
+    with expected_protocol(B1500, [("CN 2,3;DV 3,0,0,0.001;DV 2,0,0.1,0.001;XE;CL", None),
                                    (None, "CCI+1.00000E-03"), ("ERRX?", OK)]) as b:
         with pytest.raises(InstrumentError, match="status"):
-            measure_currents([b.smu(3)])
+            routed_spot_currents(b, 2, [0.1], [3], 1e-3)
 
 
 def test_staircase_sweep():

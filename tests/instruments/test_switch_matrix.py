@@ -50,6 +50,16 @@ def test_close_open_and_read_back():
         sw.open_all()
 
 
+def test_reroute_is_one_message_with_the_read_back_of_the_changed_cards():
+    """SCPI: several commands in one message, the queries' replies in one ``;``-separated reply."""
+    with expected_protocol(SwitchMatrix, [(":ROUT:OPEN (@10101);:ROUT:CLOS (@10102,20103);:ROUT:CLOS:CARD? 1;"
+                                           ":ROUT:CLOS:CARD? 2", "(@10102);(@20103)")]) as sw:
+        assert sw.reroute([(1, 1, 1)], [(2, 1, 3), (1, 1, 2)], [2, 1]) == {1: {(1, 1, 2)}, 2: {(2, 1, 3)}}
+    with expected_protocol(SwitchMatrix, [(":ROUT:CLOS (@10102);:ROUT:CLOS:CARD? 1", "(@10102);(@)")]) as sw:
+        with pytest.raises(InstrumentError, match="expected 1 channel lists"):
+            sw.reroute([], [(1, 1, 2)], [1])
+
+
 def test_refused_route_raises_with_the_matrix_text():
     """":SYSTem:ERRor?" code,"text"."""
     with expected_protocol(SwitchMatrix, [(":ROUT:CLOS (@40101)", None),

@@ -8,7 +8,7 @@ import pytest
 
 from labctl.devicefault import DeviceFaultError
 from labctl.errors import ConfigError
-from labctl.layout import CellLayout
+from labctl.layout import CellLayout, Role
 from labctl.training import train
 from labctl.training.analog import AnalogLayer
 from labctl.visalog import audit, read_log
@@ -112,3 +112,72 @@ def test_a_resumed_bench_layer_reads_its_weights_from_the_chip(tmp_path):
         assert (layer.w - saved).mean() > 0.1  # the weights as the chip holds them, not as checkpointed
     finally:
         chip.close()
+
+
+def test_between_read_backs_the_weights_follow_the_device_model():
+    """``read_every=3``: the first two updates send pulses only (no read on the bench clock, the forward
+    pass in software) and the weights move by the model's mean steps, near the chip's truth; the third
+    reads every pulsed cell back."""
+    from labctl.backends import open_backend
+
+    chip = open_backend("sim-instruments", model="garg-hzo-2us", seed=1,
+                        layout=CellLayout.with_reference(30, 30, cells=3), initial_state=0.5)
+    try:
+        layer = AnalogLayer(chip, chip.model, 4, 3, read_every=3)
+        truth, lay = chip.world.chip, chip.layout
+        before, reads = layer.w.copy(), chip.stats.split_s["reads"]
+        layer.apply_counts_at(np.arange(6), np.array([8, 8, 8, -8, -8, -8]))
+        layer.apply_counts_at(np.array([9]), np.array([4]))
+        x = np.random.default_rng(0).uniform(-1, 1, (5, 4)).astype(np.float32)
+        assert np.isfinite(layer.forward(x)).all()
+        assert chip.stats.split_s["reads"] == reads  # pulses only: the forward pass ran on the predicted weights
+        g = truth.true_conductance()
+        true_w = ((lay.to_cells(g) - lay.to_cells(g, Role.REFERENCE)) / layer.half_range_s)[:4, :3].ravel()
+        moved = (layer.w - before).ravel()
+        assert (moved[:3] > 0.05).all() and (moved[3:6] < -0.05).all() and moved[9] > 0.02
+        np.testing.assert_allclose(layer.w.ravel()[[0, 1, 2, 3, 4, 5, 9]], true_w[[0, 1, 2, 3, 4, 5, 9]], atol=0.12)
+        predicted = layer.w.copy()
+        layer.apply_counts_at(np.array([], dtype=np.int64), np.array([], dtype=np.int64))  # third update: read back
+        assert chip.stats.split_s["reads"] > reads
+        pulsed = [0, 1, 2, 3, 4, 5, 9]
+        assert (layer.w.ravel()[pulsed] != predicted.ravel()[pulsed]).all()  # readings replaced the predictions
+        np.testing.assert_allclose(layer.w.ravel()[pulsed], true_w[pulsed], atol=0.2)  # (read noise of two devices)
+        assert (layer.w.ravel()[6:9] == predicted.ravel()[6:9]).all()  # cells not pulsed are not re-read
+    finally:
+        chip.close()
+
+
+def test_read_every_k_costs_less_bench_time_and_each_epoch_reports_where_it_went(tmp_path):
+    import json
+
+    small = dict(backend="sim-instruments", model="garg-hzo-2us", algo="sgd", layers=(8, 10), train_samples=300,
+                 test_samples=50, progress=False)
+    runs = {k: train(out=tmp_path / str(k), read_every=k, **small) for k in (1, 5)}
+    # the forward pass reads the array every batch either way; K = 5 drops the read-backs of the updates
+    assert runs[5].attrs["transactions"][0] < runs[1].attrs["transactions"][0]
+    assert runs[5].attrs["chip_time_split_s"][0]["reads"] < runs[1].attrs["chip_time_split_s"][0]["reads"]
+    for k in (1, 5):
+        run = json.loads((tmp_path / str(k) / "run.json").read_text())
+        split = run["chip_time_split_s"][0]
+        assert set(split) == {"reads", "routings", "pulses", "waits"} and split["reads"] > split["pulses"] > 0
+        assert sum(split.values()) == pytest.approx(run["chip_time_s"][0], rel=0.02)
+    assert json.loads((tmp_path / "5" / "run.json").read_text())["config"]["read_every"] == 5
+
+
+def test_a_dry_run_of_a_real_bench_file_lands_within_10_percent_of_another_chips_run(tmp_path):
+    """The estimate a bench file's ``--dry-run`` prints (its simulated copy, seed 0) against a run on
+    simulated instruments with another chip (seed 1): bench time and messages per epoch within 10 %."""
+    import shutil
+
+    from labctl.backends import SIM_BENCH_FILE
+
+    bench = tmp_path / "lab.yaml"
+    bench.write_text(SIM_BENCH_FILE.read_text().replace("sim://", "GPIB0::"))
+    shutil.copy(SIM_BENCH_FILE.parent / "sim-instruments-probecard.yaml", tmp_path)
+    small = dict(model="garg-hzo-2us", algo="sgd", layers=(30, 10), train_samples=300, test_samples=100,
+                 start="as-is", progress=False)  # (the mid-range write-verify converges in a chip-dependent time)
+    estimate = train(backend=str(bench), dry_run=True, seed=0, **small)
+    measured = train(backend="sim-instruments", seed=1, **small)
+    for key in ("chip_time_s", "transactions"):
+        print(f"{key}: dry run {estimate.attrs[key]}, another chip {measured.attrs[key]}")
+        np.testing.assert_allclose(measured.attrs[key], estimate.attrs[key], rtol=0.1, err_msg=key)
