@@ -78,6 +78,9 @@ def device_steps(model: ChipModel, state: float = 0.5) -> tuple[float, float]:
 class AnalogLayer:
     """``fan_in x fan_out`` weights as reference-paired cells of ``backend``; see the module docstring."""
 
+    _unread = np.empty(0, dtype=np.int64)
+    """Flat cells pulsed since their last read-back (``read_every`` > 1; replaced, never changed in place)."""
+
     def __init__(self, backend: ArrayBackend, model: ChipModel, fan_in: int, fan_out: int,
                  gain: float = 12.0, converters: Converters = Converters(), weight_reads: int = 1,
                  read_every: int = 1) -> None:
@@ -100,8 +103,6 @@ class AnalogLayer:
         if self.read_every < 1:
             raise field_error(ConfigError, "read_every", read_every, "must be >= 1")
         self._updates = 0
-        self._unread = np.empty(0, dtype=np.int64)
-        """Flat cells pulsed since their last read-back (``read_every`` > 1)."""
         op = model.operating_point
         self.read_spec = ReadSpec(voltage_v=op.read_v, limits=backend.limits)
         self.pulses = {+1: PulseSpec(op.write_amplitude_v, op.write_width_s, limits=backend.limits),
@@ -253,8 +254,9 @@ class AnalogLayer:
         """Read back every cell pulsed since its last read-back, so the weights and the next forward pass
         are the array's again (``read_every`` > 1; the loop calls it at the end of each epoch, before the
         test evaluation, and counts ``read_every`` batches from there)."""
-        self._refresh_at(self._unread)
-        self._unread = np.empty(0, dtype=np.int64)
+        if self._unread.size:
+            self._refresh_at(self._unread)
+            self._unread = np.empty(0, dtype=np.int64)
         self._updates = 0
 
     def _predict(self, flat: np.ndarray, signed: np.ndarray) -> None:
