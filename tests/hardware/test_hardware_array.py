@@ -142,7 +142,7 @@ def test_a_read_costs_one_routing_and_three_b1500_messages_per_sense_chunk(bench
     # read back only the cards that changed: one, but two where the drive crosses a card or a chunk starts
     assert sum(m.count("CARD?") > 1 for m in routes) <= 3 * 2 + 3
     assert len(sent) <= 4 * 90 + 8
-    truth = chip.world.chip.true_conductance()
+    truth = chip.simulation.world.chip.true_conductance()
     np.testing.assert_allclose(g[mask], truth[mask], rtol=0.3)
     assert np.isnan(g[~mask]).all()
 
@@ -151,7 +151,7 @@ def test_a_refused_routing_ends_its_message_and_names_the_matrix_text(bench):
     chip, _ = bench
     with pytest.raises(InstrumentError, match=r"switch refused .*-222"):
         chip.switches["swA"].reroute([], [(1, 1, 1), (4, 1, 1)], [1])
-    assert not chip.world.switches["swA"].closed  # nothing of the refused message ran
+    assert not chip.simulation.world.switches["swA"].closed  # nothing of the refused message ran
 
 
 def test_sweep_transfer_shows_the_memory_window(bench):

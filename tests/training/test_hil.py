@@ -124,7 +124,7 @@ def test_between_read_backs_the_weights_follow_the_device_model():
                         layout=CellLayout.with_reference(30, 30, cells=3), initial_state=0.5)
     try:
         layer = AnalogLayer(chip, chip.model, 4, 3, read_every=3)
-        truth, lay = chip.world.chip, chip.layout
+        truth, lay = chip.simulation.world.chip, chip.layout
         before, reads = layer.w.copy(), chip.stats.split_s["reads"]
         layer.apply_counts_at(np.arange(6), np.array([8, 8, 8, -8, -8, -8]))
         layer.apply_counts_at(np.array([9]), np.array([4]))
