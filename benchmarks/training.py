@@ -89,7 +89,7 @@ def run(algo: str, data, args, clock) -> tuple[float, float, int, dict[str, floa
     and the seconds per epoch of each part (``components``; empty without ``--breakdown``)."""
     with timing(clock) if args.breakdown else nullcontext(Counter()) as spent:
         df = train(algo=algo, model=args.model, epochs=args.epochs, layers=tuple(args.layers), seed=0, data=data,
-                   batch_size=args.batch_size, progress=False)
+                   batch_size=args.batch_size, progress=False, read_model=args.read_model)
     fastest = int(df["wall_s"].idxmin())
     parts = components(spent, df["wall_s"].sum()) if args.breakdown else {}
     parts = {k: v / args.epochs for k, v in parts.items()}
@@ -104,6 +104,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--model", default="garg-hzo-20ns")
     parser.add_argument("--layers", type=lambda s: [int(v) for v in s.split(",")], default=[784, 256, 128, 10])
+    parser.add_argument("--read-model", default="per-sample", choices=("per-sample", "shared"),
+                        help="how the simulated array's MVM draws read noise (labctl train --read-model)")
     parser.add_argument("--cpu-time", action="store_true", help="time epochs in process CPU seconds")
     parser.add_argument("--breakdown", action="store_true", help="also time the parts of each epoch")
     args = parser.parse_args()

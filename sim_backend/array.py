@@ -39,6 +39,12 @@ from .noise import DEFAULT_SIZE, NoiseTable
 from .population import Population
 from .writes import DeviceRows
 
+READ_MODELS = ("per-sample", "shared")
+"""How ``read_mvm`` draws read noise (``SimulatedArray(read_model=...)``): ``per-sample``, a physical crossbar
+MVM with independent noise in every input vector's column currents (an in-memory inference chip);
+``shared``, one noisy reading of every device per call, the product taken with those readings (what
+:class:`labctl.hardware.HardwareArray` does on the bench: every sample of a batch shares the noise)."""
+
 SWEEP_DWELL_S = 1e-3
 """Time the SMU holds each point of a DC gate sweep, in s (hold + integration)."""
 
@@ -67,8 +73,12 @@ class SimulatedArray(DeviceRows, CellCache, BackendBase):
     def __init__(self, model: str | ChipModel = "ning-mos2-fefet", seed: int = 0,
                  layout: CellLayout | None = None, limits: SafetyLimits = DEFAULT_LIMITS,
                  temperature_k: float = 300.0, faults: Faults | None = None,
-                 initial_state: float = 0.0, age_s: float = 0.0) -> None:
+                 initial_state: float = 0.0, age_s: float = 0.0, read_model: str = "per-sample") -> None:
         self.model = load_model(model)
+        if read_model not in READ_MODELS:
+            raise field_error(ConfigError, "read_model", read_model, f"choose from {', '.join(READ_MODELS)}")
+        self.read_model = read_model
+        """How ``read_mvm`` draws read noise (:data:`READ_MODELS`)."""
         if layout is None:
             layout = CellLayout.sparse() if self.model.sparsity is not None else CellLayout.dense(30, 30)
         if layout.partner is Role.SPARSITY and self.model.sparsity is None:
@@ -206,9 +216,20 @@ class SimulatedArray(DeviceRows, CellCache, BackendBase):
         g_cell, g_var = self._cells()
         # float32 (1e-7 relative, far below the read noise) halves the cost of both products
         volts = np.multiply(inputs, read.voltage_v, dtype=np.float32)
+        if self.read_model == "shared":
+            return volts @ self._shared_reading(g_cell, g_var)
         currents = volts @ g_cell
         currents += self._mvm_read_noise(volts, g_var)
         return currents
+
+    def _shared_reading(self, g_cell: np.ndarray, g_var: np.ndarray) -> np.ndarray:
+        """The cells as one noisy reading of each of their devices gives them (``shared``): a cell's
+        devices read with independent noise, so its reading is ``g + sqrt(var) * N(0, 1)`` with the
+        variance ``_mvm_read_noise`` sums per sample, drawn once per call for every sample alike."""
+        noisy = np.sqrt(g_var)
+        noisy *= self.noise.standard_normal(g_var.shape)
+        noisy += g_cell
+        return noisy
 
     def _mvm_read_noise(self, volts: np.ndarray, g_var: np.ndarray) -> np.ndarray:
         """Read noise of each column current: independent per device, so its variance is

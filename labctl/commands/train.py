@@ -35,6 +35,9 @@ def register(app: typer.Typer) -> None:
         lr: float = typer.Option(0.2, help="learning rate"),
         batch_size: int = typer.Option(100, min=1),
         transfer: str = typer.Option("polarity", help="mpsgd transfer: polarity | aihwkit (one granularity)"),
+        read_model: str = typer.Option(None, "--read-model", help="per-sample (independent read noise per input; "
+                                       "sim's default) | shared (one noisy read of each device per batch, as a "
+                                       "bench reads; a bench's only one)"),
         read_every: int = typer.Option(1, "--read-every", help="read the pulsed devices back every K updates; "
                                        "in between the backward pass uses the device model's predicted weights"),
         dry_run: bool = typer.Option(False, "--dry-run", help="train on a simulated copy of the bench file (its "
@@ -60,7 +63,7 @@ def register(app: typer.Typer) -> None:
             df = train(backend=backend, model=model, algo=algo, epochs=epochs, layers=sizes, seed=seed, out=out,
                        train_samples=train_samples, test_samples=test_samples, progress=progress, resume=resume,
                        lr=lr, batch_size=batch_size, transfer=transfer, start=start, dry_run=dry_run,
-                       read_every=read_every,
+                       read_every=read_every, read_model=read_model,
                        data_dir=None if data is None else str(data),
                        visa_log=None if visa_log is None else str(visa_log), faults=tuple(fault))
         console = Console()

@@ -33,6 +33,8 @@ from .optimizers import ALGORITHMS, TRANSFERS, Optimizer
 from .start import program_mid_range
 from .symmetry import shift_references
 
+READ_MODELS = ("per-sample", "shared")
+"""Read models of a simulated layer (``TrainOptions.read_model``), the default first."""
 STARTS = ("mid", "as-is")
 """Starting states of a bench chip's devices (``TrainOptions.start``)."""
 METRIC_COLUMNS = ["epoch", "train_loss", "test_accuracy", "pulses", "energy_j", "wall_s"]
@@ -60,6 +62,11 @@ class TrainOptions:
     adc_bits: int = 8
     weight_reads: int = 1
     """Readings averaged when the weights are read back for the backward pass."""
+    read_model: str | None = None
+    """How the forward pass's array reads draw their noise: ``per-sample`` (independent noise per input
+    vector, a physical crossbar MVM as in an in-memory inference chip) or ``shared`` (one noisy reading of
+    each device per batch, the product in software: what a bench does); None = the backend's own:
+    ``per-sample`` on ``sim``, ``shared`` on a bench, which takes no other (:data:`READ_MODELS`)."""
     read_every: int = 1
     """Read the pulsed devices back after every K-th update (``--read-every K``); in between the backward
     pass uses the weights the device model predicts. The forward pass reads the array every batch."""
@@ -94,6 +101,8 @@ def _options(options: dict) -> TrainOptions:
     for name in ("lr", "gain", "out_bound"):
         if not 0 < getattr(opts, name) < np.inf:
             raise field_error(ConfigError, name, getattr(opts, name), "must be finite and > 0")
+    if opts.read_model is not None and opts.read_model not in READ_MODELS:
+        raise field_error(ConfigError, "read_model", opts.read_model, f"choose from {', '.join(READ_MODELS)}")
     if opts.start not in STARTS:
         raise field_error(ConfigError, "start", opts.start, f"choose from {', '.join(STARTS)}")
     if opts.transfer not in TRANSFERS:
@@ -104,16 +113,26 @@ def _options(options: dict) -> TrainOptions:
     return opts
 
 
-def simulated_layer_backend(model, fan_in: int, fan_out: int, seed: int, **options):
+def read_model_of(spec: str, opts: TrainOptions) -> str:
+    """The read model of a run on backend ``spec`` (``TrainOptions.read_model``, or the backend's own)."""
+    return opts.read_model or (READ_MODELS[0] if spec == "sim" else "shared")
+
+
+def simulated_layer_backend(model, fan_in: int, fan_out: int, seed: int, read_model: str = "per-sample", **options):
     """The ``SimulatedArray`` of one ``fan_in x fan_out`` layer: a reference device beside each weight
-    device (``fan_in x 2 fan_out`` devices), every device starting at mid range."""
+    device (``fan_in x 2 fan_out`` devices), every device starting at mid range, with ``read_model``
+    (:data:`sim_backend.array.READ_MODELS`)."""
     return open_backend("sim", model=model, seed=seed, layout=CellLayout.with_reference(fan_in, 2 * fan_out),
-                        initial_state=0.5, **options)
+                        initial_state=0.5, read_model=read_model, **options)
 
 
 def _open_layer(spec: str, model, seed: int, k: int, fan_in: int, fan_out: int, n_layers: int, opts: TrainOptions):
     if spec == "sim":
-        return simulated_layer_backend(model, fan_in, fan_out, seed * 1009 + k, faults=opts.faults if k == 0 else ())
+        return simulated_layer_backend(model, fan_in, fan_out, seed * 1009 + k, read_model_of(spec, opts),
+                                       faults=opts.faults if k == 0 else ())
+    if read_model_of(spec, opts) != "shared":
+        raise field_error(ConfigError, "read_model", opts.read_model,
+                          f"backend {spec!r} reads each device once per batch (shared); per-sample is a sim model")
     if n_layers > 1:
         raise field_error(ConfigError, "layers", n_layers,
                           f"backend {spec!r} is one {CHIP_SHAPE[0]}x{CHIP_SHAPE[1]} chip: train a single layer, e.g. --layers 30,10")
@@ -176,6 +195,7 @@ def train(backend: str = "sim", model: str = "garg-hzo-20ns", algo: str = "mpsgd
               **({"transfer": opts.transfer} if opts.transfer != "polarity" else {}),
               **({"start": opts.start} if opts.start != "mid" else {}),
               **({"read_every": opts.read_every} if opts.read_every != 1 else {}),
+              "read_model": read_model_of(backend, opts),
               **({"dry_run": True} if opts.dry_run else {})}
     out_dir = Path(out) if out is not None else None
     if out_dir is not None:

@@ -96,3 +96,20 @@ def test_aihwkit_transfer_trains_and_is_part_of_the_run_configuration(data, tmp_
         train(model="garg-hzo-200us", algo="mpsgd", epochs=2, data=data, out=tmp_path, resume=True, **SMALL)
     with pytest.raises(ConfigError, match="transfer"):
         train(algo="mpsgd", epochs=1, data=data, transfer="tiki-taka", **SMALL)
+
+
+def test_the_read_model_is_chosen_per_run_and_recorded(data, tmp_path):
+    """Training on sim reads ``per-sample`` unless told ``shared`` (as the bench reads); run.json says which.
+    Same seed, same model: same metrics; the two models draw different noise, so the runs differ."""
+    import json
+
+    runs = {m: train(data=data, read_model=m, out=tmp_path / m, **SMALL) for m in ("shared", "per-sample")}
+    again = train(data=data, **SMALL)
+    pd.testing.assert_frame_equal(runs["per-sample"].drop(columns="wall_s"), again.drop(columns="wall_s"))
+    assert runs["shared"]["train_loss"].iloc[0] != runs["per-sample"]["train_loss"].iloc[0]
+    for m in runs:
+        assert json.loads((tmp_path / m / "run.json").read_text())["config"]["read_model"] == m
+    with pytest.raises(ConfigError, match="read_model"):
+        train(data=data, read_model="exact", **SMALL)
+    with pytest.raises(ConfigError, match="read_model.*shared"):
+        train(backend="sim-instruments", data=data, read_model="per-sample", layers=(8, 10), progress=False)
