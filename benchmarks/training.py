@@ -19,7 +19,7 @@ batch) and ~1.3 M pulses an epoch cost 1.3 float epochs, and the exact read-nois
 sample (a second product as large as the forward one) half of one; docs/performance.md has the table.
 
 With numba installed (the ``fast`` extra) the simulator and the update rules run compiled kernels
-(:mod:`labctl.compiled`); they are loaded (or compiled) by a short warm-up before any epoch is timed.
+(:mod:`device_models.compiled`); they are loaded (or compiled) by a short warm-up before any epoch is timed.
 ``LABCTL_NUMBA=0`` times the numpy path.
 """
 
@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from rich.console import Console
 from rich.table import Table
 
-from labctl import compiled
+from device_models import compiled
 from labctl.training import AnalogLayer, DigitalLayer, Optimizer, load_mnist, loop, train
 from sim_backend import SimulatedArray
 

@@ -97,6 +97,26 @@ def conductance(g, g_min_s, g_max_s, log_scale=False):
     return np.where(log_scale, g_min_s * (g_max_s / g_min_s) ** g, linear)
 
 
+def series_conductance(g_weight_s, g_sparsity_s):
+    """Conductance in S of a sparse cell: its weight device in series with its sparsity device, so the
+    sparsity device gates the weight (the Hadamard product ``S * W`` in hardware). 0 where both are 0
+    (an open line), not NaN. The bench composes it from two measured conductances, the simulator from
+    its devices', the sparse layer from its readings; :func:`device_models.kernels.cell_values` is its
+    compiled form."""
+    total = np.maximum(np.add(g_weight_s, g_sparsity_s), OPEN_CELL_S)
+    return np.multiply(g_weight_s, g_sparsity_s) / total
+
+
+def differential_conductance(g_weight_s, g_reference_s):
+    """Conductance in S a reference-paired cell contributes to its column: the weight device's minus its
+    reference device's (differential sensing, so a weight is signed around the reference)."""
+    return np.subtract(g_weight_s, g_reference_s)
+
+
+OPEN_CELL_S = 1e-300
+"""Floor of a sparse cell's summed conductance in S: only an open cell (both devices at 0) reaches it."""
+
+
 def symmetry_state(up_scale, down_scale, up_exponent=1.0, down_exponent=1.0, iterations: int = 60):
     """State at which one potentiating and one depressing pulse cancel, for power-law shapes.
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from pymeasure.adapters import Adapter
 
-from device_models import load_model
+from device_models import load_model, physics
 from device_models.params import ChipModel
 
 from .backend import BackendBase, BackendDescription, PulseReport, Simulation
@@ -348,11 +348,9 @@ class HardwareArray(BackendBase):
         g = np.nan_to_num(self._run(lambda: self._read_conductance(mask, read))[0])
         g_cell = lay.to_cells(g)
         if lay.partner is Role.SPARSITY:
-            g_s = lay.to_cells(g, Role.SPARSITY)
-            total = g_cell + g_s
-            g_cell = np.divide(g_cell * g_s, total, out=np.zeros_like(total), where=total > 0)
+            g_cell = physics.series_conductance(g_cell, lay.to_cells(g, Role.SPARSITY))
         elif lay.partner is Role.REFERENCE:
-            g_cell = g_cell - lay.to_cells(g, Role.REFERENCE)
+            g_cell = physics.differential_conductance(g_cell, lay.to_cells(g, Role.REFERENCE))
         out = (x * read.voltage_v) @ g_cell
         return out[0] if inputs.ndim == 1 else out
 

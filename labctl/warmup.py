@@ -1,7 +1,7 @@
 """Compile and cache the optional numba kernels once (``python -m labctl.warmup``; ``make`` runs it at install).
 
 A fresh clone would otherwise compile them on the first simulated training run (~3 s, see
-:mod:`labctl.compiled`); after this every run loads them from the cache next to their sources. It
+:mod:`device_models.compiled`); after this every run loads them from the cache next to their sources. It
 trains a tiny network on random data with each update rule, which takes every kernel with the
 argument types real runs use.
 """
@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from labctl import compiled
+from device_models import compiled
 
 
 def warm_up() -> float:

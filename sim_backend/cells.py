@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from device_models import physics
 from labctl.layout import CellLayout, Role
 
 from . import fast_paths
@@ -81,9 +82,9 @@ class CellCache:
         p_idx = devices(1, self._cell_partner)
         g_p = cond(p_idx)
         if lay.partner is Role.SPARSITY:
-            g_w = g_w * g_p / (g_w + g_p)
+            g_w = physics.series_conductance(g_w, g_p)
             return g_w, (s_w * g_w) ** 2
-        return g_w - g_p, (s_w * g_w) ** 2 + (self._read_sigma(p_idx) * g_p) ** 2
+        return physics.differential_conductance(g_w, g_p), (s_w * g_w) ** 2 + (self._read_sigma(p_idx) * g_p) ** 2
 
     def _update_cells(self, idx: np.ndarray) -> None:
         """Refresh the cached cells that devices ``idx`` belong to (after a write)."""

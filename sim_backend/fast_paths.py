@@ -1,7 +1,7 @@
-"""Where the compiled kernels of :mod:`sim_backend.kernels` apply, and their arguments from a ``SimulatedArray``.
+"""Where the compiled kernels of :mod:`device_models.kernels` apply, and their arguments from a ``SimulatedArray``.
 
 Each function here does one ``SimulatedArray`` step with the kernels (same values as the numpy path,
-see :mod:`labctl.compiled`) or returns None when they do not cover the array (numba off, several
+see :mod:`device_models.compiled`) or returns None when they do not cover the array (numba off, several
 populations, faults, polynomial step shapes): the caller then runs numpy.
 """
 
@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from device_models import physics
-from labctl import compiled
+from device_models import compiled, physics
+from device_models.kernels import (N_FLOATS, N_INTS, PULSE_BLOCK, RELAX_BLOCK, _build_cells, _count_signs, _noisy,
+                                   _pulse_kernel, _relax_all)
 from labctl.layout import Role
-
-from .kernels import (PULSE_BLOCK, RELAX_BLOCK, N_FLOATS, N_INTS, _build_cells, _count_signs, _noisy, _pulse_kernel,
-                      _relax_all)
 
 _NO_NOISE = np.empty(0, dtype=np.float32)
 _NO_NOISE.flags.writeable = False

@@ -89,7 +89,7 @@ class DeviceRows:
         """Apply ``counts[i]`` pulses to flat device ``idx[i]``; cost scales with pulses, not devices.
 
         With ``down_v`` the counts are signed: negative ones are pulsed at ``down_v`` (one population only).
-        Where the compiled kernel covers the array (:mod:`sim_backend.kernels`) it does all of this and
+        Where the compiled kernel covers the array (:mod:`device_models.kernels`) it does all of this and
         returns [LTP pulses, longest LTP train, LTD pulses, longest]; the numpy path (the reference) returns None.
         """
         if idx.size and (stats := fast_paths.pulse(self, idx, counts, amplitude_v, width_s, down_v)) is not None:

@@ -37,6 +37,12 @@ def test_one_labctl_module_imports_the_simulator():
     assert _importers("labctl", "sim_backend") == ["labctl/backends.py"]
 
 
+def test_no_numba_in_the_simulator():
+    """Compiled physics lives in device_models beside its reference formulas; sim_backend only calls it."""
+    assert _importers("sim_backend", "numba") == []
+    assert not any("compiled.kernel" in p.read_text() for p in (ROOT / "sim_backend").rglob("*.py"))
+
+
 def test_no_backend_probing_in_training_or_sparse_code():
     probing = re.compile(r"(hasattr|getattr)\(\s*[\w.]*backend\b|\.backend\.__dict__")
     offenders = [str(p.relative_to(ROOT)) for package in ("labctl/training", "labctl/sparse")

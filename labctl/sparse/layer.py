@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from device_models import physics
 from device_models.energy import pulse_energy_j
 from device_models.params import ChipModel
 from labctl.backend import ArrayBackend
@@ -114,7 +115,7 @@ class SparseAnalogLayer(AnalogLayer):
     def _compose(self) -> None:
         """Sparsity map and effective weights (series weight + sparsity conductance) from the readings."""
         self.s = self.g_sparsity > self.s_threshold_s
-        series = self.g_weight * self.g_sparsity / (self.g_weight + self.g_sparsity)
+        series = physics.series_conductance(self.g_weight, self.g_sparsity)
         self.w = (series / self.half_range_s).astype(np.float32)
 
     @property

@@ -26,7 +26,7 @@ import numpy as np
 from device_models import physics
 from device_models.energy import pulse_energy_j
 from device_models.params import ChipModel
-from labctl import compiled
+from device_models import compiled
 from labctl.backend import ArrayBackend
 from labctl.devicefault import FLOOR_FRACTION, check_floor
 from labctl.errors import ConfigError, field_error

@@ -6,14 +6,14 @@ numpy path's ~10 passes and temporaries (the change in device units
 ``AnalogLayer.weight_units(-lr * grad)``, abs, scale, add, compare, nonzero, gathers, floor, where)
 over the whole grid. The same float32 arithmetic in the same order and the same uniform draws (taken
 from the optimiser's Generator as the numpy path takes them), so the counts are identical to
-:class:`labctl.training.optimizers.Optimizer`'s numpy rules; see :mod:`labctl.compiled`.
+:class:`labctl.training.optimizers.Optimizer`'s numpy rules; see :mod:`device_models.compiled`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from labctl import compiled
+from device_models import compiled
 
 
 @compiled.kernel

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from labctl import compiled
+from device_models import compiled
 
 from . import kernels
 from .analog import AnalogLayer

@@ -11,12 +11,14 @@ import numpy as np
 import pytest
 
 from device_models.modelfile import load_model
-from labctl import PulseSpec, ReadSpec, compiled
+from device_models import compiled
+from labctl import PulseSpec, ReadSpec
 from labctl.layout import CellLayout
 from labctl.training import AnalogLayer, load_mnist, train
 from labctl.training import kernels as training_kernels
 from labctl.training.optimizers import Optimizer
-from sim_backend import Faults, SimulatedArray, fast_paths, kernels
+from device_models import kernels
+from sim_backend import Faults, SimulatedArray, fast_paths
 
 needs_numba = pytest.mark.skipif(not compiled.AVAILABLE, reason="numba (the 'fast' extra) is not installed")
 
@@ -146,7 +148,7 @@ def test_a_seed_trains_to_the_same_metrics_with_and_without_kernels(algo):
 def test_without_numba_everything_takes_the_numpy_path():
     """With numba not importable the package imports, says so, and trains on the numpy path."""
     code = ("import sys; sys.modules['numba'] = None\n"
-            "from labctl import compiled\n"
+            "from device_models import compiled\n"
             "from labctl.training import load_mnist, train\n"
             "assert not compiled.AVAILABLE and not compiled.enabled()\n"
             "df = train(algo='mpsgd', layers=(784, 10), data=load_mnist(200, 100), progress=False)\n"

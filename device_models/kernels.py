@@ -9,7 +9,7 @@ picked by polarity, as the numpy path draws it), relax it up to the clock
 (:func:`~device_models.physics.conductance`), store the rows and refresh the cells the MVM multiplies
 by. The formulas are physics.py's, in cheaper equal forms where a transcendental can go (documented
 at each): a kernel run equals the numpy run to ~1e-15 and a seed gives the same training metrics
-(see :mod:`labctl.compiled`). :mod:`sim_backend.fast_paths` says where they apply and calls them.
+(see :mod:`device_models.compiled`). :mod:`sim_backend.fast_paths` says where they apply and calls them.
 All kernels live in this one file: numba's cache is invalidated per source file, so a kernel and
 the helpers it inlines must change together.
 
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from labctl import compiled
+from . import compiled
 
 _prefetch = compiled.prefetch
 
@@ -348,6 +348,17 @@ def _build_cells(cond, cells_g, cells_var, cell_dev, cell_partner, partner_mode,
     """Every cell of the MVM's cache from the conductances (``CellCache._build_cells``)."""
     for cell in range(cells_g.size):
         cells_g[cell], cells_var[cell] = _cell(cond, cell_dev[cell], cell_partner[cell], partner_mode, sigma)
+
+
+def cell_values(cond: np.ndarray, cell_dev: np.ndarray, cell_partner: np.ndarray, partner_mode: int,
+                sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """(conductance, read-noise variance) of the cells of weight devices ``cell_dev`` and partners
+    ``cell_partner`` (flat indices into ``cond``): the compiled form of
+    :func:`device_models.physics.series_conductance` (``partner_mode`` 1), of
+    :func:`~device_models.physics.differential_conductance` (2) or of the weight device alone (0)."""
+    cells_g, cells_var = np.empty(cell_dev.size, dtype=np.float32), np.empty(cell_dev.size, dtype=np.float32)
+    _build_cells(cond, cells_g, cells_var, cell_dev, cell_partner, partner_mode, sigma)
+    return cells_g, cells_var
 
 
 @compiled.kernel
