@@ -19,11 +19,17 @@ def _session_markers(tmp_path_factory, monkeypatch):
 
 def pytest_addoption(parser):
     parser.addoption("--bench", action="store", default=None, metavar="BENCH_YAML",
-                     help="run the bench tests against the instruments in this bench file")
+                     help="run only the bench tests (contract suite, procedure smoke test) against this bench file")
+    parser.addoption("--bench-model", action="store", default="ning-mos2-fefet", metavar="MODEL",
+                     help="device model (preset or model.json) the bench tests expect of the chip")
 
 
 def pytest_collection_modifyitems(config, items):
+    """``--bench FILE``: the bench tests only (everything else deselected); without it they skip."""
     if config.getoption("--bench"):
+        keep = [item for item in items if item.get_closest_marker("bench")]
+        config.hook.pytest_deselected(items=[item for item in items if not item.get_closest_marker("bench")])
+        items[:] = keep
         return
     skip = pytest.mark.skip(reason="needs real instruments: pass --bench bench.yaml")
     for item in items:
