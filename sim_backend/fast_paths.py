@@ -1,8 +1,8 @@
 """Where the compiled kernels of :mod:`device_models.kernels` apply, and their arguments from a ``SimulatedArray``.
 
 Each function here does one ``SimulatedArray`` step with the kernels (same values as the numpy path,
-see :mod:`device_models.compiled`) or returns None when they do not cover the array (numba off, several
-populations, faults, polynomial step shapes): the caller then runs numpy.
+see :mod:`device_models.compiled`) or returns None when they do not cover the array (kernels off,
+several populations, faults, polynomial step shapes): the caller then runs numpy.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ _NO_CELLS = np.empty(0, dtype=np.float32)
 
 
 def covers(array) -> bool:
-    """Whether the kernels apply to ``array`` now (numba on, one population, power-law steps, no faults)."""
+    """Whether the kernels apply to ``array`` now (kernels on, one population, power-law steps, no faults)."""
     if not (compiled.enabled() and array._one_pop):
         return False
     faults = array.faults
@@ -139,7 +139,7 @@ def build_cells(array) -> bool:
 
 
 def _read_only(noise: np.ndarray) -> np.ndarray:
-    """Noise as a read-only array, as the table serves it (numba compiles one kernel per array flavour)."""
+    """Noise as a read-only array, as the table serves it (a kernel is compiled per array flavour)."""
     if noise.flags.writeable:  # fresh draws (a request longer than the table)
         noise = noise.view()
         noise.flags.writeable = False
