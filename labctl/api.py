@@ -61,18 +61,22 @@ def run_procedure(name: str, backend: ArrayBackend | str = "sim", out: str | Pat
 
 
 def fit(files: str | Path | list[str | Path], out: str | Path | None = None, *,
-        base_model: str = DEFAULT_BASE_MODEL, retention: str | Path | None = None, **mapping) -> FitResult:
+        base_model: str = DEFAULT_BASE_MODEL, retention: str | Path | None = None, force: bool = False,
+        **mapping) -> FitResult:
     """Fit a device model to measured LTP/LTD pulse trains; write it to ``out`` (model JSON) if given.
 
     ``files`` are our procedure CSVs or another lab's CSV/TSV. ``mapping`` names the columns when they
-    are not ours: ``pulse_col``, ``amplitude_col`` (signed write amplitude, V), ``conductance_col``
-    (S), ``resistance_col`` (ohm), ``current_col`` (A, with ``read_voltage`` in V), ``width_col`` (s) or
-    ``width_s`` (s, one width for the file), and ``polarity`` ("auto", "positive" or "negative": the
-    amplitude sign that raises G). ``base_model`` supplies what pulse trains cannot show (kinetics
-    over widths, retention, transfer curve); ``retention``, a retention JSON (``labctl fit --kind
-    retention``), replaces the base model's retention with the measured one. With ``out`` the model
-    JSON and PNG plots of data vs fit are written; their paths are in ``result.saved``.
-    ``result.report`` is the fit quality per phase.
+    are not ours (each a name or a 0-based number): ``pulse_col``, ``amplitude_col`` (signed write
+    amplitude, V), ``conductance_col`` (S), ``resistance_col`` (ohm), ``current_col`` (A, with
+    ``read_voltage`` in V or ``read_voltage_col``), ``width_col`` (s) or ``width_s`` (s, one width for
+    the file), ``columns`` (names of a header-less file), ``rows`` (a pandas query keeping rows),
+    ``polarity`` ("auto", "positive" or "negative": the amplitude sign that raises G), ``branch``
+    ("both", "ltp", "ltd") and ``scale`` ("auto", "linear", "log"). ``base_model`` supplies what pulse
+    trains cannot show (kinetics over widths, retention, transfer curve); ``retention``, a retention
+    JSON (``labctl fit --kind retention``), replaces the base model's retention with the measured one.
+    With ``out`` the model JSON and PNG plots of data vs fit are written (refused if the model fails
+    the gate, unless ``force``); their paths are in ``result.saved``. ``result.report`` is the fit
+    quality per phase.
 
     >>> import tempfile
     >>> from pathlib import Path
@@ -92,5 +96,5 @@ def fit(files: str | Path | list[str | Path], out: str | Path | None = None, *,
 
         result.model = with_measured_retention(result.model, retention)
     if out is not None:
-        result.saved = save_fit(result, out)
+        result.saved = save_fit(result, out, force=force)
     return result

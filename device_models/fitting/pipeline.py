@@ -25,6 +25,7 @@ from ..importers import Measurement, load_measurement
 from ..modelfile import load_model, save_model
 from ..params import ChipModel, DeviceParams, Kinetics, OperatingPoint, PolarityParams, Variation
 from ..physics import pulse_step
+from .gate import gate_reasons, replay
 from .steps import StepFit, fit_bounds, fit_phase
 from .traces import (PLATEAU_FRACTION, PhaseTrains, device_spread, noise_from_residuals, phase_trains, plateaus,
                      scales_resolved, train_scales)
@@ -32,6 +33,12 @@ from .traces import (PLATEAU_FRACTION, PhaseTrains, device_spread, noise_from_re
 DEFAULT_BASE_MODEL = "garg-hzo-2us"
 """Model whose kinetics, retention and transfer curve a fit keeps (the pulse data cannot fix them)."""
 PHASES = ("LTP", "LTD")
+SCALES = ("auto", "linear", "log")
+"""``scale`` option: the conductance axis of the fit."""
+MIN_WIDTH_S = 10e-9
+"""Shortest pulse width an instrument applies, in s (B1500 SPGU minimum; ../shared/docs/BENCH.md)."""
+MAX_WIDTH_S = 2.0
+"""Longest pulse width an instrument applies, in s (B1500 SMU pulsed mode, ``PT``: 0.5 ms to 2 s)."""
 
 
 @dataclass
@@ -52,6 +59,18 @@ class FitResult:
     """The imported files."""
     saved: list[Path] = field(default_factory=list)
     """Files written for this fit (model JSON first, then plots); empty until it is saved."""
+    decisions: list[str] = field(default_factory=list)
+    """What the fit decided (branch, scale) beyond each file's import decisions."""
+    gate: list[str] = field(default_factory=list)
+    """Why the model fails the gate (empty: it passes); see :mod:`.gate`."""
+    replayed: dict = field(default_factory=dict)
+    """Per phase: the measured mean trace, its replay on the model (normalised state) and the nRMSE."""
+    axis: tuple = (0.0, 1.0, None)
+    """(lower bound, upper bound, g_ref): the fit axis is G in S, or ln(G / g_ref) when g_ref is set."""
+
+    def to_conductance(self, x):
+        """Readings on the fit axis, in S."""
+        return x if self.axis[2] is None else self.axis[2] * np.exp(x)
 
     @property
     def symmetry_point(self) -> float:
@@ -59,81 +78,170 @@ class FitResult:
 
 
 def fit_files(paths: list, base_model: str | ChipModel = DEFAULT_BASE_MODEL, name: str | None = None,
-              **mapping_options) -> FitResult:
+              branch: str = "both", scale: str = "auto", **mapping_options) -> FitResult:
     """Import ``paths`` with ``mapping_options`` (see :func:`load_measurement`) and fit one model."""
     if isinstance(paths, (str, Path)):
         paths = [paths]
     if not paths:
         raise DataError("no input files")
-    measurements = [load_measurement(p, **mapping_options) for p in paths]
-    return fit_measurements(measurements, base_model, name)
+    measurements = [load_measurement(p, branch=branch, **mapping_options) for p in paths]
+    return fit_measurements(measurements, base_model, name, branch=branch, scale=scale)
 
 
 def fit_measurements(measurements: list[Measurement], base_model: str | ChipModel = DEFAULT_BASE_MODEL,
-                     name: str | None = None) -> FitResult:
-    """Fit one model to already imported measurements (devices of different files kept apart)."""
+                     name: str | None = None, branch: str = "both", scale: str = "auto") -> FitResult:
+    """Fit one model to already imported measurements (devices of different files kept apart).
+
+    ``branch`` "ltp" or "ltd" fits one phase and takes the other from the base model; ``scale``
+    "linear", "log" or "auto" (log when a train spans more than a decade) is the conductance axis the
+    bounds and steps are fitted on.
+    """
     base = load_model(base_model)
     table = _combine(measurements)
-    for phase in PHASES:
-        if not (table.phase == phase).any():
-            raise DataError(f"{measurements[0].path}: no {phase} train found: a step fit needs both LTP and LTD "
-                            "(check --amplitude-col and --polarity)")
+    phases, decisions = _phases_to_fit(table, branch, measurements[0].path, base.name)
+    table = table[table.phase.isin(phases)]
+    log, why = _choose_scale(table, scale)
+    if scale == "auto" and log:  # wide trains: the axis whose model passes the gate and replays better
+        both = [fit_measurements(measurements, base, name, branch, s) for s in ("linear", "log")]
+        best = min(both, key=lambda r: (bool(r.gate), r.model.provenance["replay"]["nrmse"]))
+        best.decisions[-1] = (f"scale: {best.model.provenance['scale']} (auto: {why.split(': ', 1)[1]}; replay nRMSE "
+                              + ", ".join(f"{r.model.provenance['scale']} {r.model.provenance['replay']['nrmse']:.4f}"
+                                          + (" (fails the gate)" if r.gate else "") for r in both) + ")")
+        return best
+    decisions.append(f"scale: {'log' if log else 'linear'} ({why})")
+    g_ref = float(table.conductance_s.min()) / 10 if log else 1.0
+    if log:  # fit on ln(G / g_ref) > 0: bounds, steps and read noise on the axis the device moves along
+        table = table.assign(conductance_s=np.log(table.conductance_s / g_ref))
     amp = table.amplitude_v.abs().to_numpy()
     amp_known = np.isfinite(amp) & (amp > 0)
     ref_v = float(np.median(amp[amp_known])) if amp_known.any() else base.operating_point.write_amplitude_v
     widths = table.width_s.to_numpy()
     ref_t = float(np.median(widths[np.isfinite(widths)])) if np.isfinite(widths).any() else base.operating_point.write_width_s
+    check_widths(widths[np.isfinite(widths)], measurements[0].path)
     kin = {"LTP": base.weight.potentiation.kinetics, "LTD": base.weight.depression.kinetics}
-    trains = {p: phase_trains(table, p, kin[p], ref_v, ref_t) for p in PHASES}
-    means = {p: trains[p].mean() for p in PHASES}
-    readings = np.concatenate([trains[p].conductance_s.ravel() for p in PHASES])
-    g_min, g_max = fit_bounds(*means["LTP"], *means["LTD"], reached=tuple(np.nanpercentile(readings, [0.5, 99.5])))
-    if not 0 < g_min < g_max:
+    trains = {p: phase_trains(table, p, kin[p], ref_v, ref_t) for p in phases}
+    means = {p: trains[p].mean() for p in phases}
+    readings = np.concatenate([trains[p].conductance_s.ravel() for p in phases])
+    reached = tuple(np.nanpercentile(readings, [0.5, 99.5]))
+    x_min, x_max = fit_bounds(*means.get("LTP", (None, None)), *means.get("LTD", (None, None)), reached=reached)
+    g_min, g_max = (g_ref * np.exp(x_min), g_ref * np.exp(x_max)) if log else (x_min, x_max)
+    if not (np.isfinite(g_min) and np.isfinite(g_max) and 0 < g_min < g_max):
         raise DataError(f"fitted bounds Gmin={g_min:.4g} S, Gmax={g_max:.4g} S are not a conductance range")
-    span = g_max - g_min
+    span = x_max - x_min
     chosen, fits = {}, {}
-    for p in PHASES:
+    for p in phases:
         trace, ratios = means[p]
-        chosen[p], fits[p] = fit_phase(p, (trace - g_min) / span, ratios)
-    lo, hi = _device_bounds(trains, g_min, g_max)
-    scales = [train_scales(chosen[p], trains[p], lo[p], hi[p]) for p in PHASES]
-    read_noise, c2c = noise_from_residuals([chosen[p] for p in PHASES], [trains[p] for p in PHASES], scales,
-                                           [lo[p] for p in PHASES], [hi[p] for p in PHASES])
-    devices = np.r_[trains["LTP"].device, trains["LTD"].device]
-    d2d_step = device_spread(np.r_[scales[0], scales[1]], devices, log=True)
+        chosen[p], fits[p] = fit_phase(p, (trace - x_min) / span, ratios)
+    lo, hi = _device_bounds(trains, x_min, x_max)
+    scales = [train_scales(chosen[p], trains[p], lo[p], hi[p]) for p in phases]
+    read_noise, c2c = noise_from_residuals([chosen[p] for p in phases], [trains[p] for p in phases], scales,
+                                           [lo[p] for p in phases], [hi[p] for p in phases], log=log)
+    devices = np.concatenate([trains[p].device for p in phases])
+    d2d_step = device_spread(np.concatenate(scales), devices, log=True)
     resolved = {"c2c": c2c is not None, "d2d_step": all(scales_resolved(lam) for lam in scales),
-                **{p: _saturates(means[p][0]) for p in PHASES}}
+                **{p: _saturates(means[p][0]) for p in phases}}
     if not resolved["d2d_step"]:  # steps under the read noise: the scales do not fix a spread
         d2d_step = base.weight.variation.d2d_step
-    m = max(2, int(trains["LTP"].conductance_s.shape[1] * PLATEAU_FRACTION))
-    bound_spread = np.hypot(device_spread(plateaus(trains["LTP"]), trains["LTP"].device),
-                            device_spread(plateaus(trains["LTD"]), trains["LTD"].device)) / np.sqrt(2)
+    m = max(2, int(trains[phases[0]].conductance_s.shape[1] * PLATEAU_FRACTION))
+    in_s = (lambda x: g_ref * np.exp(x)) if log else (lambda x: x)
+    spreads = [device_spread(in_s(plateaus(trains[p])), trains[p].device) for p in phases]
+    bound_spread = float(np.sqrt(np.mean(np.square(spreads))))
     d2d_bounds = float(np.sqrt(max(0.0, bound_spread**2 - read_noise**2 / m)))
     if not resolved["c2c"]:  # write noise hidden under read noise: keep the base model's, and say so
         c2c = base.weight.variation.c2c_write
     variation = Variation(d2d_bounds=d2d_bounds, d2d_step=float(d2d_step), d2d_nonlinearity=0.0,
                           c2c_write=c2c, read_noise=read_noise)
+    sides = {p: _polarity_params(chosen[p], kin[p], ref_v, ref_t) for p in phases}
+    for p, attr in (("LTP", "potentiation"), ("LTD", "depression")):
+        if p not in sides:
+            sides[p] = _base_side(getattr(base.weight, attr), base.weight, ref_v, ref_t)
     weight = DeviceParams(
-        g_min_s=g_min, g_max_s=g_max,
-        potentiation=_polarity_params(chosen["LTP"], kin["LTP"], ref_v, ref_t),
-        depression=_polarity_params(chosen["LTD"], kin["LTD"], ref_v, ref_t),
+        g_min_s=float(g_min), g_max_s=float(g_max), conductance_scale="log" if log else "linear",
+        potentiation=sides["LTP"], depression=sides["LTD"],
         reference_amplitude_v=ref_v, reference_width_s=ref_t, variation=variation,
         retention=base.weight.retention, transfer=base.weight.transfer)
     read_v = next((ms.read_voltage_v for ms in measurements if ms.read_voltage_v), base.operating_point.read_v)
     op = OperatingPoint(write_amplitude_v=ref_v, write_width_s=ref_t, read_v=abs(read_v))
-    report = _report(chosen, fits, trains, scales, g_min, g_max, variation, resolved)
+    report = _report(chosen, fits, trains, scales, x_min, x_max, g_min, g_max, variation, resolved)
+    replayed = replay(weight, trains, lambda x: (x - x_min) / span, ref_v, ref_t)
+    report["replay_nrmse"] = [replayed[p]["nrmse"] for p in report.index]
+    reasons = gate_reasons(weight, ref_v, ref_t, phases, (x_min, x_max), reached, read_noise, replayed, log)
     sym = symmetry_point(weight, op)
+    provenance = _provenance(measurements, base, report, sym, amp_known.any(), np.isfinite(widths).any())
+    provenance.update(replay={p: {"nrmse": replayed[p]["nrmse"]} for p in phases} | {
+        "nrmse": max(replayed[p]["nrmse"] for p in phases)}, gate="failed" if reasons else "passed",
+        gate_reasons=reasons, branch=branch, scale="log" if log else "linear")
+    if branch != "both":
+        other = "LTD" if branch == "ltp" else "LTP"
+        provenance["assumptions"].append(f"{other} step curve and kinetics from base model {base.name!r} (--branch {branch})")
     model = ChipModel(
         name=name or f"fit-{measurements[0].path.stem}", weight=weight, operating_point=op,
         description=f"Fitted by labctl from {len(measurements)} file(s), {report.n_trains.sum()} trains.",
-        provenance=_provenance(measurements, base, report, sym, amp_known.any(), np.isfinite(widths).any()))
-    return FitResult(model, report, chosen, fits, trains, measurements)
+        provenance=provenance)
+    return FitResult(model, report, chosen, fits, trains, measurements, decisions=decisions, gate=reasons,
+                     replayed=replayed, axis=(x_min, x_max, g_ref if log else None))
 
 
-def save_fit(result: FitResult, out_json_path: str | Path) -> list[Path]:
-    """Write the model JSON (atomically) and PNG plots of data vs fit next to it; return the paths."""
+def check_widths(widths: np.ndarray, path) -> None:
+    """Refuse pulse widths no instrument applies (a B1500: SPGU 10 ns up to SMU pulsed mode 2 s)."""
+    if widths.size and (widths.min() < MIN_WIDTH_S or widths.max() > MAX_WIDTH_S):
+        bad = widths.min() if widths.min() < MIN_WIDTH_S else widths.max()
+        raise DataError(f"{path}: pulse width {bad:g} s: no instrument applies it (a B1500 applies "
+                        f"{MIN_WIDTH_S:g} s with its SPGU up to {MAX_WIDTH_S:g} s in SMU pulsed mode); "
+                        "check the width column, --width-s or the header's unit")
+
+
+def _phases_to_fit(table: pd.DataFrame, branch: str, path, base_name: str) -> tuple[tuple[str, ...], list[str]]:
+    """The phases a fit uses, and what it decided about them."""
+    found = [p for p in PHASES if (table.phase == p).any()]
+    if branch != "both":
+        p = branch.upper()
+        if p not in found:
+            raise DataError(f"{path}: --branch {branch}: no {p} train found (the file has {' and '.join(found)})")
+        other = "LTD" if p == "LTP" else "LTP"
+        ignored = f"; the file's {other} trains are left out" if other in found else ""
+        return (p,), [f"branch: {p} fitted; {other} from base model {base_name!r} (--branch {branch}){ignored}"]
+    if len(found) < 2:
+        only = found[0]
+        raise DataError(f"{path}: only {only} trains found: fit one branch with --branch {only.lower()} (the other "
+                        "comes from the base model), or check --amplitude-col and --polarity")
+    return PHASES, ["branch: both LTP and LTD fitted"]
+
+
+def _choose_scale(table: pd.DataFrame, scale: str) -> tuple[bool, str]:
+    """(log axis?, why): the option, or auto: log when a train spans more than a decade."""
+    if scale not in SCALES:
+        raise DataError(f"scale={scale!r}: choose one of {', '.join(SCALES)}")
+    g = table.groupby("segment").conductance_s
+    decades = float(np.log10((g.max() / g.min()).max()))
+    if scale != "auto":
+        return scale == "log", f"--scale {scale}; widest train spans {decades:.2f} decades"
+    return decades > 1.0, f"auto: widest train spans {decades:.2f} decades{'' if decades > 1 else ' (<= 1)'}"
+
+
+def _base_side(side: PolarityParams, base: DeviceParams, ref_v: float, ref_t: float) -> PolarityParams:
+    """A base model's polarity, unchanged at every pulse under the fitted model's reference pulse."""
+    if side.shape.kind != "polynomial":
+        return side  # a power step does not depend on the reference pulse
+    from ..physics import switched_fraction
+
+    factor = float(switched_fraction(side.kinetics, ref_v, ref_t)
+                   / switched_fraction(side.kinetics, base.reference_amplitude_v, base.reference_width_s))
+    coeffs = tuple(c * factor for c in side.shape.coefficients)
+    return PolarityParams(side.kinetics, dataclasses.replace(side.shape, coefficients=coeffs))
+
+
+def save_fit(result: FitResult, out_json_path: str | Path, force: bool = False) -> list[Path]:
+    """Write the model JSON (atomically) and PNG plots of data vs fit next to it; return the paths.
+
+    A model that fails the gate (``result.gate``) is refused with the reasons unless ``force`` (it is
+    then written with ``"gate": "failed"`` in its provenance).
+    """
     from .plots import save_plots
 
+    if result.gate and not force:
+        raise DataError(f"the fitted model fails the gate, nothing written: {'; '.join(result.gate)} "
+                        "(--force writes it anyway, marked \"gate\": \"failed\")")
     out = Path(out_json_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".json", dir=out.parent)
@@ -183,8 +291,8 @@ def _device_bounds(trains: dict[str, PhaseTrains], g_min: float, g_max: float):
     would count the device-to-device spread of the bounds as write noise. Devices missing a phase
     use the global bound.
     """
-    top = dict(zip(trains["LTP"].device, plateaus(trains["LTP"])))
-    bottom = dict(zip(trains["LTD"].device, plateaus(trains["LTD"])))
+    top = dict(zip(trains["LTP"].device, plateaus(trains["LTP"]))) if "LTP" in trains else {}
+    bottom = dict(zip(trains["LTD"].device, plateaus(trains["LTD"]))) if "LTD" in trains else {}
     lo, hi = {}, {}
     for p, tr in trains.items():
         lo[p] = np.array([bottom.get(d, g_min) for d in tr.device])[:, None]
@@ -212,17 +320,18 @@ def _saturates(trace: np.ndarray) -> bool:
     return bool(abs(trace[-1] - trace[-1 - k]) < 0.3 * abs(trace[k] - trace[0]))
 
 
-def _report(chosen, fits, trains, scales, g_min, g_max, variation: Variation, resolved: dict) -> pd.DataFrame:
+def _report(chosen, fits, trains, scales, x_min, x_max, g_min, g_max, variation: Variation,
+            resolved: dict) -> pd.DataFrame:
     rows = {}
-    for p, lam in zip(PHASES, scales):
+    for p, lam in zip(trains, scales):
         fit, tr = chosen[p], trains[p]
-        g = tr.normalised(g_min, g_max)
+        g = tr.normalised(x_min, x_max)
         pred = fit.predict(tr.ratios, np.clip(g[:, 0], 0, 1))
         rows[p] = {
             "model": fit.name,
             "aic_poly5": fits[p]["polynomial"].aic, "aic_soft_bounds": fits[p]["power"].aic,
             "nrmse_mean": fit.nrmse, "nrmse_readings": float(np.sqrt(np.nanmean((pred - g) ** 2))),
-            "g_min_s": g_min, "g_max_s": g_max, "c2c_write": variation.c2c_write,
+            "g_min_s": float(g_min), "g_max_s": float(g_max), "c2c_write": variation.c2c_write,
             "c2c_source": "fit" if resolved["c2c"] else "base model (not resolved under read noise)",
             "read_noise": variation.read_noise, "d2d_step": variation.d2d_step,
             "d2d_step_source": "fit" if resolved["d2d_step"] else "base model (steps under the read noise)",
@@ -239,7 +348,7 @@ def _provenance(measurements, base: ChipModel, report: pd.DataFrame, sym: float,
     if not report["c2c_source"].eq("fit").all():
         assumptions.append(f"c2c write noise not resolved under the read noise: value of {base.name!r}")
     for phase, bound in (("LTP", "Gmax"), ("LTD", "Gmin")):
-        if report.loc[phase, "bound"] != "asymptote":
+        if phase in report.index and report.loc[phase, "bound"] != "asymptote":
             assumptions.append(f"{phase} trains do not saturate: {bound} is extrapolated (longer trains fix it)")
     if not report["d2d_step_source"].eq("fit").all():
         assumptions.append(f"d2d step spread not resolved (steps under the read noise): value of {base.name!r}")

@@ -174,41 +174,53 @@ def fit_poly5(phase: str, trace: np.ndarray, ratios: np.ndarray) -> StepFit:
 
 
 def fit_phase(phase: str, trace: np.ndarray, ratios: np.ndarray) -> tuple[StepFit, dict[str, StepFit]]:
-    """Both models for one phase; the one with the lower AIC first."""
+    """Both models for one phase; the one with the lower AIC first, among those whose step moves G the
+    right way at every state in (0, 1) (a polynomial that crosses zero mid-range would stop a device
+    short of its bound: the soft-bounds model, positive everywhere, is kept instead)."""
     fits = {"power": fit_power(phase, trace, ratios), "polynomial": fit_poly5(phase, trace, ratios)}
-    best = min(fits.values(), key=lambda f: f.aic)
+    states = np.linspace(0.01, 0.99, 99)
+    valid = [f for f in fits.values() if np.all(f.step(states) > 0)] or [fits["power"]]
+    best = min(valid, key=lambda f: f.aic)
     return best, fits
 
 
-def fit_bounds(ltp: np.ndarray, ltp_ratios: np.ndarray, ltd: np.ndarray, ltd_ratios: np.ndarray,
-               reached: tuple[float, float] | None = None) -> tuple[float, float]:
+def fit_bounds(ltp: np.ndarray | None, ltp_ratios: np.ndarray | None, ltd: np.ndarray | None,
+               ltd_ratios: np.ndarray | None, reached: tuple[float, float] | None = None) -> tuple[float, float]:
     """Gmin and Gmax in S: the asymptotes of a joint soft-bounds fit of the mean LTP and LTD traces.
 
     An asymptote, not the extreme reading: it is not biased up by read noise, and it still finds the
     bound when a train bends toward it without reaching it. A train far from saturation does not
     fix its asymptote (unpulled, one ran to 0 S), so a bound beyond the extremes ``reached`` (of every
-    reading; default the traces') is pulled back toward them with weight ``BOUND_PRIOR``.
+    reading; default the traces') is pulled back toward them with weight ``BOUND_PRIOR``. With one
+    phase only (the other None), its train is taken to start at the bound it runs away from (an LTP
+    train at the bottom of the range, an LTD train at the top): start and asymptote fix both bounds.
     """
-    lo_g, hi_g = np.nanmin(np.r_[ltp, ltd]), np.nanmax(np.r_[ltp, ltd])
+    traces = [(t, r, up) for t, r, up in ((ltp, ltp_ratios, True), (ltd, ltd_ratios, False)) if t is not None]
+    values = np.concatenate([t for t, _, _ in traces])
+    lo_g, hi_g = np.nanmin(values), np.nanmax(values)
     lo_reached, hi_reached = reached if reached is not None else (lo_g, hi_g)
     span = hi_g - lo_g
+    one_sided = len(traces) == 1
 
     def fun(x):
-        g_min, g_max, a_u, k_u, s_u, a_d, k_d, s_d = x
+        g_min, g_max = x[0], x[1]
         rng = max(g_max - g_min, 1e-30)
         out = []
-        for trace, ratios, a, k, s, up in ((ltp, ltp_ratios, a_u, k_u, s_u, True), (ltd, ltd_ratios, a_d, k_d, s_d, False)):
-            g = trajectory(StepShape("power", exponent=k), a, s, ratios[None, :], up)[0]
+        for k, (trace, ratios, up) in enumerate(traces):
+            a, expo, s = x[2 + 3 * k: 5 + 3 * k] if not one_sided else (*x[2:4], 0.0 if up else 1.0)
+            g = trajectory(StepShape("power", exponent=expo), a, s, ratios[None, :], up)[0]
             pred = g_min + g * rng
             out.append(((pred - trace) / span)[np.isfinite(trace)])
         # a bound beyond the readings is an extrapolation: free where the traces bend toward it,
         # held near the extreme reading where they do not (trains that stop short of saturation)
         out.append(BOUND_PRIOR * np.minimum(0.0, np.array([g_min - lo_reached, hi_reached - g_max])) / span)
         return np.concatenate(out)
-    start = [lo_g, hi_g, 0.05, 1.0, 0.02, 0.05, 1.0, 0.98]
-    lower = [lo_g - 2 * span, lo_g + 0.5 * span, 1e-6, 0.05, 0.0, 1e-6, 0.05, 0.0]
-    upper = [lo_g + 0.5 * span, hi_g + 2 * span, 0.99, 20, 1, 0.99, 20, 1]
-    lower[0] = max(lower[0], 0.0)
+    start, lower = [lo_g, hi_g], [max(lo_g - 2 * span, 0.0), lo_g + 0.5 * span]
+    upper = [lo_g + 0.5 * span, hi_g + 2 * span]
     start[0] = max(start[0], lower[0] + 1e-30)
+    for _, _, up in traces:
+        start += [0.05, 1.0] + ([] if one_sided else [0.02 if up else 0.98])
+        lower += [1e-6, 0.05] + ([] if one_sided else [0.0])
+        upper += [0.99, 20] + ([] if one_sided else [1])
     sol = least_squares(fun, start, bounds=(lower, upper), x_scale="jac")
     return float(sol.x[0]), float(sol.x[1])

@@ -9,6 +9,7 @@ fitted model keeps the base model's kinetics for that reason. A fixed-amplitude 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +42,10 @@ class PhaseTrains:
     """Kinetics ratio of the pulse before each reading (column 0 unused), same shape."""
     device: np.ndarray
     """Device label of each train."""
+    amplitude_v: np.ndarray | None = None
+    """Amplitude magnitude in V of the pulse before each reading (NaN: unknown), same shape."""
+    width_s: np.ndarray | None = None
+    """Width in s of the pulse before each reading (NaN: unknown), same shape."""
 
     def normalised(self, g_min_s, g_max_s) -> np.ndarray:
         """Readings in units of the bounds (floats, or (trains, 1) columns of per-train bounds)."""
@@ -60,6 +65,16 @@ class PhaseTrains:
         with np.errstate(invalid="ignore"):
             return np.nanmean(g[:, :length], axis=0), np.nanmean(ratios[:, :length], axis=0)
 
+    def protocol(self, ref_amplitude_v: float, ref_width_s: float) -> tuple[np.ndarray, np.ndarray]:
+        """Amplitude magnitude and width per pulse of the mean trace (the reference where unknown)."""
+        first = ~pd.Series(self.device).duplicated().to_numpy()
+        length = len(self.mean()[0])
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            amp = np.nanmean(self.amplitude_v[first, :length], axis=0)
+            width = np.nanmean(self.width_s[first, :length], axis=0)
+        return np.where(np.isfinite(amp), amp, ref_amplitude_v), np.where(np.isfinite(width), width, ref_width_s)
+
 
 def kinetics_ratio(kin: Kinetics, amplitude_v, width_s, ref_amplitude_v: float, ref_width_s: float) -> np.ndarray:
     """Step of each pulse relative to the reference pulse's (1 where the amplitude is unknown)."""
@@ -78,14 +93,16 @@ def phase_trains(table: pd.DataFrame, phase: str, kin: Kinetics, ref_amplitude_v
     segments = list(rows.groupby("segment", sort=True))
     length = max(len(s) for _, s in segments)
     g = np.full((len(segments), length), np.nan)
-    r = np.full_like(g, np.nan)
+    r, amp, width = np.full_like(g, np.nan), np.full_like(g, np.nan), np.full_like(g, np.nan)
     device = []
     for i, (_, seg) in enumerate(segments):
         g[i, : len(seg)] = seg.conductance_s.to_numpy()
+        amp[i, : len(seg)] = np.abs(seg.amplitude_v.to_numpy())
+        width[i, : len(seg)] = seg.width_s.to_numpy()
         r[i, : len(seg)] = kinetics_ratio(kin, seg.amplitude_v.to_numpy(), seg.width_s.to_numpy(),
                                           ref_amplitude_v, ref_width_s)
         device.append(seg.device.iloc[0])
-    return PhaseTrains(phase, g, r, np.array(device))
+    return PhaseTrains(phase, g, r, np.array(device), amp, width)
 
 
 def train_scales(fit: StepFit, trains: PhaseTrains, g_min_s, g_max_s) -> np.ndarray:
@@ -125,7 +142,7 @@ def plateaus(trains: PhaseTrains) -> np.ndarray:
 
 
 def noise_from_residuals(fits: list[StepFit], trains: list[PhaseTrains], scales: list[np.ndarray],
-                         g_min_s: list, g_max_s: list, resamples: int = 200) -> tuple[float, float | None]:
+                         g_min_s: list, g_max_s: list, resamples: int = 200, log: bool = False) -> tuple[float, float | None]:
     """(relative read noise, relative c2c write noise or None) from step residuals, by the method of moments.
 
     A step residual ``e_n = dG_n - model step at the measured G`` holds the write noise of pulse n
@@ -140,7 +157,8 @@ def noise_from_residuals(fits: list[StepFit], trains: list[PhaseTrains], scales:
     trains gives its spread, and when the estimate is below twice that spread it is reported as
     None (not resolved) rather than as a number; so is an estimate above ``C2C_MAX`` (write noise
     larger than the step itself: what is left is model misfit, not write noise). ``g_min_s`` and
-    ``g_max_s`` hold each phase's bounds (per-train columns).
+    ``g_max_s`` hold each phase's bounds (per-train columns). ``log``: the readings are ln G, whose
+    read noise is the relative noise itself (not proportional to the reading).
     """
     rows = []  # per train: sums of lag, level, e2, pair, s2 and their counts
     for fit, tr, lam, lo, hi in zip(fits, trains, scales, g_min_s, g_max_s):
@@ -151,7 +169,7 @@ def noise_from_residuals(fits: list[StepFit], trains: list[PhaseTrains], scales:
         # a pulse that would carry the device within two steps of its bound is cut by the bound, not by noise
         room = 1 - g[:, :-1] if sign > 0 else g[:, :-1]
         e[room < 2 * model] = np.nan
-        absolute = tr.conductance_s / (hi - lo)
+        absolute = (np.ones_like(tr.conductance_s) if log else tr.conductance_s) / (hi - lo)
         lag, level = e[:, :-1] * e[:, 1:], absolute[:, 1:-1] ** 2
         e2, pair, s2 = e**2, absolute[:, :-1] ** 2 + absolute[:, 1:] ** 2, model**2
         lag2 = e[:, :-2] * e[:, 2:]

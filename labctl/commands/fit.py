@@ -8,6 +8,8 @@ import typer
 
 from labctl.errors import ConfigError
 
+COL = "a column name or 0-based number"
+
 
 def register(app: typer.Typer) -> None:
     app.command("fit")(fit)
@@ -16,15 +18,22 @@ def register(app: typer.Typer) -> None:
 def fit(
     files: list[Path] = typer.Argument(None, help="Measured pulse-train files (our procedure CSV or CSV/TSV)."),
     out: Path = typer.Option(..., "--out", "-o", help="Model JSON to write; PNG plots go next to it."),
-    pulse_col: str = typer.Option(None, help="Pulse-number column (a restart starts a new train)."),
-    amplitude_col: str = typer.Option(None, help="Signed write-amplitude column in V."),
-    conductance_col: str = typer.Option(None, help="Conductance column(s) in S, comma-separated to average."),
+    columns: str = typer.Option(None, help="Names of the columns of a header-less file, comma-separated."),
+    rows: str = typer.Option(None, help="Keep the rows where this pandas query is true, e.g. \"Type == 'read'\" "
+                             "(backticks around names with spaces; `index` is the data row from 0)."),
+    pulse_col: str = typer.Option(None, help=f"Pulse-number column ({COL}; a restart starts a new train)."),
+    amplitude_col: str = typer.Option(None, help=f"Signed write-amplitude column in V ({COL})."),
+    conductance_col: str = typer.Option(None, help=f"Conductance column(s) in S ({COL}; comma-separated to average)."),
     resistance_col: str = typer.Option(None, help="Resistance column(s) in ohm, e.g. R_neg_ohm,R_pos_ohm."),
-    current_col: str = typer.Option(None, help="Read-current column(s) in A (needs --read-voltage)."),
-    width_col: str = typer.Option(None, help="Pulse-width column in s."),
-    width_s: float = typer.Option(None, help="Pulse width in s when the file has no width column."),
+    current_col: str = typer.Option(None, help="Read-current column(s) in A, averaged (needs a read voltage)."),
+    read_voltage_col: str = typer.Option(None, help=f"Per-row read-voltage column in V ({COL})."),
+    width_col: str = typer.Option(None, help=f"Pulse-width column in s ({COL})."),
+    width_s: float = typer.Option(None, help="Pulse width in s when the file has no width column or header."),
     read_voltage: float = typer.Option(None, help="Read voltage in V."),
     polarity: str = typer.Option("auto", help="Amplitude sign that raises G: auto, positive or negative."),
+    branch: str = typer.Option("both", help="Phases to fit: both, ltp or ltd (the other from the base model)."),
+    scale: str = typer.Option("auto", help="Conductance axis: auto (log beyond a decade), linear or log."),
+    force: bool = typer.Option(False, "--force", help="Write a model that fails the gate (marked \"gate\": \"failed\")."),
     base_model: str = typer.Option("garg-hzo-2us", help="Model whose kinetics/retention/transfer the fit keeps."),
     retention: Path = typer.Option(None, "--retention", help="Retention JSON (its retention_fit, from fit_retention): "
                                    "the model's devices relax as measured instead of as the base model's."),
@@ -32,11 +41,11 @@ def fit(
                              "query, e.g. \"name=ltp_ltd chip=C7 width=20e-9\" (see `labctl runs list`)."),
     pool: bool = typer.Option(False, "--pool", help="Let --runs pool runs of different pulse widths or amplitudes."),
 ) -> None:
-    """Fit LTP/LTD step curves (poly5 vs soft bounds by AIC), bounds and noise; write a model JSON."""
+    """Fit LTP/LTD step curves (poly5 vs soft bounds by AIC), bounds and noise; gate and write a model JSON."""
     from rich.console import Console
-    from rich.table import Table
 
-    from labctl.api import fit as fit_model
+    from device_models.fitting import fit_files, save_fit
+    from device_models.fitting.retention import with_measured_retention
     from labctl.catalog import recorded
     from labctl.catalog.fitruns import files_of_query
 
@@ -47,15 +56,41 @@ def fit(
     options = {k: v for k, v in dict(pulse_col=pulse_col, amplitude_col=amplitude_col,
                                      conductance_col=conductance_col, resistance_col=resistance_col,
                                      current_col=current_col, width_col=width_col, width_s=width_s,
-                                     read_voltage=read_voltage, polarity=polarity).items() if v is not None}
-    recorded_as = {"base_model": base_model, "runs": runs, "retention": str(retention) if retention else None}
+                                     read_voltage=read_voltage, polarity=polarity, columns=columns, rows=rows,
+                                     read_voltage_col=read_voltage_col, branch=branch, scale=scale).items()
+               if v is not None}
+    console = Console(highlight=False, soft_wrap=True)
+    recorded_as = {"base_model": base_model, "runs": runs, "retention": str(retention) if retention else None,
+                   "force": force}
     with recorded("fit", out.stem, out, extra={"parameters": {**recorded_as, **options}}):
-        result = fit_model(list(files), out, base_model=base_model, retention=retention, **options)
-    written = result.saved
+        result = fit_files(list(files), base_model=base_model, **options)
+        if retention is not None:
+            result.model = with_measured_retention(result.model, retention)
+        for ms in result.measurements:
+            console.print(f"{ms.path}:")
+            for line in ms.decisions:
+                console.print(f"  {line}")
+        for line in result.decisions:
+            console.print(line)
+        if pooled:
+            console.print(pooled)
+        print_report(console, result, len(files), retention)
+        written = save_fit(result, out, force=force)
+    if result.gate:
+        console.print(f"warning: the model fails the gate ({'; '.join(result.gate)}); written because of --force, "
+                      "marked \"gate\": \"failed\"")
+    console.print("wrote " + ", ".join(str(p) for p in written))
+
+
+def print_report(console, result, n_files: int, retention: Path | None = None) -> None:
+    """The fit-quality table, one column per fitted phase, the spreads, retention and symmetry point."""
+    from rich.table import Table
+
     report = result.report
-    table = Table("quantity", *report.index, title=f"fit of {len(files)} file(s)")
+    table = Table("quantity", *report.index, title=f"fit of {n_files} file(s)")
     rows = [("model (lower AIC)", "model", "{}"), ("nRMSE, mean trace vs fit", "nrmse_mean", "{:.4f}"),
-            ("nRMSE, every reading vs fit", "nrmse_readings", "{:.4f}"), ("AIC poly5", "aic_poly5", "{:.1f}"),
+            ("nRMSE, every reading vs fit", "nrmse_readings", "{:.4f}"),
+            ("nRMSE, replay of the protocol", "replay_nrmse", "{:.4f}"), ("AIC poly5", "aic_poly5", "{:.1f}"),
             ("AIC soft bounds", "aic_soft_bounds", "{:.1f}"), ("Gmin (S)", "g_min_s", "{:.4g}"),
             ("Gmax (S)", "g_max_s", "{:.4g}"), ("c2c write noise (rel.)", "c2c_write", "{:.3f}"),
             ("c2c from", "c2c_source", "{}"),
@@ -65,18 +100,15 @@ def fit(
             ("trains", "n_trains", "{}")]
     for label, column, fmt in rows:
         table.add_row(label, *(fmt.format(v) for v in report[column]))
-    console = Console()
-    if pooled:
-        console.print(pooled, highlight=False)
     console.print(table)
     devices = {d for tr in result.trains.values() for d in tr.device}
     v = result.model.weight.variation
-    console.print(f"device-to-device spread over {len(devices)} devices in {len(files)} file(s): "
-                  f"bounds {v.d2d_bounds:.4f}, step {v.d2d_step:.4f} (relative)", highlight=False)
+    console.print(f"device-to-device spread over {len(devices)} devices in {n_files} file(s): "
+                  f"bounds {v.d2d_bounds:.4f}, step {v.d2d_step:.4f} (relative)")
     if retention is not None:
         r = result.model.provenance["retention"]
         console.print(f"retention from {retention}: relaxes toward {r['relaxed_state']:.3f} of the range with "
                       f"nu {r['nu']:.3g}, t0 {r['t0_s']:.3g} s ({r['law']} law)"
-                      + (f"; {r['held']}" if "held" in r else ""), highlight=False)
-    console.print(f"symmetry point {result.symmetry_point:.3f} of the range; wrote "
-                  + ", ".join(str(p) for p in written), highlight=False)
+                      + (f"; {r['held']}" if "held" in r else ""))
+    console.print(f"symmetry point {result.symmetry_point:.3f} of the range; gate "
+                  + ("passed" if not result.gate else "FAILED: " + "; ".join(result.gate)))

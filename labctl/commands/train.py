@@ -54,9 +54,15 @@ def register(app: typer.Typer) -> None:
         """Train on the array; writes OUT/metrics.csv (epoch,train_loss,test_accuracy,pulses,energy_j,wall_s)."""
         from rich.console import Console
 
+        from device_models import load_model
         from labctl.api import train
         from labctl.runfolder import claim, interrupting
 
+        provenance = load_model(model).provenance
+        if provenance.get("gate") == "failed":  # a fitted model written with `labctl fit --force`: say so first
+            gate = "; ".join(provenance.get("gate_reasons", []))
+            typer.echo(f"warning: model {model} failed the fit gate ({gate}) and was written with --force; "
+                       "the training may not mean anything", err=True)
         sizes = parse_layers(layers)
         claim(out, resume=resume, overwrite=overwrite)
         with interrupting(out):
