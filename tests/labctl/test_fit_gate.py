@@ -4,23 +4,14 @@ model file, the gate with its replay, and ``--force`` marking a failed model tha
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 
-from labctl import cli
 from tests.device_models.shapes import SHAPES, one_device, savetxt
 from tests.device_models.simdata import (LOW_VOLTAGE_RAMPS, low_voltage_ramp_model, noisy_model, simulate_trains,
                                          write_procedure_csv)
 
-
-def _run(monkeypatch, *args):
-    monkeypatch.setattr(sys, "argv", ["labctl", *map(str, args)])
-    try:
-        cli.main()
-    except SystemExit as exc:
-        return exc.code
-    return 0
+from .test_fit_command import _run
 
 
 @pytest.fixture(scope="module")
