@@ -27,8 +27,9 @@ BOUND_MARGIN = 3.0
 """Read-noise sigmas a bound may lie beyond the extreme reading."""
 BOUND_SLACK = 0.25
 """Fraction of the measured range an asymptote may extrapolate beyond the extreme reading."""
-FLOOR_FRACTION = 0.5
-"""On a linear axis Gmin may not fall below this fraction of the lowest reading (8e-42 S is no bound)."""
+FLOOR_FRACTION = 0.1
+"""On a linear axis Gmin may not fall below this fraction of the lowest reading (8e-42 S is no bound;
+an honest extrapolation stays within a decade)."""
 STATES = np.linspace(0.01, 0.99, 99)
 """States where the step curves must move G the right way."""
 

@@ -24,7 +24,7 @@ from ..errors import DataError
 from ..importers import Measurement, load_measurement
 from ..modelfile import load_model, save_model
 from ..params import ChipModel, DeviceParams, Kinetics, OperatingPoint, PolarityParams, Variation
-from ..physics import pulse_step
+from ..physics import conductance, pulse_step
 from .gate import gate_reasons, replay
 from .steps import StepFit, fit_bounds, fit_phase
 from .traces import (PLATEAU_FRACTION, PhaseTrains, device_spread, noise_from_residuals, phase_trains, plateaus,
@@ -103,10 +103,12 @@ def fit_measurements(measurements: list[Measurement], base_model: str | ChipMode
     log, why = _choose_scale(table, scale)
     if scale == "auto" and log:  # wide trains: the axis whose model passes the gate and replays better
         both = [fit_measurements(measurements, base, name, branch, s) for s in ("linear", "log")]
-        best = min(both, key=lambda r: (bool(r.gate), r.model.provenance["replay"]["nrmse"]))
-        best.decisions[-1] = (f"scale: {best.model.provenance['scale']} (auto: {why.split(': ', 1)[1]}; replay nRMSE "
-                              + ", ".join(f"{r.model.provenance['scale']} {r.model.provenance['replay']['nrmse']:.4f}"
-                                          + (" (fails the gate)" if r.gate else "") for r in both) + ")")
+        scores = [_replay_score(r) for r in both]
+        best = min(zip(both, scores), key=lambda rs: (bool(rs[0].gate), rs[1]))[0]
+        best.decisions[-1] = (f"scale: {best.model.provenance['scale']} (auto: {why.split(': ', 1)[1]}; replay error "
+                              "on linear + log G: " + ", ".join(
+                                  f"{r.model.provenance['scale']} {sc:.4f}" + (" (fails the gate)" if r.gate else "")
+                                  for r, sc in zip(both, scores)) + ")")
         return best
     decisions.append(f"scale: {'log' if log else 'linear'} ({why})")
     g_ref = float(table.conductance_s.min()) / 10 if log else 1.0
@@ -180,6 +182,21 @@ def fit_measurements(measurements: list[Measurement], base_model: str | ChipMode
         provenance=provenance)
     return FitResult(model, report, chosen, fits, trains, measurements, decisions=decisions, gate=reasons,
                      replayed=replayed, axis=(x_min, x_max, g_ref if log else None))
+
+
+def _replay_score(result: FitResult) -> float:
+    """Replay error of a fit on a common footing, whatever its axis: the RMS of the replayed minus the
+    measured mean trace as a fraction of the measured range, on linear G plus on ln G."""
+    w = result.model.weight
+    total = 0.0
+    for phase, rep in result.replayed.items():
+        measured = result.to_conductance(result.trains[phase].mean()[0])
+        replayed = conductance(rep["replayed"], w.g_min_s, w.g_max_s, w.conductance_scale == "log")
+        for f in (lambda x: x, np.log):
+            a, b = f(measured), f(replayed)
+            ok = np.isfinite(a) & np.isfinite(b)
+            total += float(np.sqrt(np.mean((a[ok] - b[ok]) ** 2)) / np.ptp(a[ok])) if ok.any() else np.inf
+    return total
 
 
 def check_widths(widths: np.ndarray, path) -> None:
