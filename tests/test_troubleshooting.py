@@ -46,7 +46,7 @@ TRIGGERS: dict[str, list[str]] = {
     "error: layers='784,64'": ["train", "--layers", "784,64", "--train-samples", "10", "--test-samples", "10",
                                "--out", "x"],
     "error: resume=": ["run", "array_map", "--out", "runs", "--resume"],
-    "error: FILE: no LTD train": ["fit", "ltp_only.csv", *FIT_MAP, "--out", "m.json"],
+    "error: FILE: only LTP trains": ["fit", "ltp_only.csv", *FIT_MAP, "--out", "m.json"],
     "error: nothere.csv": ["fit", "nothere.csv", "--out", "m.json"],
     "error: switch at": [*SIM_INSTRUMENTS_LTP, "--model", "garg-hzo-2us", "--fault", "timeout@53"],
     "error: give measured files": ["fit", "--out", "m.json"],
