@@ -205,14 +205,32 @@ class OperatingPoint:
     """The write and read conditions a model is used at (training pulses, reads)."""
 
     write_amplitude_v: float
-    """Write-pulse amplitude magnitude in V (V_LTP; LTD uses -V)."""
+    """Write-pulse amplitude magnitude in V (V_LTP; LTD uses -V unless ``ltd_amplitude_v`` is set)."""
     write_width_s: float
     """Write-pulse width in s."""
     read_v: float = 0.1
     """Read voltage in V."""
+    ltd_amplitude_v: float | None = None
+    """LTD write-amplitude magnitude in V where it differs from ``write_amplitude_v`` (None: the same)."""
+    ltp_ramp_v: tuple[float, ...] = ()
+    """Measured LTP protocol: (first, last) amplitude magnitude in V of a linear ramp; empty: fixed amplitude."""
+    ltd_ramp_v: tuple[float, ...] = ()
+    """Measured LTD protocol, as ``ltp_ramp_v``."""
 
     def __post_init__(self) -> None:
         _check(self, positive=("write_amplitude_v", "write_width_s", "read_v"))
+        if self.ltd_amplitude_v is not None and not (math.isfinite(self.ltd_amplitude_v) and self.ltd_amplitude_v > 0):
+            raise field_error(ModelError, "OperatingPoint.ltd_amplitude_v", self.ltd_amplitude_v, "must be > 0")
+        for name in ("ltp_ramp_v", "ltd_ramp_v"):
+            ramp = getattr(self, name)
+            if ramp and (len(ramp) != 2 or not all(math.isfinite(v) and v > 0 for v in ramp)):
+                raise field_error(ModelError, f"OperatingPoint.{name}", ramp, "must be (first, last) magnitudes > 0 V")
+
+    def amplitude_v(self, potentiate: bool) -> float:
+        """Write-amplitude magnitude in V of the LTP (``potentiate``) or the LTD branch."""
+        if potentiate or self.ltd_amplitude_v is None:
+            return self.write_amplitude_v
+        return self.ltd_amplitude_v
 
 
 @dataclass(frozen=True)

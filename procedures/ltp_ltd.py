@@ -39,24 +39,32 @@ class LtpLtdParams:
     """Size of the default device set."""
     pulses: int = param(50, "Pulses per phase", None, 1, 100_000)
     """Pulses in the LTP train and in the LTD train."""
-    width_s: float = param(0.0, "Pulse width", "s", 0.0, 10e-3)
+    width_s: float = param(0.0, "Pulse width", "s", 0.0, 2.0)
     """Write-pulse width in s; 0 = the model's operating point."""
     start_amplitude_v: float = param(0.0, "Start amplitude", "V", 0.0, 20.0)
-    """Amplitude magnitude in V of the first pulse of each train; 0 = 0.95 x the operating point."""
+    """Amplitude magnitude in V of the first pulse of each train; 0 = the model's measured ramp (a fitted
+    model's operating point keeps it per branch), else 0.95 x the branch's operating amplitude."""
     stop_amplitude_v: float = param(0.0, "Stop amplitude", "V", 0.0, 20.0)
-    """Amplitude magnitude in V of the last pulse of each train; 0 = 1.05 x the operating point."""
+    """Amplitude magnitude in V of the last pulse of each train; 0 = the model's measured ramp, else 1.05 x
+    the branch's operating amplitude."""
     read_v: float = param(0.1, "Read voltage", "V", 0.0, 2.0)
     """Bipolar read voltage magnitude in V."""
 
 
 def plan(backend: ArrayBackend, params: LtpLtdParams, model) -> tuple[list[PulseSpec], ReadSpec]:
     """Every pulse (LTP ramp then LTD ramp, defaults filled in) and the read, checked against the limits."""
-    params = applied(params, model)
-    start, stop, width_s = params.start_amplitude_v, params.stop_amplitude_v, params.width_s
-    checked_pulse(backend.limits, "start_amplitude_v", start, width_s)
-    checked_pulse(backend.limits, "stop_amplitude_v", stop, width_s)
-    ramp = np.linspace(start, stop, params.pulses)
-    pulses = [checked_pulse(backend.limits, "amplitude", float(a), width_s) for a in np.concatenate([ramp, -ramp])]
+    width_s = applied(params, model).width_s
+    op = model.operating_point
+    ramps = []
+    for up, measured in ((True, op.ltp_ramp_v), (False, op.ltd_ramp_v)):
+        amp = op.amplitude_v(up)
+        first, last = measured or (0.95 * amp, 1.05 * amp)  # a fitted model replays the measured protocol
+        start, stop = params.start_amplitude_v or first, params.stop_amplitude_v or last
+        checked_pulse(backend.limits, "start_amplitude_v", start, width_s)
+        checked_pulse(backend.limits, "stop_amplitude_v", stop, width_s)
+        ramps.append(np.linspace(start, stop, params.pulses))
+    amplitudes = np.concatenate([ramps[0], -ramps[1]])
+    pulses = [checked_pulse(backend.limits, "amplitude", float(a), width_s) for a in amplitudes]
     return pulses, checked_read(backend.limits, "read_v", params.read_v)
 
 

@@ -21,6 +21,7 @@ MNIST epoch).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import numpy as np
 
@@ -61,6 +62,10 @@ terms, >= 170x in siemens. At 1e-5 the full relaxation (every device, then every
 2.5 ms of clock, ~10 % of an MP-SGD epoch."""
 
 
+SIM_LIMITS = dataclasses.replace(DEFAULT_LIMITS, max_width_s=DEFAULT_LIMITS.smu_max_pulse_width_s)
+"""The simulated chip's limits: every width a B1500 applies (SPGU 10 ns up to the SMU pulsed mode's 2 s)."""
+
+
 class SimulatedArray(DeviceRows, CellCache, BackendBase):
     """A simulated FeFET array (900 devices by default) implementing :class:`labctl.backend.ArrayBackend`.
 
@@ -71,7 +76,7 @@ class SimulatedArray(DeviceRows, CellCache, BackendBase):
     """
 
     def __init__(self, model: str | ChipModel = "ning-mos2-fefet", seed: int = 0,
-                 layout: CellLayout | None = None, limits: SafetyLimits = DEFAULT_LIMITS,
+                 layout: CellLayout | None = None, limits: SafetyLimits = SIM_LIMITS,
                  temperature_k: float = 300.0, faults: Faults | None = None,
                  initial_state: float = 0.0, age_s: float = 0.0, read_model: str = "per-sample") -> None:
         self.model = load_model(model)

@@ -7,7 +7,8 @@ error on its own normalised axis. The gate checks the model as the simulator wil
 - bounds: inside the readings' range widened by the read noise (``BOUND_MARGIN`` read-noise sigmas,
   and at least ``BOUND_SLACK`` of the range for an extrapolated asymptote, but never below
   ``FLOOR_FRACTION`` of the lowest reading);
-- step curves: finite, raising G under LTP and lowering it under LTD at every state in (0, 1);
+- step curves at the operating point: finite, raising G under LTP and lowering it under LTD at every
+  state in (0, 1);
 - replay: the measured protocol (each pulse's amplitude and width) simulated on the model, without
   noise, from the mean trace's first reading, against the measured mean trace; its RMS error as a
   fraction of the range is ``provenance.replay.nrmse`` and must be at most ``REPLAY_NRMSE_MAX``.
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..params import DeviceParams
+from ..params import DeviceParams, OperatingPoint
 from ..physics import pulse_step
 from .traces import PhaseTrains
 
@@ -58,7 +59,7 @@ def replay(weight: DeviceParams, trains: dict[str, PhaseTrains], to_state, ref_v
     return out
 
 
-def gate_reasons(weight: DeviceParams, ref_v: float, ref_t: float, phases, bounds: tuple[float, float],
+def gate_reasons(weight: DeviceParams, op: OperatingPoint, phases, bounds: tuple[float, float],
                  reached: tuple[float, float], read_noise: float, replayed: dict, log: bool = False) -> list[str]:
     """Why a model must not be written (empty: it passes).
 
@@ -79,7 +80,8 @@ def gate_reasons(weight: DeviceParams, ref_v: float, ref_t: float, phases, bound
         reasons.append(f"Gmax {weight.g_max_s:.4g} S lies above the highest reading beyond the read noise")
     for phase in phases:
         side, up = (weight.potentiation, True) if phase == "LTP" else (weight.depression, False)
-        steps = pulse_step(side, up, STATES, ref_v, ref_t, weight.reference_amplitude_v, weight.reference_width_s)
+        steps = pulse_step(side, up, STATES, op.amplitude_v(up), op.write_width_s, weight.reference_amplitude_v,
+                           weight.reference_width_s)
         if not np.all(np.isfinite(steps)):
             reasons.append(f"{phase} step curve is not finite")
         elif not np.all(steps > 0):

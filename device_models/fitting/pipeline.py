@@ -26,6 +26,7 @@ from ..modelfile import load_model, save_model
 from ..params import ChipModel, DeviceParams, Kinetics, OperatingPoint, PolarityParams, Variation
 from ..physics import conductance, pulse_step
 from .gate import gate_reasons, replay
+from .ramps import fit_activation, is_ramp
 from .steps import StepFit, fit_bounds, fit_phase
 from .traces import (PLATEAU_FRACTION, PhaseTrains, device_spread, noise_from_residuals, phase_trains, plateaus,
                      scales_resolved, train_scales)
@@ -105,7 +106,8 @@ def fit_measurements(measurements: list[Measurement], base_model: str | ChipMode
         both = [fit_measurements(measurements, base, name, branch, s) for s in ("linear", "log")]
         scores = [_replay_score(r) for r in both]
         best = min(zip(both, scores), key=lambda rs: (bool(rs[0].gate), rs[1]))[0]
-        best.decisions[-1] = (f"scale: {best.model.provenance['scale']} (auto: {why.split(': ', 1)[1]}; replay error "
+        k = next(i for i, d in enumerate(best.decisions) if d.startswith("scale:"))
+        best.decisions[k] = (f"scale: {best.model.provenance['scale']} (auto: {why.split(': ', 1)[1]}; replay error "
                               "on linear + log G: " + ", ".join(
                                   f"{r.model.provenance['scale']} {sc:.4f}" + (" (fails the gate)" if r.gate else "")
                                   for r, sc in zip(both, scores)) + ")")
@@ -122,6 +124,17 @@ def fit_measurements(measurements: list[Measurement], base_model: str | ChipMode
     check_widths(widths[np.isfinite(widths)], measurements[0].path)
     kin = {"LTP": base.weight.potentiation.kinetics, "LTD": base.weight.depression.kinetics}
     trains = {p: phase_trains(table, p, kin[p], ref_v, ref_t) for p in phases}
+    ramps, op_amp = {}, {}
+    for p in phases:  # a ramp shows the branch's own amplitude dependence: fit it, never borrow the base's
+        amp_p, width_p = trains[p].protocol(ref_v, ref_t)
+        op_amp[p] = float(np.median(amp_p))
+        if amp_known.any() and is_ramp(amp_p):
+            fitted, note = fit_activation(p, trains[p].mean()[0], amp_p, width_p, kin[p], ref_v, ref_t)
+            if fitted is not None:
+                kin[p] = fitted
+                trains[p] = phase_trains(table, p, kin[p], ref_v, ref_t)
+            ramps[p], op_amp[p] = (float(amp_p[0]), float(amp_p[-1])), float(np.max(amp_p))
+            decisions.append(note)
     means = {p: trains[p].mean() for p in phases}
     readings = np.concatenate([trains[p].conductance_s.ravel() for p in phases])
     reached = tuple(np.nanpercentile(readings, [0.5, 99.5]))
@@ -163,16 +176,27 @@ def fit_measurements(measurements: list[Measurement], base_model: str | ChipMode
         reference_amplitude_v=ref_v, reference_width_s=ref_t, variation=variation,
         retention=base.weight.retention, transfer=base.weight.transfer)
     read_v = next((ms.read_voltage_v for ms in measurements if ms.read_voltage_v), base.operating_point.read_v)
-    op = OperatingPoint(write_amplitude_v=ref_v, write_width_s=ref_t, read_v=abs(read_v))
+    for p, up in (("LTP", True), ("LTD", False)):
+        op_amp.setdefault(p, base.operating_point.amplitude_v(up))  # a branch not fitted: the base's pulse
+    op = OperatingPoint(write_amplitude_v=op_amp["LTP"], write_width_s=ref_t, read_v=abs(read_v),
+                        ltd_amplitude_v=op_amp["LTD"] if abs(op_amp["LTD"] / op_amp["LTP"] - 1) > 0.01 else None,
+                        ltp_ramp_v=ramps.get("LTP", ()), ltd_ramp_v=ramps.get("LTD", ()))
+    decisions.append(f"operating point: LTP {op.amplitude_v(True):g} V, LTD -{op.amplitude_v(False):g} V, "
+                     f"{ref_t:g} s" + "".join(f"; measured {p} ramp {a:g}..{b:g} V replayed by labctl run ltp_ltd"
+                                               for p, (a, b) in ramps.items()))
     report = _report(chosen, fits, trains, scales, x_min, x_max, g_min, g_max, variation, resolved)
     replayed = replay(weight, trains, lambda x: (x - x_min) / span, ref_v, ref_t)
     report["replay_nrmse"] = [replayed[p]["nrmse"] for p in report.index]
-    reasons = gate_reasons(weight, ref_v, ref_t, phases, (x_min, x_max), reached, read_noise, replayed, log)
+    reasons = gate_reasons(weight, op, phases, (x_min, x_max), reached, read_noise, replayed, log)
     sym = symmetry_point(weight, op)
     provenance = _provenance(measurements, base, report, sym, amp_known.any(), np.isfinite(widths).any())
     provenance.update(replay={p: {"nrmse": replayed[p]["nrmse"]} for p in phases} | {
         "nrmse": max(replayed[p]["nrmse"] for p in phases)}, gate="failed" if reasons else "passed",
         gate_reasons=reasons, branch=branch, scale="log" if log else "linear")
+    if ramps:
+        provenance["assumptions"][0] = (f"{' and '.join(ramps)} switching kinetics from the measured ramp (activation "
+                                        f"voltage; beta of {base.name!r}); the rest of the kinetics, retention and "
+                                        f"transfer curve from base model {base.name!r}")
     if branch != "both":
         other = "LTD" if branch == "ltp" else "LTP"
         provenance["assumptions"].append(f"{other} step curve and kinetics from base model {base.name!r} (--branch {branch})")
@@ -275,8 +299,9 @@ def save_fit(result: FitResult, out_json_path: str | Path, force: bool = False) 
 def symmetry_point(weight: DeviceParams, op: OperatingPoint) -> float:
     """Normalised state where one LTP and one LTD pulse of the operating point cancel (stable crossing)."""
     g = np.linspace(0.0, 1.0, 2001)
-    args = (op.write_amplitude_v, op.write_width_s, weight.reference_amplitude_v, weight.reference_width_s)
-    net = pulse_step(weight.potentiation, True, g, *args) - pulse_step(weight.depression, False, g, *args)
+    ref = (weight.reference_amplitude_v, weight.reference_width_s)
+    net = (pulse_step(weight.potentiation, True, g, op.amplitude_v(True), op.write_width_s, *ref)
+           - pulse_step(weight.depression, False, g, op.amplitude_v(False), op.write_width_s, *ref))
     down = np.flatnonzero((net[:-1] > 0) & (net[1:] <= 0))
     if down.size == 0:
         return 1.0 if net[len(g) // 2] > 0 else 0.0
@@ -381,8 +406,8 @@ def _provenance(measurements, base: ChipModel, report: pd.DataFrame, sym: float,
         "fit_quality": {p: {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
                         for p, row in report.to_dict(orient="index").items()},
         "method": "bounds: soft-bounds asymptotes of the mean traces (each device's first train per phase); "
-                  "steps: poly5 vs soft bounds fitted to G vs pulse number, chosen by AIC; ramps normalised by "
-                  "the base kinetics ratio",
+                  "steps: poly5 vs soft bounds fitted to G vs pulse number, chosen by AIC; ramps: the branch's "
+                  "activation voltage fitted to its ramp (device_models.fitting.ramps)",
         "base_model": base.name,
         "symmetry_point": sym,
         "assumptions": assumptions,

@@ -62,8 +62,8 @@ class SparseAnalogLayer(AnalogLayer):
         self.update, self.cell_by_cell, self.max_pulses = update, cell_by_cell, int(max_pulses)
         op, sp = model.operating_point, model.sparsity_point
         self.read_spec = ReadSpec(voltage_v=op.read_v, limits=backend.limits)
-        self.pulses = {+1: PulseSpec(op.write_amplitude_v, op.write_width_s, limits=backend.limits),
-                       -1: PulseSpec(-op.write_amplitude_v, op.write_width_s, limits=backend.limits)}
+        self.pulses = {+1: PulseSpec(op.amplitude_v(True), op.write_width_s, limits=backend.limits),
+                       -1: PulseSpec(-op.amplitude_v(False), op.write_width_s, limits=backend.limits)}
         self.sparsity_pulses = {+1: PulseSpec(sp.write_amplitude_v, sp.write_width_s, limits=backend.limits),
                                 -1: PulseSpec(-sp.write_amplitude_v, sp.write_width_s, limits=backend.limits)}
         self.energy_per_pulse_j = float(pulse_energy_j(op.write_amplitude_v, op.write_width_s))

@@ -68,9 +68,9 @@ def quantize(values: np.ndarray, bound: float, bits: int) -> np.ndarray:
 def device_steps(model: ChipModel, state: float = 0.5) -> tuple[float, float]:
     """Mean weight change (normalised units) of one LTP and one LTD pulse at ``state``, at the model's operating point."""
     dev, op = model.weight, model.operating_point
-    up = physics.pulse_step(dev.potentiation, True, state, op.write_amplitude_v, op.write_width_s,
+    up = physics.pulse_step(dev.potentiation, True, state, op.amplitude_v(True), op.write_width_s,
                             dev.reference_amplitude_v, dev.reference_width_s)
-    down = physics.pulse_step(dev.depression, False, state, -op.write_amplitude_v, op.write_width_s,
+    down = physics.pulse_step(dev.depression, False, state, -op.amplitude_v(False), op.write_width_s,
                               dev.reference_amplitude_v, dev.reference_width_s)
     return 2 * float(up), 2 * float(down)
 
@@ -105,9 +105,10 @@ class AnalogLayer:
         self._updates = 0
         op = model.operating_point
         self.read_spec = ReadSpec(voltage_v=op.read_v, limits=backend.limits)
-        self.pulses = {+1: PulseSpec(op.write_amplitude_v, op.write_width_s, limits=backend.limits),
-                       -1: PulseSpec(-op.write_amplitude_v, op.write_width_s, limits=backend.limits)}
-        self.energy_per_pulse_j = float(pulse_energy_j(op.write_amplitude_v, op.write_width_s))
+        self.pulses = {+1: PulseSpec(op.amplitude_v(True), op.write_width_s, limits=backend.limits),
+                       -1: PulseSpec(-op.amplitude_v(False), op.write_width_s, limits=backend.limits)}
+        self.energy_per_pulse_j = float(np.mean([pulse_energy_j(op.amplitude_v(up), op.write_width_s)
+                                                 for up in (True, False)]))
         self.half_range_s = (model.weight.g_max_s - model.weight.g_min_s) / 2
         self.floor_s = FLOOR_FRACTION * model.weight.g_min_s
         self.alpha = np.float32(gain / np.sqrt(fan_in))

@@ -32,7 +32,7 @@ def erase(layer, devices: np.ndarray) -> int:
     """One depressing train every device of ``devices`` shares (one vector operation on the bench), long
     enough for the model's mean trajectory to reach the floor from the top of the range; returns pulses."""
     device, op = layer.model.weight, layer.model.operating_point
-    count = physics.pulses_to_state(device.depression, False, 1.0, ERASED_STATE, -op.write_amplitude_v,
+    count = physics.pulses_to_state(device.depression, False, 1.0, ERASED_STATE, -op.amplitude_v(False),
                                     op.write_width_s, device.reference_amplitude_v, device.reference_width_s)
     return layer.backend.apply_pulses(devices, layer.pulses[-1], count).pulses
 

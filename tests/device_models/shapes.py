@@ -43,7 +43,7 @@ def headerless_by_number(dev, path: Path):
 def savetxt(dev, path: Path):
     """numpy.savetxt with ``header=``: the column names on a ``# `` line."""
     n, v, g, w = _columns(dev)
-    np.savetxt(path, np.column_stack([n, v, g]), delimiter=",", header="pulse,amplitude_v,conductance_s")
+    np.savetxt(path, np.column_stack([n, v, g]), delimiter=",", fmt="%.7g", header="pulse,amplitude_v,conductance_s")
     return path, dict(width_s=w)
 
 
@@ -120,3 +120,34 @@ def one_column(dev: pd.DataFrame, path: Path, phase: str = "LTP"):
     g = dev.loc[dev["Phase"] == phase, "Conductance (S)"].to_numpy()
     path.write_text("".join(f"{x:.6e}\n" for x in g))
     return path, dict(conductance_col="0", branch=phase.lower(), width_s=float(dev["Width (s)"].iloc[0]))
+
+
+def write_docs_examples(folder: Path) -> list[Path]:
+    """The example files of docs/own-data.md: one device of garg-hzo-2us in every shape, the low-voltage ramp
+    device, an LTP-only file, a multi-decade (log) device and 100 ms pulses. Run
+    ``python -m tests.device_models.shapes docs/data/own-data`` to write them again (same seeds, same bytes)."""
+    import dataclasses
+
+    from .simdata import LOW_VOLTAGE_RAMPS, low_voltage_ramp_model, noisy_model, simulate_trains
+
+    folder.mkdir(parents=True, exist_ok=True)
+    hzo = one_device(simulate_trains(noisy_model("garg-hzo-2us"), n_pulses=100, size=1, seed=7))
+    paths = [writer(hzo, folder / f"{name}.{'tsv' if 'headerless' in name or 'raw' in name else 'csv'}")[0]
+             for name, writer in SHAPES.items() if name not in ("headerless_by_number", "raw_export_currents")]
+    ramp = one_device(simulate_trains(low_voltage_ramp_model(), n_pulses=150, size=1, seed=7, **LOW_VOLTAGE_RAMPS))
+    paths.append(savetxt(ramp, folder / "ramp.csv")[0])
+    paths.append(one_column(hzo, folder / "ltp_only.csv")[0])
+    base = noisy_model("garg-hzo-2us")
+    log_model = dataclasses.replace(base, weight=dataclasses.replace(base.weight, conductance_scale="log",
+                                                                     g_min_s=1e-8, g_max_s=1e-6))
+    paths.append(savetxt(one_device(simulate_trains(log_model, n_pulses=100, size=1, seed=7)), folder / "decades.csv")[0])
+    long = hzo.assign(**{"Width (s)": 0.1})
+    paths.append(raw_export(long, folder / "long_pulses.tsv")[0])
+    return paths
+
+
+if __name__ == "__main__":
+    import sys
+
+    for written in write_docs_examples(Path(sys.argv[1])):
+        print(written)

@@ -8,8 +8,7 @@ import json
 import pytest
 
 from tests.device_models.shapes import SHAPES, one_device, savetxt
-from tests.device_models.simdata import (LOW_VOLTAGE_RAMPS, low_voltage_ramp_model, noisy_model, simulate_trains,
-                                         write_procedure_csv)
+from tests.device_models.simdata import low_voltage_ramp_model, noisy_model, simulate_trains, write_procedure_csv
 
 from .test_fit_command import _run
 
@@ -66,10 +65,12 @@ def test_each_bad_case_is_one_line_and_no_model(tmp_path, monkeypatch, capsys, d
 
 
 def test_gate_refuses_a_ramp_fitted_with_the_wrong_kinetics_unless_forced(tmp_path, monkeypatch, capsys):
-    data = simulate_trains(low_voltage_ramp_model(), n_pulses=100, size=1, seed=2, **LOW_VOLTAGE_RAMPS)
+    # a ramp narrower than 2x (0.6-1 V) does not fix its own kinetics: the fit keeps the base model's, and
+    # the HZO preset's 100 V activation rescales this low-voltage device's steps into nonsense
+    narrow = {"ramp_v": (0.6, 1.0), "ltd_ramp_v": (1.2, 2.0)}
+    data = simulate_trains(low_voltage_ramp_model(), n_pulses=100, size=1, seed=2, **narrow)
     path, options = savetxt(one_device(data), tmp_path / "ramp.csv")
     out_json = tmp_path / "m.json"
-    # the HZO preset's 100 V kinetics rescale a 0.05-1 V ramp into nonsense: the gate says so
     args = ["fit", path, "--width-s", "2e-6", "--base-model", "garg-hzo-2us", "--out", out_json]
     assert _run(monkeypatch, *args) == 2
     last = capsys.readouterr().out.strip().splitlines()[-1]
