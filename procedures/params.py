@@ -183,8 +183,9 @@ def device_ids(mask: np.ndarray) -> str:
 OPERATING_POINT_DEFAULTS = {
     "width_s": lambda op: op.write_width_s,
     "amplitude_v": lambda op: op.write_amplitude_v,
-    "start_amplitude_v": lambda op: 0.95 * op.write_amplitude_v,
-    "stop_amplitude_v": lambda op: 1.05 * op.write_amplitude_v,
+    # a fitted model's measured per-branch ramps stay 0 here: ltp_ltd's plan replays them branch by branch
+    "start_amplitude_v": lambda op: 0.0 if op.ltp_ramp_v else 0.95 * op.write_amplitude_v,
+    "stop_amplitude_v": lambda op: 0.0 if op.ltp_ramp_v else 1.05 * op.write_amplitude_v,
 }
 """Pulse parameters whose 0 means "from the model's operating point", and the value it stands for."""
 
