@@ -1,9 +1,12 @@
-"""Reliability benchmark: the fuzz (>= 10,000 generated cases), the fault matrix (every fault kind x
-every procedure on sim-instruments) and the sweep wall time (LocalCluster vs serial).
+"""Reliability benchmark: the fuzz (>= 10,000 generated cases: commands, mutated files, misspelt
+sections, widened limits, binary and truncated bench files), interrupts at random moments of every
+procedure with a resume, the fault matrix (every fault kind x every procedure on sim-instruments) and
+the sweep wall time (LocalCluster vs serial).
 
-    python benchmarks/reliability.py [--cases 10000] [--skip-fuzz] [--skip-faults] [--skip-sweep]
+    python benchmarks/reliability.py [--cases 10000] [--interrupts 12] [--skip-fuzz] [--skip-faults] [--skip-sweep]
 
-Prints one table per part: cases tried, violations, faults survived, points lost, wall times.
+Prints one table per part, then one closing line: cases tried, unsafe commands reaching an
+instrument (must be 0), tracebacks (must be 0), resume mismatches.
 """
 
 from __future__ import annotations
@@ -22,22 +25,24 @@ from hypothesis import strategies as st  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from tests.reliability import faultmatrix, fuzz  # noqa: E402
+from tests.reliability import faultmatrix, fuzz, fuzz_files  # noqa: E402
 
 def run_fuzz(cases: int, tmp: Path) -> list[tuple]:
-    """(part, cases, accepted, rejected, violations) per fuzz target."""
+    """(part, cases, accepted, rejected, violations, tracebacks, wall s) per fuzz target."""
     rows = []
     chip = fuzz.open_fuzz_backend()
-    share = {"commands": cases // 2, "bench file": cases // 6, "probe card": cases // 6, "model JSON": cases // 6}
+    share = {"commands": cases // 2, "bench file": cases // 8, "probe card": cases // 8, "model JSON": cases // 8}
+    share["bad bench file"] = cases - sum(share.values())
     targets = {
         "commands": (fuzz.commands(), lambda c: fuzz.command_case(chip, c)),
         "bench file": (st.data(), lambda d: fuzz.bench_case(tmp, tree_b, *d.draw(fuzz.mutations(tree_b)))),
         "probe card": (st.data(), lambda d: fuzz.probecard_case(tmp, tree_p, *d.draw(fuzz.mutations(tree_p)))),
         "model JSON": (st.data(), lambda d: fuzz.model_case(tree_m, *d.draw(fuzz.mutations(tree_m)))),
+        "bad bench file": (st.data(), lambda d: fuzz_files.bench_file_case(tmp, *d.draw(fuzz_files.bad_bench_files(tree_b)))),
     }
     tree_b, tree_p, tree_m = fuzz.bench_tree(tmp), fuzz.probecard_tree(), fuzz.model_tree()
     for name, (strategy, case) in targets.items():
-        tally = {"accepted": 0, "rejected": 0, "violations": 0}
+        tally = {"accepted": 0, "rejected": 0, "violations": 0, "tracebacks": 0, "unsafe": 0}
 
         @settings(max_examples=share[name], deadline=None, database=None,
                   suppress_health_check=list(HealthCheck))
@@ -46,15 +51,41 @@ def run_fuzz(cases: int, tmp: Path) -> list[tuple]:
             try:
                 tally[case(x)] += 1
             except AssertionError as exc:
-                tally["violations"] += 1
+                tally["unsafe" if "beyond limit" in str(exc) else "violations"] += 1
                 print(f"VIOLATION {name}: {exc}"[:400])
+            except Exception as exc:  # noqa: BLE001 (what a user would see as a traceback)
+                tally["tracebacks"] += 1
+                print(f"TRACEBACK {name}: {type(exc).__name__}: {exc}"[:400])
 
         t0 = time.perf_counter()
         prop()
         rows.append((name, sum(tally.values()), tally["accepted"], tally["rejected"], tally["violations"],
-                     time.perf_counter() - t0))
+                     tally["unsafe"], tally["tracebacks"], time.perf_counter() - t0))
     chip.close()
     return rows
+
+
+def run_interrupts(n: int, tmp: Path, seed: int = 0) -> list[dict]:
+    """``n`` runs stopped at a random bus message (procedures in turn, sim-instruments), each then resumed."""
+    import numpy as np
+
+    from procedures import NAMES
+    from tests.reliability.test_interrupts import _largest_operation
+    from tests.reliability.test_resume import _params
+
+    rng = np.random.default_rng(seed)
+    clean = {}
+    out = []
+    for k in range(n):
+        name = NAMES[k % len(NAMES)]
+        if name not in clean:
+            clean[name] = _largest_operation(name, _params(name), tmp / f"clean-{name}")
+        df, total, largest = clean[name]
+        case = fuzz_files.interrupt_case(tmp, name, _params(name), df, total, int(rng.integers(1, total)))
+        case["within_one_operation"] = case["after"] <= largest
+        out.append(case)
+        print(f"  interrupt {name} at message {case['at']}: {case}", file=sys.stderr, flush=True)
+    return out
 
 
 def run_fault_matrix(tmp: Path) -> list:
@@ -97,6 +128,7 @@ def main() -> None:
     parser.add_argument("--skip-sweep", action="store_true")
     parser.add_argument("--skip-faults", action="store_true")
     parser.add_argument("--skip-fuzz", action="store_true")
+    parser.add_argument("--interrupts", type=int, default=12, help="runs stopped at a random moment, then resumed")
     args = parser.parse_args()
     con = Console(width=240)
     with tempfile.TemporaryDirectory() as d:
@@ -104,12 +136,25 @@ def main() -> None:
         import os
 
         os.environ["LABCTL_STATE_DIR"] = str(tmp / "state")
+        tried = unsafe = tracebacks = mismatches = 0
         if not args.skip_fuzz:
             table = Table("fuzz target", "cases tried", "accepted", "rejected (LabctlError naming the field)",
-                          "violations", "wall s", title="fuzz")
+                          "violations", "unsafe at an instrument", "tracebacks", "wall s", title="fuzz")
             for row in run_fuzz(args.cases, tmp):
                 table.add_row(*[f"{v:.1f}" if isinstance(v, float) else str(v) for v in row])
+                tried, unsafe, tracebacks = tried + row[1], unsafe + row[5], tracebacks + row[6]
             con.print(table)
+        if args.interrupts:
+            cases = run_interrupts(args.interrupts, tmp)
+            table = Table("procedure", "stopped at message", "stopped", "messages after", "within one operation",
+                          "safe (visa log)", "resumed == uninterrupted", title="interrupts (sim-instruments)")
+            for c in cases:
+                table.add_row(c["procedure"], str(c["at"]), str(c["stopped"]), str(c["after"]),
+                              str(c["within_one_operation"]), str(c["safe"]), str(c["resume_equal"]))
+            con.print(table)
+            tried += len(cases)
+            unsafe += sum(c["unsafe"] + (not c["safe"]) for c in cases)
+            mismatches += sum(not c["resume_equal"] for c in cases)
         if not args.skip_faults:
             rows = run_fault_matrix(tmp)
             table = Table("procedure", "fault", "exit code", "safe (visa log)", "points kept / clean",
@@ -128,6 +173,10 @@ def main() -> None:
             runs, parallel, serial = run_sweep_timing(tmp)
             con.print(f"sweep: {runs} sim-instruments runs: LocalCluster(2 processes) {parallel:.1f} s, "
                       f"serial {serial:.1f} s, speed-up {serial / parallel:.2f}x")
+
+
+        con.print(f"reliability: {tried} cases tried, {unsafe} unsafe commands reaching an instrument, "
+                  f"{tracebacks} tracebacks, {mismatches} resume mismatches")
 
 
 if __name__ == "__main__":

@@ -146,6 +146,9 @@ class HardwareArray(BackendBase):
                                   f"the B1500 reports {found.get(slot) or 'no module'} in slot {slot}")
         for name, sw in self.switches.items():
             sw.clear_errors()
+            sw.set_function("NCON")  # the probe-card map addresses cards 1-4
+            if sw.function() != "NCON":
+                raise field_error(InstrumentError, f"switch {name} configuration", sw.function(), "NCON did not take")
             sw.open_all()
             sw.set_rule("FREE")  # row/column-parallel pulses fan one input out to many lines
             sw.set_sequence("BBM")

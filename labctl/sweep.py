@@ -187,6 +187,19 @@ def train_point(spec: SweepSpec, point: dict, run_dir: str) -> dict:
             "energy_j": float(metrics["energy_j"].sum()), "out": str(run_dir), "wall_s": time.perf_counter() - t0}
 
 
+REFUSED = "__refused__"
+"""Key of a row whose point was refused by validation (:func:`refusals_as_rows`)."""
+
+
+def refusals_as_rows(task: Callable[[SweepSpec, dict, str], dict], spec: SweepSpec, point: dict, run_dir: str) -> dict:
+    """Run ``task``; a ``ConfigError`` (a bad value, a limit: the same on every attempt) comes back as a row
+    naming it, so the point fails at once without retries and the worker logs no traceback."""
+    try:
+        return task(spec, point, run_dir)
+    except ConfigError as exc:
+        return {REFUSED: f"{type(exc).__name__}: {exc}".splitlines()[0]}
+
+
 @dataclass
 class SweepResult:
     """The gathered sweep."""
@@ -203,8 +216,9 @@ def run_sweep(spec: SweepSpec, client, out_dir, task: Callable[[SweepSpec, dict,
               say: Callable[[str], None] = print) -> SweepResult:
     """Submit every grid point to the dask ``client``, resubmit failures, gather one table.
 
-    Each failure is reported through ``say`` as it happens; a point still failing after
-    ``spec.retries`` resubmissions becomes a ``failed`` row (never dropped).
+    Each failure is reported through ``say`` as it happens, one line per point; a point still failing
+    after ``spec.retries`` resubmissions becomes a ``failed`` row (never dropped). A point refused by
+    validation (``ConfigError``: a parameter, a limit) fails at once: retrying it would fail the same way.
     """
     from distributed import as_completed
 
@@ -217,8 +231,8 @@ def run_sweep(spec: SweepSpec, client, out_dir, task: Callable[[SweepSpec, dict,
     tag = f"sweep-{time.time_ns()}"
 
     def submit(k: int):
-        future = client.submit(task, spec, points[k], str(out_dir / "runs" / f"{k:04d}"), pure=False,
-                               key=f"{tag}-{k}-try{attempts[k]}")
+        future = client.submit(refusals_as_rows, task, spec, points[k], str(out_dir / "runs" / f"{k:04d}"),
+                               pure=False, key=f"{tag}-{k}-try{attempts[k]}")
         point_of[future.key] = k
         return future
 
@@ -236,6 +250,10 @@ def run_sweep(spec: SweepSpec, client, out_dir, task: Callable[[SweepSpec, dict,
                 continue
             say(f"run {k} {points[k]} FAILED after {attempts[k]} attempts: {error}")
             rows[k] = {"status": "failed", "error": error}
+            continue
+        if REFUSED in result:
+            say(f"run {k} {points[k]} FAILED (refused, not retried): {result[REFUSED]}")
+            rows[k] = {"status": "failed", "error": result[REFUSED]}
             continue
         rows[k] = {"status": "completed", "error": "", **result}
     table = pd.DataFrame([{"run": k, **points[k], "attempts": attempts[k], **rows[k]} for k in sorted(rows)])

@@ -20,6 +20,7 @@ from labctl.backends import open_backend
 from .params import build, describe
 from .provenance import write_run_json
 from .registry import get_spec
+from .replay import JournalledBackend, StopRequested
 from .spec import model_of
 
 SAMPLE_ROWS = 1
@@ -42,19 +43,23 @@ class BenchEstimate:
     """Factor applied to a sampled dry run (1 when the whole run was simulated)."""
     chosen: bool = True
     """Whether this is the operation the run will use."""
+    complete: bool = True
+    """False: the dry run stopped at its budget (``max_bench_s``), so ``estimated_s`` is a lower bound."""
 
 
 def dry_run(name: str, backend_spec: str, model: str, seed: int, params: dict[str, str],
-            every_operation: bool = True) -> list[BenchEstimate]:
+            every_operation: bool = True, max_bench_s: float | None = None) -> list[BenchEstimate]:
     """Estimates of procedure ``name`` with ``params`` on a simulated copy of ``backend_spec``.
 
-    ``every_operation=False`` estimates only the chosen operation.
+    ``every_operation=False`` estimates only the chosen operation. ``max_bench_s``: stop simulating once
+    the run would take longer on the bench (the estimate is then a lower bound, ``complete=False``), so
+    an enormous run is refused in seconds, not after simulating all of it.
     """
     spec = get_spec(name)
     infos = {i.name: i for i in describe(spec.params_cls)}
     chosen = build(spec.params_cls, params)
     if "operation" not in infos:
-        return [_simulate(name, backend_spec, model, seed, params, "-")]
+        return [_simulate(name, backend_spec, model, seed, params, "-", max_bench_s=max_bench_s)]
     out = []
     for operation in infos["operation"].choices:
         if operation != chosen.operation and not every_operation:
@@ -66,7 +71,7 @@ def dry_run(name: str, backend_spec: str, model: str, seed: int, params: dict[st
             values["rows"] = min(SAMPLE_ROWS, total)
             scale = total / values["rows"]
         out.append(_simulate(name, backend_spec, model, seed, values, operation, scale,
-                             operation == chosen.operation))
+                             operation == chosen.operation, max_bench_s))
     return out
 
 
@@ -81,17 +86,24 @@ def _shape(backend_spec: str) -> tuple[int, int]:
     return load_bench(SIM_BENCH_FILE if backend_spec == "sim-instruments" else backend_spec).probecard.shape
 
 
-def _simulate(name, backend_spec, model, seed, values, operation, scale=1.0, chosen=True) -> BenchEstimate:
+def _simulate(name, backend_spec, model, seed, values, operation, scale=1.0, chosen=True,
+              max_bench_s: float | None = None) -> BenchEstimate:
     spec = get_spec(name)
+    complete = True
     with open_backend(backend_spec, model=model, seed=seed, simulate=True) as chip:
         chip_model = model_of(chip)
         params = build(spec.params_cls, values)
         spec.preflight(chip, params, chip_model)
         before = _counters(chip)
-        spec.run(chip, params, lambda topic, value: None, model=chip_model)
+        over = None if max_bench_s is None else \
+            (lambda: scale * (_counters(chip)[2] - before[2]) > max_bench_s)
+        try:
+            spec.run(JournalledBackend(chip, None, stop=over), params, lambda topic, value: None, model=chip_model)
+        except StopRequested:
+            complete = False
         after = _counters(chip)
     messages, routings, seconds = (scale * (a - b) for a, b in zip(after, before))
-    return BenchEstimate(operation, round(messages), round(routings), seconds, scale, chosen)
+    return BenchEstimate(operation, round(messages), round(routings), seconds, scale, chosen, complete)
 
 
 def _counters(chip) -> tuple[float, float, float]:
@@ -107,6 +119,9 @@ def describe_estimate(e: BenchEstimate) -> str:
     single = e.operation == "-"  # a procedure without an operation choice: one estimate, nothing to mark
     chosen = " <- this run" if e.chosen and not single else ""
     operation = "" if single else f"{e.operation}: "
+    if not e.complete:
+        return (f"{operation}more than {e.commands} commands, {e.routings} routings, estimated bench time "
+                f"over {e.estimated_s / 3600:.1f} h (the estimate stopped there){sampled}{chosen}")
     return (f"{operation}{e.commands} commands, {e.routings} routings, estimated bench time "
             f"{e.estimated_s:.1f} s{sampled}{chosen}")
 

@@ -35,6 +35,8 @@ TRIGGERS: dict[str, list[str]] = {
     "error: parameter start_amplitude_v=": ["run", "ltp_ltd", "--out", "x", "--param", "start_amplitude_v=12",
                                             "--param", "stop_amplitude_v=12"],
     "error: parameter start_amplitude_v=3.7677": [*SIM_INSTRUMENTS_LTP, "--model", "garg-hzo-20ns"],
+    "error: model garg-hzo-20ns": ["train", "--backend", "sim-instruments", "--layers", "16,10", "--out", "x"],
+    "error: --max-bench-hours=": [*SIM_INSTRUMENTS_LTP, "--model", "garg-hzo-2us", "--max-bench-hours", "0.001"],
     "error: backend=": ["run", "ltp_ltd", "--backend", "foo", "--out", "x"],
     "error: preset=": ["run", "ltp_ltd", "--model", "nosuch", "--out", "x"],
     "error: nothere.yaml": ["run", "ltp_ltd", "--backend", "nothere.yaml", "--out", "x"],

@@ -81,6 +81,17 @@ class _StopFlag:
         signal.signal(signal.SIGINT, self._previous)
 
 
+def confirm_long_run(what: str, estimated_s: float, max_bench_hours: float) -> None:
+    """Ask at a terminal before a run longer than ``max_bench_hours``; refuse (``ConfigError``) elsewhere."""
+    why = f"{what} would take over {estimated_s / 3600:.1f} h of bench time"
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        if typer.confirm(f"{why} (more than --max-bench-hours {max_bench_hours:g}). Run it?", default=False):
+            return
+        raise field_error(ConfigError, "--max-bench-hours", max_bench_hours, f"{why}: not started")
+    raise field_error(ConfigError, "--max-bench-hours", max_bench_hours, f"{why}: pass --yes to run it "
+                      "(or narrow the run)")
+
+
 def run(
     procedure: str = typer.Argument(None, help="Procedure name (see --list)."),
     backend: str = typer.Option("sim", "--backend", help="sim | sim-instruments | BENCH.yaml"),
@@ -96,6 +107,9 @@ def run(
                                  "(a run on simulated instruments); send nothing."),
     fault: list[str] = typer.Option([], "--fault", help=FAULT_HELP),
     visa_log: Path | None = typer.Option(None, "--visa-log", help="Write one line per instrument message."),
+    max_bench_hours: float = typer.Option(8.0, "--max-bench-hours", help="A run estimated longer asks for --yes "
+                                          "(refused when not at a terminal)."),
+    yes: bool = typer.Option(False, "--yes", help="Run even if the estimate exceeds --max-bench-hours."),
 ) -> None:
     """Run a bench procedure headless: CSV + plots in --out."""
     if list_:
@@ -121,7 +135,8 @@ def run(
         try:  # minutes for a large run: show that it works, and let Ctrl-C end it (nothing was sent yet)
             with console.status(f"estimating {procedure} on {backend} (a run on simulated instruments; "
                                 "Ctrl-C stops)"):
-                estimates = estimate_run(procedure, backend, model, seed, params, every_operation=dry_run)
+                estimates = estimate_run(procedure, backend, model, seed, params, every_operation=dry_run,
+                                         max_bench_s=None if dry_run or yes else 3600 * max_bench_hours)
         except KeyboardInterrupt:
             console.print(f"interrupted: the estimate of {procedure} stopped; nothing was sent to the bench "
                           "and no run was started (run the same command again)", highlight=False, soft_wrap=True)
@@ -131,6 +146,8 @@ def run(
         if dry_run:
             return
     estimate = next((e for e in estimates if e.chosen), None)
+    if estimate is not None and not yes and estimate.estimated_s > 3600 * max_bench_hours:
+        confirm_long_run(procedure, estimate.estimated_s, max_bench_hours)
     extra = {"chip_id": chip_id} if chip_id else {}  # else the backend's own (describe())
     bar = Progress(TextColumn(f"[bold]{procedure}"), BarColumn(), TextColumn("{task.percentage:>5.1f}%"),
                    TimeElapsedColumn(), console=console)

@@ -119,7 +119,7 @@ class B1500(Instrument):
             flagged = next((r for r in readings if r.status not in OK_STATUS), None)
             if flagged is not None:
                 raise InstrumentError(f"b1500 {sent!r}: slot {flagged.slot} reading status {flagged.status!r} "
-                                      "(compliance or overflow)")
+                                      f"({flagged.meaning})")
         return out
 
     def outputs_off(self) -> None:

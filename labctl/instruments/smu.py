@@ -9,7 +9,7 @@ import numpy as np
 from labctl.errors import InstrumentError, field_error
 
 from . import flex
-from .ascii_data import OK_STATUS
+from .ascii_data import check_status
 
 if TYPE_CHECKING:
     from .b1500 import B1500
@@ -90,9 +90,7 @@ def _by_slot(readings, slots: list[int], points: int) -> np.ndarray:
     out = np.full((len(slots), points), np.nan)
     currents = [r for r in readings if r.kind == "I"]
     for r in currents:
-        if r.status not in OK_STATUS:
-            raise field_error(InstrumentError, f"b1500 slot {r.slot} status", r.status,
-                              "reading flagged by the instrument (compliance or overflow)")
+        check_status(r)
     for k, slot in enumerate(slots):
         mine = [r.value for r in currents if r.slot == slot]
         if len(mine) != points:

@@ -3,8 +3,10 @@
 A channel is ``CIIOO``: card (1 digit), input port (2 digits), output pin (2 digits); a list is
 ``(@10101,10203)``. B2200A User's Guide, "SCPI Command Reference": ``:ROUT:CLOS``, ``:ROUT:OPEN``,
 ``:ROUT:OPEN:CARD``, ``:ROUT:CLOS:CARD?``, ``:ROUT:CONN:RULE`` (``FREE``/``SROU``),
-``:ROUT:CONN:SEQ`` (``BBM``/``MBBR``/``NSEQ``), ``:SYST:ERR?``. Cards 1-4 address outputs 01-12
-(card 0, auto-configuration, 01-48, is not used here).
+``:ROUT:CONN:SEQ`` (``BBM``/``MBBR``/``NSEQ``), ``:ROUT:FUNC`` (``NCON``/``ACON``), ``:SYST:ERR?``.
+Cards 1-4 address outputs 01-12 in the normal configuration (``NCON``), which the probe-card map
+assumes; a matrix left in auto configuration (``ACON``) numbers them card 0, outputs 01-48, so the
+connect sets ``NCON`` and reads it back.
 """
 
 from __future__ import annotations
@@ -167,6 +169,16 @@ class SwitchMatrix(Instrument):
         """Get the closed crosspoints of ``card`` (``:ROUT:CLOS:CARD?``)."""
         to_channel(card, 1, 1)
         return parse_channel_list(self.ask(f":ROUT:CLOS:CARD? {card}"))
+
+    def set_function(self, function: str) -> None:
+        """Set the channel configuration, ``NCON`` (normal: cards 1-4) or ``ACON`` (auto: card 0) (``:ROUT:FUNC``)."""
+        if function not in ("NCON", "ACON"):
+            raise field_error(InstrumentError, "configuration", function, "must be NCON or ACON")
+        self.send(f":ROUT:FUNC {function}")
+
+    def function(self) -> str:
+        """Get the channel configuration, ``NCON`` or ``ACON`` (``:ROUT:FUNC?``)."""
+        return self.ask(":ROUT:FUNC?").strip().upper()
 
     def set_rule(self, rule: str) -> None:
         """Set the connection rule of all cards, ``FREE`` or ``SROU`` (``:ROUT:CONN:RULE``)."""

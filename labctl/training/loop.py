@@ -21,6 +21,7 @@ import pandas as pd
 
 from device_models import load_model
 from labctl.backends import Transactions, open_backend
+from labctl.preflight import check_operating_point
 from labctl.catalog import input_ref, recorded
 from labctl.errors import ConfigError, field_error
 from labctl.layout import CellLayout
@@ -136,6 +137,7 @@ def _open_layer(spec: str, model, seed: int, k: int, fan_in: int, fan_out: int, 
     if n_layers > 1:
         raise field_error(ConfigError, "layers", n_layers,
                           f"backend {spec!r} is one {CHIP_SHAPE[0]}x{CHIP_SHAPE[1]} chip: train a single layer, e.g. --layers 30,10")
+    check_operating_point(spec, model)  # before any instrument is opened
     return open_backend(spec, model=model, seed=seed, layout=CellLayout.with_reference(*CHIP_SHAPE, cells=fan_out),
                         visa_log=opts.visa_log, simulate=opts.dry_run, faults=opts.faults)
 

@@ -224,7 +224,7 @@ class FakeB1500(FakeInstrument):
         dc = {ch: v for ch, v in self.dc.items() if ch in self.enabled}
         currents = self.world.sweep(gate, gate_v, dc, chans)
         self.world.advance(points * (sum(self.hold_s) + self.world.timings.sweep_hold_s + self.integration_s))
-        self._emit(chans, currents)
+        self._emit(chans, currents, (gate, gate_v) if self.format[1] == 1 else None)
 
     def _require_on(self, chans: list[int]) -> None:
         off = [ch for ch in chans if ch not in self.enabled]
@@ -236,12 +236,16 @@ class FakeB1500(FakeInstrument):
         self.world.advance(len(chans) * self.integration_s)
         return self.world.currents(dc, chans)
 
-    def _emit(self, chans: list[int], currents: np.ndarray) -> None:
-        """Queue one data block: point-major, channel-minor, as the B1500 orders multi-channel data."""
+    def _emit(self, chans: list[int], currents: np.ndarray, source: tuple[int, np.ndarray] | None = None) -> None:
+        """Queue one data block: point-major, channel-minor, as the B1500 orders multi-channel data; with
+        ``source`` (``FMT x,1`` in a sweep) each point ends with the source value, status ``W`` or ``E`` (last)."""
         tokens = []
-        for k in range(currents.shape[1]):
-            for s, ch in enumerate(chans):
-                reading = Reading("N", ch, "I", float(currents[s, k]))
+        points = currents.shape[1]
+        for k in range(points):
+            readings = [Reading("N", ch, "I", float(currents[s, k])) for s, ch in enumerate(chans)]
+            if source is not None:
+                readings.append(Reading("E" if k == points - 1 else "W", source[0], "V", float(source[1][k])))
+            for reading in readings:
                 tokens.append(format_reading(reading) if self.format[0] == 1 else f"{reading.value:+.5E}")
         self.output.append(",".join(tokens))
 

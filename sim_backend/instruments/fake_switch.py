@@ -3,7 +3,9 @@
 Where the simulation differs from the instrument: it refuses a relay change while a B1500 output is
 on (the real matrix cannot know; here it is the test oracle for hot switching, logged in
 ``BenchWorld.hot_switches`` and queued as error -221); ``stuck_open`` relays silently fail to close,
-a fault only the read-back (``:ROUT:CLOS:CARD?``) can detect.
+a fault only the read-back (``:ROUT:CLOS:CARD?``) can detect. It powers on in auto configuration
+(``ACON``, card 0 addresses outputs 01-48), where a channel on cards 1-4 is refused, so a driver that
+forgets ``:ROUT:FUNC NCON`` fails here.
 """
 
 from __future__ import annotations
@@ -36,23 +38,27 @@ class FakeSwitchMatrix(FakeInstrument):
             ":ROUT:OPEN:CARD": self._open_card, ":ROUT:CLOS:CARD?": self._closed_query,
             ":ROUT:CONN:RULE": self._rule, ":ROUT:CONN:RULE?": self._rule_query,
             ":ROUT:CONN:SEQ": self._seq, ":ROUT:CONN:SEQ?": self._seq_query,
+            ":ROUT:FUNC": self._function, ":ROUT:FUNC?": lambda a: self.output.append(self.function),
         }
 
     def reset(self) -> None:
-        """Power-on state: all open, free rule, break-before-make."""
+        """Power-on state: auto configuration, all open, free rule, break-before-make."""
+        self.function = "ACON"
         self.closed: set[tuple[int, int, int]] = set()
         self.rules = {c: "FREE" for c in range(1, self.cards + 1)}
         self.sequences = {c: "BBM" for c in range(1, self.cards + 1)}
 
     def settings(self) -> dict:
         """Relays, rules and sequences (JSON-ready), for a bench snapshot."""
-        return {"closed": sorted(self.closed), "rules": self.rules, "sequences": self.sequences}
+        return {"closed": sorted(self.closed), "rules": self.rules, "sequences": self.sequences,
+                "function": self.function}
 
     def adopt(self, settings: dict) -> None:
         """Return to :meth:`settings` (queues cleared, as at a point boundary)."""
         self.closed = {tuple(ch) for ch in settings["closed"]}
         self.rules = {int(c): v for c, v in settings["rules"].items()}
         self.sequences = {int(c): v for c, v in settings["sequences"].items()}
+        self.function = settings.get("function", "NCON")
         self.errors.clear()
         self.output.clear()
 
@@ -90,6 +96,8 @@ class FakeSwitchMatrix(FakeInstrument):
         self.output.append(f'{code:+d},"{text}"')
 
     def _channels(self, arg: str) -> set[tuple[int, int, int]]:
+        if self.function != "NCON":
+            raise InstrumentError("auto configuration (ACON) addresses card 0: cards 1-4 need :ROUT:FUNC NCON")
         chans = parse_channel_list(arg)
         for card, _, _ in chans:
             if card > self.cards:
@@ -138,6 +146,13 @@ class FakeSwitchMatrix(FakeInstrument):
         card = self._cards(arg)[0]
         chans = sorted(ch for ch in self.closed if ch[0] == card)
         self.output.append("(@" + ",".join(f"{c}{i:02d}{o:02d}" for c, i, o in chans) + ")")
+
+    def _function(self, arg: str) -> None:
+        if arg.upper() not in ("NCON", "ACON"):
+            raise InstrumentError(f"configuration {arg}")
+        if self.closed and self._relay_change_allowed(f":ROUT:FUNC {arg}"):
+            self.closed = set()  # changing the configuration opens every relay
+        self.function = arg.upper()
 
     def _rule(self, arg: str) -> None:
         target, _, rule = arg.partition(",")

@@ -132,3 +132,25 @@ def test_real_bench_and_unknown_parameters_are_refused(tmp_path):
     with pytest.raises(ConfigError, match="widht_s"):
         load_sweep(tmp_path / "bad.yaml")
     assert len(SweepSpec("ltp_ltd", {"a": [1, 2], "b": [3, 4, 5]}).points()) == 6
+
+
+def refuses_odd_seeds(spec, point, run_dir):
+    """A validation error on every attempt of odd seeds (a bad value: retrying cannot help)."""
+    if point["seed"] % 2:
+        from labctl.errors import SafetyLimitError
+
+        raise SafetyLimitError(f"PulseSpec.amplitude_v=99.0: refused at seed {point['seed']}")
+    return run_point(spec, point, run_dir)
+
+
+def test_a_validation_error_fails_its_point_at_once_with_one_line(tmp_path):
+    spec = load_sweep(_spec(tmp_path))
+    lines = []
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None) as client:
+        result = run_sweep(spec, client, tmp_path / "out", task=refuses_odd_seeds, say=lines.append)
+    table = result.table.set_index("run")
+    refused = table[table["status"] == "failed"]
+    assert len(refused) == 2 and result.failed == 2 and (refused["attempts"] == 1).all()
+    assert refused["error"].str.startswith("SafetyLimitError: PulseSpec.amplitude_v=99.0").all()
+    assert not any("retrying" in line for line in lines)
+    assert sum("FAILED (refused, not retried)" in line for line in lines) == 2
