@@ -50,7 +50,7 @@ TRIGGERS: dict[str, list[str]] = {
     "error: resume=": ["run", "array_map", "--out", "runs", "--resume"],
     "error: FILE: only LTP trains": ["fit", "ltp_only.csv", *FIT_MAP, "--out", "m.json"],
     "error: nothere.csv": ["fit", "nothere.csv", "--out", "m.json"],
-    "error: switch at": [*SIM_INSTRUMENTS_LTP, "--model", "garg-hzo-2us", "--fault", "timeout@53"],
+    "error: switch at": [*SIM_INSTRUMENTS_LTP, "--model", "garg-hzo-2us", "--fault", "timeout@59"],
     "error: give measured files": ["fit", "--out", "m.json"],
     "error: query=": ["runs", "list", "--query", "width"],
     "error: the run catalog is off": ["--catalog", "off", "runs", "list"],

@@ -110,7 +110,7 @@ def test_resume_on_simulated_instruments_does_not_compare_the_remainder_with_a_w
     runner = CliRunner()
     args = ["run", "ltp_ltd", "--backend", "sim-instruments", "--out", str(tmp_path), "--param", "n_devices=2",
             "--param", "pulses=20"]
-    first = runner.invoke(app, [*args, "--fault", "timeout@1003"], terminal_width=200)
+    first = runner.invoke(app, [*args, "--fault", "timeout@1009"], terminal_width=200)
     assert first.exit_code != 0 and "estimated bench time" in first.output
     resumed = runner.invoke(app, ["run", "ltp_ltd", "--backend", "sim-instruments", "--out", str(tmp_path),
                                   "--resume"], terminal_width=200)

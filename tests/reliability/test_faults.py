@@ -30,8 +30,8 @@ def _run(tmp_path, *faults, pulses=5):
 
 
 @pytest.mark.parametrize("fault, instrument, command", [
-    ("timeout@204", "b1500", "ERRX?"), ("disconnect@204", "b1500", "ERRX?"),
-    ("compliance@213", "b1500", "XE"), ("error@212", "b1500", "MM 1,3"), ("error@305", "switch", ":ROUT:CLOS")])
+    ("timeout@210", "b1500", "ERRX?"), ("disconnect@210", "b1500", "ERRX?"),
+    ("compliance@219", "b1500", "XE"), ("error@218", "b1500", "MM 1,3"), ("error@311", "switch", ":ROUT:CLOS")])
 def test_instrument_fault_ends_safe_with_one_line_error(tmp_path, fault, instrument, command):
     result, entries = _run(tmp_path, fault)
     assert result.exit_code != 0
