@@ -17,7 +17,6 @@ or the pulse-number column restarts. Every problem is a ``DataError`` naming the
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError
-from .tablefile import Columns, metadata_quantity, read_table
+from .tablefile import Columns, load_columns, metadata_quantity
 
 PROCEDURE_COLUMNS = ("Device row", "Device col", "Phase", "Pulse", "Amplitude (V)", "Width (s)",
                      "Conductance (S)", "Time (s)")
@@ -97,25 +96,9 @@ def load_measurement(path: str | Path, pulse_col: str | None = None, amplitude_c
         raise DataError(f"polarity={polarity!r}: choose one of {', '.join(POLARITIES)}")
     if branch not in BRANCHES:
         raise DataError(f"branch={branch!r}: choose one of {', '.join(BRANCHES)}")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
-    if isinstance(columns, str):
-        columns = [c.strip() for c in columns.split(",")]
-    table_file = read_table(text, path, columns)
+    cols, table_file, sha256, dropped = load_columns(path, _GUESS, columns, rows)
     decisions = [f"columns: {table_file.header_from}: " + ", ".join(f"{i}={n!r}" for i, n in enumerate(table_file.names))]
-    dropped = dict(table_file.dropped)
-    cols = Columns(table_file, path, _GUESS)
-    if rows:
-        cols = cols.query(rows, dropped)
     n = len(cols.rows)
-    if n == 0:
-        raise DataError(f"{path}: no data rows" + (f" match --rows {rows!r}" if rows else ""))
 
     cond, reasons, source, vread = _conductance(cols, conductance_col, resistance_col, current_col, read_voltage,
                                                 read_voltage_col, table_file.metadata)
@@ -158,7 +141,7 @@ def load_measurement(path: str | Path, pulse_col: str | None = None, amplitude_c
     if vread:
         decisions.append(f"read voltage: {vread[0]:g} V from {vread[1]}")
     decisions.append("rows dropped: " + (", ".join(f"{v} {k}" for k, v in dropped.items()) if dropped else "none"))
-    return Measurement(table, path, hashlib.sha256(raw).hexdigest(), table_file.metadata,
+    return Measurement(table, path, sha256, table_file.metadata,
                        "positive" if sign > 0 else "negative", vread[0] if vread else None, dropped, decisions)
 
 

@@ -12,6 +12,7 @@ it), which is dropped and counted rather than read as a number it never was.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 from dataclasses import dataclass, field
@@ -129,6 +130,31 @@ class Columns:
         if not np.isfinite(out).any():
             raise DataError(f"{self.path}: column {name!r} has no numeric value (all empty or NaN)")
         return out
+
+
+def load_columns(path: Path, guess: dict, columns: str | list | None = None,
+                 rows: str | None = None) -> tuple[Columns, RawTable, str, dict]:
+    """A measurement file as a table: (its columns after the ``rows`` query, the whole table with its
+    metadata, the sha256 of its bytes, rows dropped so far by reason). ``columns`` names every column
+    (a list or comma-separated); an unreadable file or no row left is a one-line ``DataError``."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    if isinstance(columns, str):
+        columns = [c.strip() for c in columns.split(",")]
+    table = read_table(text, path, columns)
+    dropped = dict(table.dropped)
+    cols = Columns(table, path, guess)
+    if rows:
+        cols = cols.query(rows, dropped)
+    if not cols.rows:
+        raise DataError(f"{path}: no data rows" + (f" match --rows {rows!r}" if rows else ""))
+    return cols, table, hashlib.sha256(raw).hexdigest(), dropped
 
 
 def read_table(text: str, path: Path, columns: list[str] | None = None) -> RawTable:

@@ -35,13 +35,18 @@ def fit(
     scale: str = typer.Option("auto", help="Conductance axis: auto (log beyond a decade), linear or log."),
     force: bool = typer.Option(False, "--force", help="Write a model that fails the gate (marked \"gate\": \"failed\")."),
     base_model: str = typer.Option("garg-hzo-2us", help="Model whose kinetics/retention/transfer the fit keeps."),
-    retention: Path = typer.Option(None, "--retention", help="Retention JSON (its retention_fit, from fit_retention): "
+    kind: str = typer.Option("pulse", "--kind", help="pulse (LTP/LTD trains -> a model) or retention "
+                             "(G, R or I vs time -> a law and a projection with its interval)."),
+    time_col: str = typer.Option(None, help=f"Retention: time-after-programming column ({COL}; unit from its name)."),
+    project_s: float = typer.Option(None, help="Retention: projection time in s after programming (default 10 years)."),
+    retention: Path = typer.Option(None, "--retention", help="Retention JSON (labctl fit FILE --kind retention): "
                                    "the model's devices relax as measured instead of as the base model's."),
     runs: str = typer.Option(None, "--runs", help="Fit every complete cataloged procedure run matching this "
                              "query, e.g. \"name=ltp_ltd chip=C7 width=20e-9\" (see `labctl runs list`)."),
     pool: bool = typer.Option(False, "--pool", help="Let --runs pool runs of different pulse widths or amplitudes."),
 ) -> None:
-    """Fit LTP/LTD step curves (poly5 vs soft bounds by AIC), bounds and noise; gate and write a model JSON."""
+    """Fit LTP/LTD step curves (poly5 vs soft bounds by AIC), bounds and noise; gate and write a model JSON.
+    With --kind retention, fit a retention log instead: its law, a projection with its interval, a PNG."""
     from rich.console import Console
 
     from device_models.fitting import fit_files, save_fit
@@ -49,6 +54,14 @@ def fit(
     from labctl.catalog import recorded
     from labctl.catalog.fitruns import files_of_query
 
+    if kind == "retention":
+        from labctl.retention_fit import fit_retention_file
+
+        return fit_retention_file(list(files or []), out, project_s, time_col=time_col, conductance_col=conductance_col,
+                                  resistance_col=resistance_col, current_col=current_col, read_voltage=read_voltage,
+                                  read_voltage_col=read_voltage_col, columns=columns, rows=rows)
+    if kind != "pulse":
+        raise ConfigError(f"--kind {kind!r}: choose pulse or retention")
     selected, pooled = files_of_query(runs, pool=pool) if runs else ([], "")
     files = list(files or []) + selected
     if not files:
