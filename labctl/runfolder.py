@@ -76,8 +76,22 @@ def interrupting(out: Path) -> Iterator[None]:
     """Ctrl-C in the block: print :func:`interrupted_message` on stderr and exit with code 130."""
     try:
         yield
-    except KeyboardInterrupt:
+    except BaseException as exc:
+        if not _by_ctrl_c(exc):
+            raise
         from rich.console import Console
 
         Console(stderr=True).print(interrupted_message(out), highlight=False, soft_wrap=True)
         sys.exit(EXIT_INTERRUPTED)
+
+
+def _by_ctrl_c(exc: BaseException | None) -> bool:
+    """A KeyboardInterrupt, or an error it caused: Ctrl-C while numba loads a cached kernel surfaces as a
+    SystemError whose cause is the KeyboardInterrupt."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
