@@ -34,9 +34,8 @@ def model_of(backend: ArrayBackend, model: str | ChipModel | None = None) -> Chi
     """The chip model a procedure plans with: the one given, else the backend's own."""
     if model:
         return load_model(model)
-    own = getattr(backend, "model", None)
-    if isinstance(own, ChipModel):
-        return own
+    if isinstance(backend.model, ChipModel):
+        return backend.model
     raise field_error(ConfigError, "model", model, "this backend carries no model; pass --model")
 
 

@@ -176,7 +176,6 @@ class LabProcedure(Procedure):
 
     def chip_model(self):
         """The chip model of this run: the backend's own if it is the one named, else the named one."""
-        own = getattr(self.backend, "model", None)
-        if own is not None and (not self.model or getattr(own, "name", None) == self.model):
+        if not self.model or self.backend.model.name == self.model:
             return model_of(self.backend)
         return model_of(self.backend, self.model)

@@ -163,7 +163,7 @@ def run_sparse_letters(out, sparsity: float = 0.75, backend: str = "sim", update
             (out / "word.txt").write_text(f"true: {'-'.join(WORD)}\npredicted: {'-'.join(predicted)}\n")
             df.attrs["word"] = predicted
     finally:
-        if hasattr(net.fc, "backend"):
+        if isinstance(net.fc, SparseAnalogLayer):
             net.fc.backend.close()
     return df
 

@@ -175,6 +175,13 @@ class AnalogLayer:
             total = total + self.backend.read(devices, self.read_spec)
         return total / self.weight_reads
 
+    def digital_state(self) -> dict[str, np.ndarray]:
+        """Readings the layer keeps between updates besides ``w`` (a checkpoint holds them): none here."""
+        return {}
+
+    def restore_digital(self, state: dict[str, np.ndarray]) -> None:
+        """Take back :meth:`digital_state` (a resume on a simulated chip restored to the same instant)."""
+
     # -- forward / backward ----------------------------------------------------------------------
     def forward(self, x: np.ndarray) -> np.ndarray:
         """``(batch, fan_in)`` -> ``(batch, fan_out)`` through DAC, array and ADC."""

@@ -40,9 +40,7 @@ def save_checkpoint(directory: Path, config: dict, epoch: int, rows: list[dict],
             state = layer.backend.simulation
             if state is not None:
                 arrays.update({f"l{k}.backend.{key}": v for key, v in state.snapshot().items()})
-            digital = getattr(layer, "digital_state", None)
-            if digital is not None:
-                arrays.update({f"l{k}.digital.{key}": v for key, v in digital().items()})
+            arrays.update({f"l{k}.digital.{key}": v for key, v in layer.digital_state().items()})
         if accumulators[k] is not None:
             arrays[f"l{k}.acc"] = accumulators[k]
     path = directory / CHECKPOINT_NAME
