@@ -12,7 +12,6 @@ training curve, ``run.json`` and a checkpoint after every epoch (``resume=True``
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -20,12 +19,13 @@ import numpy as np
 import pandas as pd
 
 from device_models import load_model
-from labctl.backends import Transactions, open_backend
+from labctl.backends import open_backend
 from labctl.errors import ConfigError, field_error
 from labctl.layout import CellLayout
 from labctl.training import DigitalLayer, Optimizer, device_steps
 from labctl.training.checkpoint import load_checkpoint, save_checkpoint
 from labctl.training.data import Dataset
+from labctl.training.epochs import run_epochs
 from labctl.training.start import erase
 
 from .layer import SparseAnalogLayer
@@ -140,42 +140,45 @@ def train_msnet(data: Dataset, run: SparseRun = SparseRun(), out=None, resume: b
 
 
 def _loop(net, fc, data, run, optimizer, rng, groups, done, rows, extra, out_dir, config, progress) -> None:
+    """The shared epoch loop (:func:`labctl.training.epochs.run_epochs`) with the sparse run's hooks."""
     analog = isinstance(fc, SparseAnalogLayer)
-    n = len(data.x_train)
-    for epoch in range(done + 1, run.epochs + 1):
-        start = time.perf_counter()
+    grad_sum = np.zeros((run.features, data.n_classes), dtype=np.float32)
+
+    def before(epoch: int) -> dict:
+        """This epoch's learning rate; prune / regrow first (by the previous epoch's gradients), so the
+        epoch retrains after it."""
         optimizer.lr = np.float32(learning_rate(run, epoch))
-        order = rng.permutation(n)
-        losses, pulses = [], 0
-        transactions = Transactions([fc.backend] if analog else [])
-        # Prune / regrow first (by the previous epoch's gradients), so the epoch retrains after it.
         s_pulses = _prune(fc, run, epoch - 1, extra_grad(extra, run, data), groups) \
             if run.schedule.target > 0 and epoch > 1 else 0
-        grad_sum = np.zeros((run.features, data.n_classes), dtype=np.float32)
-        for b in range(0, n, run.batch_size):
-            idx = order[b:b + run.batch_size]
-            loss, grads = net.loss_and_gradients(data.x_train[idx], data.y_train[idx])
-            grad_sum += np.abs(grads[-1][0])
-            p, _ = optimizer.step(grads)
-            if analog and optimizer.accumulators[-1] is not None:
-                _feed_back(optimizer, fc)
-            if not analog:  # keep a float layer's pruned weights at zero (the same S * W)
-                fc.w *= _float_mask(fc)
-            losses.append(loss)
-            pulses += p
+        grad_sum[...] = 0.0
+        return {"sparsity_pulses": int(s_pulses)}
+
+    def gradients(grads) -> None:
+        grad_sum[...] += np.abs(grads[-1][0])
+
+    def after_step() -> None:
+        if analog and optimizer.accumulators[-1] is not None:
+            _feed_back(optimizer, fc)
+        if not analog:  # keep a float layer's pruned weights at zero (the same S * W)
+            fc.w *= _float_mask(fc)
+
+    for result in run_epochs(net, optimizer, data, rng, run.batch_size, range(done + 1, run.epochs + 1),
+                             [fc.backend] if analog else [], before=before, gradients=gradients,
+                             after_step=after_step):
+        epoch = result.epoch
         extra["grad"] = grad_sum.tolist()
-        accuracy = net.accuracy(data.x_test, data.y_test)
         sparsity = fc.sparsity if analog else float(1 - _float_mask(fc).mean())
-        rows.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "test_accuracy": accuracy,
-                     "sparsity": sparsity, "pulses": int(pulses), "transactions": transactions.total,
-                     "sparsity_pulses": int(s_pulses), "wall_s": time.perf_counter() - start})
+        rows.append({"epoch": epoch, "train_loss": result.train_loss, "test_accuracy": result.test_accuracy,
+                     "sparsity": sparsity, "pulses": result.pulses, "transactions": result.transactions,
+                     "sparsity_pulses": result.hooks["sparsity_pulses"], "wall_s": result.wall_s})
         if epoch in run.snapshot_epochs:
             weights = fc.weight_state if analog else fc.w
             mask = fc.s if analog else _float_mask(fc)
             extra["maps"][str(epoch)] = {"weight": np.asarray(weights, float).round(4).tolist(),
                                          "sparsity": mask.astype(int).tolist()}
         if progress:
-            print(f"epoch {epoch}/{run.epochs} loss {rows[-1]['train_loss']:.3f} acc {accuracy:.3f} sparsity {sparsity:.2f}")
+            print(f"epoch {epoch}/{run.epochs} loss {result.train_loss:.3f} acc {result.test_accuracy:.3f} "
+                  f"sparsity {sparsity:.2f}")
         if out_dir is not None:
             from labctl.training.plots import plot_training_curve
 

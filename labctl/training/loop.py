@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from labctl.layout import CellLayout
 from .analog import AnalogLayer, Converters, device_steps
 from .checkpoint import load_checkpoint, save_checkpoint
 from .data import Dataset, load_mnist, reduce_features
+from .epochs import run_epochs
 from .network import DigitalLayer, Network
 from .optimizers import ALGORITHMS, TRANSFERS, Optimizer
 from .start import program_mid_range
@@ -244,43 +244,30 @@ def _run(config, data: Dataset, layers, optimizer: Optimizer, rng, backends, don
          batch_size, out_dir, progress) -> pd.DataFrame:
     net = Network(layers)
     energy_per_pulse = next((l.energy_per_pulse_j for l in layers if isinstance(l, AnalogLayer)), 0.0)
-    n = len(data.x_train)
-    batches = max(1, -(-n // batch_size))
+    batches = max(1, -(-len(data.x_train) // batch_size))
     with _progress(progress) as bar:
         task = bar.add_task("", total=batches)
-        for epoch in range(done + 1, epochs + 1):
-            start = time.perf_counter()
+
+        def shown(epoch: int) -> dict:
             bar.reset(task, total=batches, description=f"epoch {epoch}/{epochs} ({config['algo']})")
-            order = rng.permutation(n)
-            chip_start_s, transactions = [chip.time_s for chip in backends], Transactions(backends)
-            losses, pulses = [], 0
-            for b in range(batches):
-                idx = order[b * batch_size:(b + 1) * batch_size]
-                loss, grads = net.loss_and_gradients(data.x_train[idx], data.y_train[idx])
-                p, _ = optimizer.step(grads)
-                losses.append(loss)
-                pulses += p
-                bar.update(task, advance=1)
-            for layer in layers:
-                if isinstance(layer, AnalogLayer):
-                    layer.sync()  # --read-every: the pulsed devices read back; the test runs on the array
-            for chip in backends:
-                chip.wait(0.0)  # settle pending relaxation so a checkpoint captures the exact state
-            accuracy = net.accuracy(data.x_test, data.y_test)
-            rows.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "test_accuracy": accuracy,
-                         "pulses": int(pulses), "energy_j": pulses * energy_per_pulse,
-                         "wall_s": time.perf_counter() - start})
-            extra["transactions"].append(transactions.total)
-            extra["chip_time_s"].append(_elapsed(backends, chip_start_s))
-            split = transactions.split_s
-            if split:  # a bench (or simulated instruments): where the epoch's bench time went
-                extra.setdefault("chip_time_split_s", []).append({k: round(v, 6) for k, v in split.items()})
-                bar.console.print(f"epoch {epoch} bench time {extra['chip_time_s'][-1]:.1f} s: "
-                                  + ", ".join(f"{k} {v:.1f} s" for k, v in split.items()), soft_wrap=True)
-            bar.update(task, description=f"epoch {epoch}/{epochs} loss {rows[-1]['train_loss']:.3f} acc {accuracy:.3f}")
+            return {}
+
+        for result in run_epochs(net, optimizer, data, rng, batch_size, range(done + 1, epochs + 1), backends,
+                                 before=shown, on_batch=lambda: bar.update(task, advance=1), settle=True):
+            rows.append({"epoch": result.epoch, "train_loss": result.train_loss, "test_accuracy": result.test_accuracy,
+                         "pulses": result.pulses, "energy_j": result.pulses * energy_per_pulse,
+                         "wall_s": result.wall_s})
+            extra["transactions"].append(result.transactions)
+            extra["chip_time_s"].append(result.chip_time_s)
+            if result.split_s:  # a bench (or simulated instruments): where the epoch's bench time went
+                extra.setdefault("chip_time_split_s", []).append({k: round(v, 6) for k, v in result.split_s.items()})
+                bar.console.print(f"epoch {result.epoch} bench time {result.chip_time_s:.1f} s: "
+                                  + ", ".join(f"{k} {v:.1f} s" for k, v in result.split_s.items()), soft_wrap=True)
+            bar.update(task, description=f"epoch {result.epoch}/{epochs} loss {result.train_loss:.3f} "
+                                         f"acc {result.test_accuracy:.3f}")
             if out_dir is not None:
                 _write_outputs(out_dir, config, rows, extra)
-                save_checkpoint(out_dir, config, epoch, rows, layers, optimizer.accumulators, rng, extra)
+                save_checkpoint(out_dir, config, result.epoch, rows, layers, optimizer.accumulators, rng, extra)
     df = pd.DataFrame(rows, columns=METRIC_COLUMNS)
     df.attrs.update({"config": config, "energy_per_pulse_j": energy_per_pulse, **extra,
                      "final_layer_weights": layers[-1].w.copy()})
