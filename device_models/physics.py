@@ -67,11 +67,6 @@ def relax(ret: Retention, g, age_s, duration_s: float, temperature_k: float):
     return factor if shape else factor[()]
 
 
-def project_retention(ret: Retention, g0, t_s, temperature_k: float):
-    """State ``t_s`` seconds after programming to ``g0`` at constant temperature."""
-    return relax(ret, g0, 0.0, t_s, temperature_k)
-
-
 def threshold_v(tr: Transfer, g):
     """Threshold voltage in V of a device in state ``g``."""
     return tr.vth_erased_v - np.asarray(g) * tr.memory_window_v

@@ -41,7 +41,7 @@ from .benchplan import READ_ORDERS, linear_segments, pulse_groups, read_chunks, 
 from .errors import ConfigError, InstrumentError, LabctlError, SafetyLimitError, field_error
 from .instruments import B1500, SwitchMatrix, flex
 from .instruments.modules import same_model
-from .instruments.smu import routed_spot_currents
+from .instruments.smu import routed_spot_currents, setup_commands
 from .instruments.spgu import PulseShape
 from .instruments.switch_matrix import MIN_ROUTED_WIDTH_S, Channel
 from .journal import BenchSession, recover_unclean
@@ -370,9 +370,8 @@ class HardwareArray(BackendBase):
         for row, cols in chunks:
             sense = self.sense[:len(cols)]
             self._route({self.drive: ([row], []), **{s: ([], [c]) for s, c in zip(sense, cols)}})
-            self.b1500.transaction([flex.dv(self.drive, 0.0, comp)] + [flex.dv(s, drain_v, comp) for s in sense]
-                                   + [flex.cn([self.drive, *sense]), flex.ait(0, 3, SWEEP_INTEGRATION_S)]
-                                   + [flex.aad(s, 0) for s in sense])
+            self.b1500.transaction(setup_commands([(self.drive, 0.0), *((s, drain_v) for s in sense)], comp,
+                                                  [self.drive, *sense], SWEEP_INTEGRATION_S, sense))
             self._on = True
             self._output_events += 1
             gate = self.b1500.smu(self.drive)

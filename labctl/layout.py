@@ -83,10 +83,6 @@ class CellLayout:
         """Grid of cells (rows, cell columns)."""
         return (self.shape[0], len(self.weight_cols))
 
-    @property
-    def n_cells(self) -> int:
-        return self.cell_shape[0] * self.cell_shape[1]
-
     def role_mask(self, role: Role) -> np.ndarray:
         """Boolean device mask of every device with ``role``."""
         mask = np.zeros(self.shape, dtype=bool)

@@ -57,11 +57,6 @@ def ri(channel: int, range_: int) -> str:
     return f"RI {channel},{range_}"
 
 
-def rv(channel: int, range_: int) -> str:
-    """Voltage measurement range, 0 = auto (``RV``)."""
-    return f"RV {channel},{range_}"
-
-
 def aad(channel: int, adc: int) -> str:
     """ADC type: 0 high-speed, 1 high-resolution (``AAD``)."""
     return f"AAD {channel},{adc}"
@@ -77,19 +72,9 @@ def dv(channel: int, voltage_v: float, compliance_a: float, range_: int = 0) -> 
     return f"DV {channel},{range_},{num(voltage_v)},{num(compliance_a)}"
 
 
-def di(channel: int, current_a: float, compliance_v: float, range_: int = 0) -> str:
-    """Force a DC current with a voltage compliance (``DI``)."""
-    return f"DI {channel},{range_},{num(current_a)},{num(compliance_v)}"
-
-
 def ti(channel: int, range_: int = 0) -> str:
     """High-speed spot current measurement; replies one reading (``TI``)."""
     return f"TI {channel},{range_}"
-
-
-def tv(channel: int, range_: int = 0) -> str:
-    """High-speed spot voltage measurement; replies one reading (``TV``)."""
-    return f"TV {channel},{range_}"
 
 
 def wv(channel: int, start_v: float, stop_v: float, points: int, compliance_a: float,

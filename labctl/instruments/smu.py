@@ -15,6 +15,19 @@ if TYPE_CHECKING:
     from .b1500 import B1500
 
 
+def setup_commands(forced: list[tuple[int, float]], compliance_a: float, connect: list[int] = (),
+                   integration_s: float | None = None, adc: list[int] = ()) -> list[str]:
+    """The FLEX commands that force DC voltages on several SMUs, connect them and set their ADC, in one
+    transaction (``DV``...; ``CN``; ``AIT``; ``AAD``...): one bus round trip for a row read or a sweep
+    set-up instead of one per SMU and setting. ``forced``: (slot, volts) in the order sent."""
+    commands = [flex.dv(slot, volts, compliance_a) for slot, volts in forced]
+    if connect:
+        commands.append(flex.cn(connect))
+    if integration_s is not None:
+        commands.append(flex.ait(0, 3, integration_s))
+    return commands + [flex.aad(slot, 0) for slot in adc]
+
+
 class SMU:
     """One SMU, addressed by its slot (the channel number of an SMU is its slot)."""
 
@@ -24,7 +37,7 @@ class SMU:
 
     def enable(self) -> None:
         """Connect the output (``CN``)."""
-        self.mainframe.transaction([flex.cn([self.slot])])
+        self.mainframe.transaction(setup_commands([], 0.0, connect=[self.slot]))
 
     def disable(self) -> None:
         """Disconnect the output (``CL``)."""
@@ -32,12 +45,12 @@ class SMU:
 
     def force_voltage(self, voltage_v: float, compliance_a: float) -> None:
         """Force a DC voltage in V with a current compliance in A, auto range (``DV``)."""
-        self.mainframe.transaction([flex.dv(self.slot, voltage_v, compliance_a)])
+        self.mainframe.transaction(setup_commands([(self.slot, voltage_v)], compliance_a))
 
     def set_integration(self, time_s: float) -> None:
         """Use the high-speed ADC with an integration time in s, 2 us to 20 ms (``AAD``; ``AIT``)."""
         self.mainframe.limits.check_range("AIT time_s", time_s, "adc_min_integration_s", "adc_max_integration_s")
-        self.mainframe.transaction([flex.aad(self.slot, 0), flex.ait(0, 3, time_s)])
+        self.mainframe.transaction(setup_commands([], 0.0, integration_s=time_s, adc=[self.slot]))
 
     def spot_current(self) -> float:
         """Measure the current in A once (``TI``)."""

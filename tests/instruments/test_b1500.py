@@ -78,7 +78,7 @@ def test_smu_force_and_spot_current():
 
 def test_integration_time_is_formatted_exactly_and_checked():
     """4 "AAD", "AIT" (high-speed ADC time mode 3: 2 us to 20 ms)."""
-    with expected_protocol(B1500, [("AAD 3,0;AIT 0,3,2e-06", None), ("ERRX?", OK)]) as b:
+    with expected_protocol(B1500, [("AIT 0,3,2e-06;AAD 3,0", None), ("ERRX?", OK)]) as b:
         b.smu(3).set_integration(2e-6)
     with expected_protocol(B1500, []) as b, pytest.raises(SafetyLimitError, match="AIT"):
         b.smu(3).set_integration(50e-3)
