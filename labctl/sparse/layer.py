@@ -17,13 +17,12 @@ from __future__ import annotations
 import numpy as np
 
 from device_models import physics
-from device_models.energy import pulse_energy_j
 from device_models.params import ChipModel
 from labctl.backend import ArrayBackend
 from labctl.cellwise import CellByCell
 from labctl.errors import ConfigError, field_error
 from labctl.layout import Role
-from labctl.specs import PulseSpec, ReadSpec
+from labctl.specs import PulseSpec
 from labctl.training.analog import AnalogLayer, Converters
 
 from .vau import plan_vau
@@ -40,51 +39,44 @@ class SparseAnalogLayer(AnalogLayer):
     vector operations must); ``update="vau"`` uses two vector steps.
     """
 
+    PARTNER = Role.SPARSITY
+
     def __init__(self, backend: ArrayBackend, model: ChipModel, fan_in: int, fan_out: int, gain: float = 12.0,
                  converters: Converters | None = None, weight_reads: int = 1, update: str = "cell",
                  cell_by_cell: bool = False, max_pulses: int = 15, centred: bool = False) -> None:
-        layout = backend.layout
+        if update not in UPDATES:
+            raise field_error(ConfigError, "update", update, f"choose one of {', '.join(UPDATES)}")
+        self.update, self.cell_by_cell, self.max_pulses = update, cell_by_cell, int(max_pulses)
+        self.centred = bool(centred)
+        super().__init__(backend, model, fan_in, fan_out, gain, converters, weight_reads)
+        sp = model.sparsity_point
+        self.sparsity_pulses = {+1: PulseSpec(sp.write_amplitude_v, sp.write_width_s, limits=backend.limits),
+                                -1: PulseSpec(-sp.write_amplitude_v, sp.write_width_s, limits=backend.limits)}
+
+    def _check_cells(self, layout, model: ChipModel) -> None:
         if layout.partner is not Role.SPARSITY or model.sparsity is None:
             raise field_error(ConfigError, "layout.partner", getattr(layout.partner, "value", None),
                               "sparse training needs CellLayout.sparse and a model with a sparsity device")
-        rows, cols = layout.cell_shape
-        if fan_in > rows or fan_out > cols:
-            raise field_error(ConfigError, "layer", f"{fan_in}x{fan_out}", f"does not fit the backend's {rows}x{cols} cells")
-        if update not in UPDATES:
-            raise field_error(ConfigError, "update", update, f"choose one of {', '.join(UPDATES)}")
-        self.backend, self.model = backend, model
-        self.fan_in, self.fan_out = fan_in, fan_out
-        self.centred = bool(centred)
+
+    def _default_converters(self, fan_in: int) -> Converters:
         # x in [0, 1] and w in [0, 1]: x @ w reaches fan_in, so the ADC spans half of it by default;
         # centred inputs (signed, zero-mean) cancel most of the column current, so a quarter of that.
-        self.converters = converters or Converters(out_bound=max(fan_in / (8 if centred else 2), 1.0))
-        self.weight_reads = int(weight_reads)
-        self.update, self.cell_by_cell, self.max_pulses = update, cell_by_cell, int(max_pulses)
-        op, sp = model.operating_point, model.sparsity_point
-        self.read_spec = ReadSpec(voltage_v=op.read_v, limits=backend.limits)
-        self.pulses = {+1: PulseSpec(op.amplitude_v(True), op.write_width_s, limits=backend.limits),
-                       -1: PulseSpec(-op.amplitude_v(False), op.write_width_s, limits=backend.limits)}
-        self.sparsity_pulses = {+1: PulseSpec(sp.write_amplitude_v, sp.write_width_s, limits=backend.limits),
-                                -1: PulseSpec(-sp.write_amplitude_v, sp.write_width_s, limits=backend.limits)}
-        self.energy_per_pulse_j = float(pulse_energy_j(op.write_amplitude_v, op.write_width_s))
-        self.half_range_s = model.weight.g_max_s  # the normalising conductance (no reference device)
-        self.s_threshold_s = float(np.sqrt(model.sparsity.g_min_s * model.sparsity.g_max_s))
-        self.alpha = np.float32(gain / np.sqrt(fan_in))
-        self.bias = np.zeros(fan_out, dtype=np.float32)
-        self.used = np.zeros(layout.cell_shape, dtype=bool)
-        self.used[:fan_in, :fan_out] = True
-        self.weight_devices = layout.devices(self.used, Role.WEIGHT)
-        self.sparsity_devices = layout.devices(self.used, Role.SPARSITY)
-        self._g_reference = np.zeros((fan_in, fan_out))  # checkpoints store it; a sparse cell has none
-        self.g_weight = np.zeros((fan_in, fan_out))
-        self.g_sparsity = np.zeros((fan_in, fan_out))
-        self.s = np.ones((fan_in, fan_out), dtype=bool)
+        return Converters(out_bound=max(fan_in / (8 if self.centred else 2), 1.0))
+
+    def _weight_unit_s(self, model: ChipModel) -> float:
+        return model.weight.g_max_s  # the normalising conductance (no reference device)
+
+    def _init_cells(self) -> None:
+        shape = (self.fan_in, self.fan_out)
+        self.s_threshold_s = float(np.sqrt(self.model.sparsity.g_min_s * self.model.sparsity.g_max_s))
+        self.sparsity_devices = self.partner_devices
+        self.g_weight = np.zeros(shape)
+        self.g_sparsity = np.zeros(shape)
+        self.s = np.ones(shape, dtype=bool)
         """Sparsity map as last read: True where the sparsity device conducts."""
-        self.w = np.zeros((fan_in, fan_out), dtype=np.float32)
-        self.last_counts = np.zeros((fan_in, fan_out), dtype=np.int64)
-        self.shortfall = np.zeros((fan_in, fan_out), dtype=np.int64)
+        self.last_counts = np.zeros(shape, dtype=np.int64)
+        self.shortfall = np.zeros(shape, dtype=np.int64)
         """Signed pulses the last update asked for but did not deliver (VAU's approximation; 0 cell by cell)."""
-        self.refresh()
 
     # -- reading ---------------------------------------------------------------------------------
     def refresh(self, cells: np.ndarray | None = None) -> None:

@@ -76,25 +76,30 @@ def device_steps(model: ChipModel, state: float = 0.5) -> tuple[float, float]:
 
 
 class AnalogLayer:
-    """``fan_in x fan_out`` weights as reference-paired cells of ``backend``; see the module docstring."""
+    """``fan_in x fan_out`` weights as reference-paired cells of ``backend``; see the module docstring.
+
+    A subclass with another cell (:class:`labctl.sparse.SparseAnalogLayer`) sets ``PARTNER`` and
+    overrides :meth:`_check_cells`, :meth:`_default_converters` and :meth:`_weight_unit_s`.
+    """
+
+    PARTNER = Role.REFERENCE
+    """The role of each cell's second device."""
 
     _unread = np.empty(0, dtype=np.int64)
     """Flat cells pulsed since their last read-back (``read_every`` > 1; replaced, never changed in place)."""
 
     def __init__(self, backend: ArrayBackend, model: ChipModel, fan_in: int, fan_out: int,
-                 gain: float = 12.0, converters: Converters = Converters(), weight_reads: int = 1,
+                 gain: float = 12.0, converters: Converters | None = None, weight_reads: int = 1,
                  read_every: int = 1) -> None:
         layout = backend.layout
-        if layout.partner is not Role.REFERENCE:
-            raise field_error(ConfigError, "layout.partner", getattr(layout.partner, "value", None),
-                              "analog training needs CellLayout.with_reference (weight + reference devices)")
+        self._check_cells(layout, model)
         rows, cols = layout.cell_shape
         if fan_in > rows or fan_out > cols:
             raise field_error(ConfigError, "layer", f"{fan_in}x{fan_out}",
                               f"does not fit the backend's {rows}x{cols} cells (reduce the inputs, e.g. --layers 30,10)")
         self.backend, self.model = backend, model
         self.fan_in, self.fan_out = fan_in, fan_out
-        self.converters = converters
+        self.converters = converters or self._default_converters(fan_in)
         self.weight_reads = int(weight_reads)
         self.read_every = int(read_every)
         """Reach the array every ``read_every``-th batch: its update's pulsed devices are read back and the
@@ -109,14 +114,14 @@ class AnalogLayer:
                        -1: PulseSpec(-op.amplitude_v(False), op.write_width_s, limits=backend.limits)}
         self.energy_per_pulse_j = float(np.mean([pulse_energy_j(op.amplitude_v(up), op.write_width_s)
                                                  for up in (True, False)]))
-        self.half_range_s = (model.weight.g_max_s - model.weight.g_min_s) / 2
+        self.half_range_s = self._weight_unit_s(model)
         self.floor_s = FLOOR_FRACTION * model.weight.g_min_s
         self.alpha = np.float32(gain / np.sqrt(fan_in))
         self.bias = np.zeros(fan_out, dtype=np.float32)
         self.used = np.zeros(layout.cell_shape, dtype=bool)
         self.used[:fan_in, :fan_out] = True
         self.weight_devices = layout.devices(self.used, Role.WEIGHT)
-        self.reference_devices = layout.devices(self.used, Role.REFERENCE)
+        self.partner_devices = layout.devices(self.used, self.PARTNER)
         # device column of cell column c is ``start + step * c`` (with_reference: 2c): arithmetic, not a
         # gather through weight_cols, when the layout is regular
         cols_used = layout.weight_cols[:fan_out]
@@ -126,7 +131,29 @@ class AnalogLayer:
         self.w: np.ndarray = np.zeros((fan_in, fan_out), dtype=np.float32)
         """Normalised weights as last read from the devices (used by the backward pass)."""
         self._g_reference = np.zeros((fan_in, fan_out))
+        self._init_cells()
         self.refresh()
+
+    def _check_cells(self, layout, model: ChipModel) -> None:
+        """Refuse a backend whose cells are not this layer's kind."""
+        if layout.partner is not Role.REFERENCE:
+            raise field_error(ConfigError, "layout.partner", getattr(layout.partner, "value", None),
+                              "analog training needs CellLayout.with_reference (weight + reference devices)")
+
+    def _default_converters(self, fan_in: int) -> Converters:
+        return Converters()
+
+    def _weight_unit_s(self, model: ChipModel) -> float:
+        """The conductance of one normalised weight unit: half the range (weights in [-1, 1] around the reference)."""
+        return (model.weight.g_max_s - model.weight.g_min_s) / 2
+
+    def _init_cells(self) -> None:
+        """State a subclass keeps per cell besides ``w`` (set before the first ``refresh``)."""
+
+    @property
+    def reference_devices(self) -> np.ndarray:
+        """The reference devices of the layer's cells (a mask of the device grid)."""
+        return self.partner_devices
 
     # -- reading ---------------------------------------------------------------------------------
     def refresh(self, cells: np.ndarray | None = None) -> None:
