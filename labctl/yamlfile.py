@@ -55,7 +55,8 @@ def load_located(path: str | Path) -> Located:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
-        raise ConfigError(f"{path}:{line}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        problem = str(getattr(exc, "problem", None) or exc).splitlines()[0]  # a ReaderError's text has several lines
+        raise ConfigError(f"{path}:{line}: not valid YAML: {problem}") from None
     lines: dict[tuple, int] = {}
     _walk(root, (), lines)
     return Located(path, data, lines)

@@ -139,3 +139,12 @@ def test_dirty_instruments_are_recovered_on_connect(monkeypatch):
         mask = np.zeros(chip.shape, dtype=bool)
         mask[0, 1] = True
         assert chip.read(mask)[0, 1] > 0
+
+
+def test_a_control_character_in_a_bench_file_is_one_line(tmp_path):
+    """UTF-8 that YAML's reader refuses (a control character) gives one line, not the reader's several."""
+    path = tmp_path / "bench.yaml"
+    path.write_bytes(b"limits:\n  max_write_v: 2.0\n\x1c\n")
+    with pytest.raises(ConfigError) as info:
+        load_bench(path)
+    assert "\n" not in str(info.value) and "not valid YAML" in str(info.value)
