@@ -100,6 +100,15 @@ class ArrayBackend(Protocol):
         """Bus messages (VISA writes and queries) sent since the backend was opened; 0 on the simulator."""
 
     @property
+    def last_command(self) -> str:
+        """Where a fault showed, for its error message: the instrument and the last command sent to it on a
+        bench; the backend's kind on the simulator, which sends none."""
+
+    def note_run(self, **info: str | bool) -> None:
+        """Tell the backend which run it serves: a bench writes it into its crash marker, so the next command
+        names the run a crash interrupted; the simulator, which cannot crash a chip, keeps nothing."""
+
+    @property
     def bench_time_split_s(self) -> dict[str, float]:
         """Bench seconds since the backend was opened by part (``reads``, ``routings``, ``pulses``,
         ``waits``) on the bench clock; empty on the simulator, which has no bench."""
@@ -414,6 +423,13 @@ class BackendProxy:
     @property
     def messages_sent(self) -> int:
         return self.backend.messages_sent
+
+    @property
+    def last_command(self) -> str:
+        return self.backend.last_command
+
+    def note_run(self, **info: str | bool) -> None:
+        self.backend.note_run(**info)
 
     @property
     def bench_time_split_s(self) -> dict[str, float]:

@@ -21,14 +21,6 @@ class DeviceFaultError(LabctlError):
     """The measurements show a broken device or line."""
 
 
-def last_command(backend) -> str:
-    """The instrument and the last command sent (a bench backend), else the backend class."""
-    last = getattr(getattr(backend, "log", None), "last", None)
-    if last:
-        return f"{last[0]}: last command {last[1]!r}"
-    return f"{type(backend).__name__}: last operation"
-
-
 def check_floor(rows: np.ndarray, cols: np.ndarray, g: np.ndarray, floor_s: float, backend) -> None:
     """Raise :class:`DeviceFaultError` if a reading ``g[i]`` of device ``(rows[i], cols[i])`` is at or below ``floor_s``.
 
@@ -45,4 +37,4 @@ def check_floor(rows: np.ndarray, cols: np.ndarray, g: np.ndarray, floor_s: floa
     else:
         where = f"device {r}:{c}"
     raise DeviceFaultError(f"dead line or open path at {where}: reads {g[i]:.3g} S < {floor_s:.1e} S; "
-                           f"{last_command(backend)}")
+                           f"{backend.last_command}")

@@ -417,6 +417,16 @@ class HardwareArray(BackendBase):
         return self.stats.messages
 
     @property
+    def last_command(self) -> str:
+        if self.log.last is None:
+            return f"{self.source}: no command sent yet"
+        return f"{self.log.last[0]}: last command {self.log.last[1]!r}"
+
+    def note_run(self, **info: str | bool) -> None:
+        if self.session is not None:
+            self.session.note(**info)
+
+    @property
     def bench_time_split_s(self) -> dict[str, float]:
         return dict(self.stats.split_s)
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from labctl.devicefault import FLOOR_FRACTION, DeviceFaultError, check_floor, last_command
+from labctl.devicefault import FLOOR_FRACTION, DeviceFaultError, check_floor
 from labctl.layout import Role
 
 __all__ = ["DeviceFaultError", "HealthMonitor"]
@@ -140,7 +140,7 @@ class HealthMonitor:
             kind = "potentiating" if sign > 0 else "depressing"
             raise DeviceFaultError(
                 f"stuck device {r}:{c}: {self.streak_pulses[r, c]} {kind} pulses moved it {100 * moved:+.1f} % of its "
-                f"range (model: {100 * self.expected[r, c]:.0f} %); {last_command(self.backend)}")
+                f"range (model: {100 * self.expected[r, c]:.0f} %); {self.backend.last_command}")
 
     def _step(self, sign: int, state: float) -> float:
         """The model's step of one pulse (fraction of the range) at ``state`` (cached on a 0.01 grid)."""
@@ -163,7 +163,7 @@ class HealthMonitor:
         for (r, c), i in zip(devices, peak):
             if i <= floor_a:
                 raise DeviceFaultError(f"dead line or open path at device {r}:{c}: largest drain current {i:.3g} A "
-                                       f"in the sweep, below {floor_a:.1e} A; {last_command(self.backend)}")
+                                       f"in the sweep, below {floor_a:.1e} A; {self.backend.last_command}")
         turn = int(np.argmax(np.abs(np.diff(np.sign(np.diff(gate_v)))) > 0)) + 1 if gate_v.size > 2 else 0
         if turn == 0 or min(gate_v.max(), -gate_v.min()) < self.coercive_v or 2 * turn + 1 != gate_v.size:
             return  # not a double sweep across the coercive voltage: no hysteresis expected
@@ -174,5 +174,5 @@ class HealthMonitor:
             if d < HYSTERESIS_DECADES:
                 raise DeviceFaultError(f"device {r}:{c} does not switch (stuck, or a dead line that passes no write): "
                                        f"its gate sweep to +/-{np.abs(gate_v).max():g} V shows no hysteresis "
-                                       f"(branches within {d:.2f} decades); {last_command(self.backend)}")
+                                       f"(branches within {d:.2f} decades); {self.backend.last_command}")
 

@@ -82,9 +82,7 @@ def run_procedure(name: str, backend, out_dir, emit: Callable[[str, object], Non
         results.store_metadata()
     meta = _meta(procedure, csv_path)
     write_run_json(csv_path.with_suffix(".json"), {**meta, "status": STATUS_RUNNING})
-    session = getattr(backend, "session", None)  # a bench's crash marker points at this run
-    if session is not None:
-        session.note(procedure=spec.name, csv=str(csv_path.resolve()), resumable=True)
+    backend.note_run(procedure=spec.name, csv=str(csv_path.resolve()), resumable=True)  # a bench's crash marker
 
     with recorded("procedure", spec.name, csv_path) as run:  # the run catalog: running -> complete/interrupted
         status = STATUS_ABORTED

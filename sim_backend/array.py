@@ -143,6 +143,13 @@ class SimulatedArray(DeviceRows, CellCache, BackendBase):
         return 0
 
     @property
+    def last_command(self) -> str:
+        return "simulated array: last operation"
+
+    def note_run(self, **info: str | bool) -> None:
+        pass
+
+    @property
     def bench_time_split_s(self) -> dict[str, float]:
         return {}
 

@@ -71,9 +71,17 @@ class SparseRun:
     """Options passed to open_backend (e.g. initial_state)."""
 
 
+class MaskedDigitalLayer(DigitalLayer):
+    """The float reference's FC layer: its weights times a digital sparsity mask (the same S * W, no device)."""
+
+    def __init__(self, fan_in: int, fan_out: int, rng: np.random.Generator) -> None:
+        super().__init__(fan_in, fan_out, rng)
+        self.mask = np.ones(self.w.shape, dtype=np.float32)
+
+
 def _fc_layer(run: SparseRun, n_classes: int, chip_model, rng):
     if run.update == "float":
-        return DigitalLayer(run.features, n_classes, rng), None
+        return MaskedDigitalLayer(run.features, n_classes, rng), None
     if run.backend == "sim":
         chip = open_backend("sim", model=chip_model, seed=run.seed,
                             layout=CellLayout.sparse(run.features, 2 * n_classes), **run.extra)
@@ -125,6 +133,8 @@ def train_msnet(data: Dataset, run: SparseRun = SparseRun(), out=None, resume: b
         state = load_checkpoint(out_dir, config, net.layers, optimizer.accumulators, rng) \
             if resume and out_dir is not None else None
         done, rows, extra = state if state is not None else (0, [], {"maps": {}})
+        if chip is None and "mask" in extra:  # the float reference's pruning, as the checkpoint left it
+            fc.mask[...] = np.asarray(extra["mask"], dtype=np.float32)
         if chip is not None and state is None:
             _start(fc, run.backend)
         _loop(net, fc, data, run, optimizer, rng, groups, done, rows, extra, out_dir, config, progress)
@@ -160,20 +170,22 @@ def _loop(net, fc, data, run, optimizer, rng, groups, done, rows, extra, out_dir
         if analog and optimizer.accumulators[-1] is not None:
             _feed_back(optimizer, fc)
         if not analog:  # keep a float layer's pruned weights at zero (the same S * W)
-            fc.w *= _float_mask(fc)
+            fc.w *= fc.mask
 
     for result in run_epochs(net, optimizer, data, rng, run.batch_size, range(done + 1, run.epochs + 1),
                              [fc.backend] if analog else [], before=before, gradients=gradients,
                              after_step=after_step):
         epoch = result.epoch
         extra["grad"] = grad_sum.tolist()
-        sparsity = fc.sparsity if analog else float(1 - _float_mask(fc).mean())
+        if not analog:
+            extra["mask"] = fc.mask.astype(int).tolist()
+        sparsity = fc.sparsity if analog else float(1 - fc.mask.mean())
         rows.append({"epoch": epoch, "train_loss": result.train_loss, "test_accuracy": result.test_accuracy,
                      "sparsity": sparsity, "pulses": result.pulses, "transactions": result.transactions,
                      "sparsity_pulses": result.hooks["sparsity_pulses"], "wall_s": result.wall_s})
         if epoch in run.snapshot_epochs:
             weights = fc.weight_state if analog else fc.w
-            mask = fc.s if analog else _float_mask(fc)
+            mask = fc.s if analog else fc.mask
             extra["maps"][str(epoch)] = {"weight": np.asarray(weights, float).round(4).tolist(),
                                          "sparsity": mask.astype(int).tolist()}
         if progress:
@@ -211,19 +223,13 @@ def extra_grad(extra: dict, run: SparseRun, data: Dataset) -> np.ndarray:
     return np.asarray(extra.get("grad", np.zeros((run.features, data.n_classes))), dtype=np.float32)
 
 
-def _float_mask(fc) -> np.ndarray:
-    if not hasattr(fc, "mask"):
-        fc.mask = np.ones(fc.w.shape, dtype=np.float32)
-    return fc.mask
-
-
 def _prune(fc, run: SparseRun, epoch: int, grad_sum: np.ndarray, groups: np.ndarray) -> int:
     """Follow the schedule after ``epoch``; returns sparsity-device pulses (0 for a float layer)."""
     if isinstance(fc, SparseAnalogLayer):
         return scheduled_step(fc, run.schedule, epoch, grad_sum, groups)[0]
     from .pruning import prune_mask  # the float reference prunes the same way, on a digital mask
 
-    mask = _float_mask(fc)
+    mask = fc.mask
     off = prune_mask(np.abs(fc.w), mask > 0, run.schedule.sparsity_after(epoch), groups)
     mask[off] = 0
     fc.w *= mask

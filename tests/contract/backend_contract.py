@@ -6,6 +6,7 @@ and its ``model`` (a ChipModel) as ``backend.model``.
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -237,6 +238,20 @@ class ArrayBackendContract:
         backend.read(_weights(backend))
         sent = backend.messages_sent - before
         assert sent == 0 if backend.describe().kind == "sim" else sent > 0
+
+    def test_last_command_names_what_was_sent_last(self, backend):
+        backend.read(_weights(backend))
+        last = backend.last_command
+        if backend.describe().kind == "sim":
+            assert last == "simulated array: last operation"
+        else:  # the instrument and the read's last message (outputs off after the measurement)
+            assert last.startswith(("b1500: last command", "matrix")) and "'" in last
+
+    def test_note_run_reaches_a_bench_crash_marker(self, backend):
+        backend.note_run(procedure="ltp_ltd", csv="x.csv", resumable=True)
+        if backend.describe().kind != "sim":  # the simulator cannot crash a chip and keeps nothing
+            marker = json.loads(backend.session.path.read_text())
+            assert marker["procedure"] == "ltp_ltd" and marker["resumable"] is True
 
     def test_bench_time_split_says_where_the_bench_time_went(self, backend):
         before = dict(backend.bench_time_split_s)
