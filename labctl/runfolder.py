@@ -1,4 +1,5 @@
-"""Run folders (``train``, ``experiment sparse-letters``, ``sweep``, ``demo``): never written over by accident.
+"""Run folders (``train``, ``experiment sparse-letters``/``garg-energy``, ``sweep``, ``demo``): never written over
+by accident.
 
 A folder that holds anything is refused unless ``--resume`` (continue its checkpoint) or ``--overwrite``
 (start again: the old checkpoint goes first, so an interrupted restart cannot resume the old run);
@@ -21,14 +22,17 @@ EXIT_INTERRUPTED = 130
 """Exit code after Ctrl-C (128 + SIGINT), as shells report it."""
 
 
-def claim(out: Path, *, resume: bool, overwrite: bool) -> None:
-    """Check ``out`` for a run starting (or resuming) there; with ``overwrite`` drop its old checkpoint."""
+def claim(out: Path, *, resume: bool, overwrite: bool, checkpoints: str = CHECKPOINT_NAME) -> None:
+    """Check ``out`` for a run starting (or resuming) there; with ``overwrite`` drop its old checkpoints.
+
+    ``checkpoints`` is the glob, in ``out``, of what ``--resume`` continues: the run's checkpoint, or an
+    experiment's runs' (``runs/*/checkpoint.npz``)."""
     if resume and overwrite:
         raise ConfigError("--resume continues the run in --out, --overwrite replaces it: give one")
-    checkpoint = out / CHECKPOINT_NAME
+    saved = sorted(out.glob(checkpoints)) if out.is_dir() else []
     if resume:
-        if not checkpoint.is_file():
-            why = "no such folder" if not out.exists() else f"no {CHECKPOINT_NAME} in it"
+        if not saved:
+            why = "no such folder" if not out.exists() else f"no {checkpoints} in it"
             raise field_error(ConfigError, "--out", str(out), f"nothing to resume ({why}); drop --resume to start "
                               "a new run")
         return
@@ -39,8 +43,8 @@ def claim(out: Path, *, resume: bool, overwrite: bool) -> None:
         shown = ", ".join(held[:3]) + (", ..." if len(held) > 3 else "")
         raise field_error(ConfigError, "--out", str(out), f"not empty ({shown}): add --resume to continue its run, "
                           "--overwrite to replace it, or choose another folder")
-    if overwrite:
-        checkpoint.unlink(missing_ok=True)
+    for checkpoint in saved if overwrite else ():
+        checkpoint.unlink()
 
 
 def checkpoint_epoch(out: Path) -> int | None:
@@ -62,17 +66,19 @@ def continue_command(argv: list[str] | None = None) -> str:
     return " ".join([program, shlex.join(args), "--resume"])
 
 
-def interrupted_message(out: Path) -> str:
+def interrupted_message(out: Path, checkpoints: str = CHECKPOINT_NAME) -> str:
     """The line printed after Ctrl-C: how far the run got and the command that continues it."""
-    epoch = checkpoint_epoch(out)
-    if epoch is None:
+    saved = sorted(out.glob(checkpoints))
+    if not saved:
         return (f"interrupted before the first checkpoint: nothing in {out} to continue; start again with: "
                 f"{continue_command().removesuffix(' --resume')} --overwrite")
-    return f"interrupted after epoch {epoch}; continue with: {continue_command()}"
+    got = f"after epoch {checkpoint_epoch(out)}" if checkpoints == CHECKPOINT_NAME else \
+        f"with {len(saved)} run{'s' if len(saved) > 1 else ''} checkpointed"
+    return f"interrupted {got}; continue with: {continue_command()}"
 
 
 @contextmanager
-def interrupting(out: Path) -> Iterator[None]:
+def interrupting(out: Path, checkpoints: str = CHECKPOINT_NAME) -> Iterator[None]:
     """Ctrl-C in the block: print :func:`interrupted_message` on stderr and exit with code 130."""
     try:
         yield
@@ -81,7 +87,7 @@ def interrupting(out: Path) -> Iterator[None]:
             raise
         from rich.console import Console
 
-        Console(stderr=True).print(interrupted_message(out), highlight=False, soft_wrap=True)
+        Console(stderr=True).print(interrupted_message(out, checkpoints), highlight=False, soft_wrap=True)
         sys.exit(EXIT_INTERRUPTED)
 
 

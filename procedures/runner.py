@@ -23,7 +23,7 @@ from labctl.catalog import recorded
 from labctl.errors import ConfigError, field_error
 
 from .health import HealthMonitor
-from .params import OPERATING_POINT_DEFAULTS, applied, build, describe
+from .params import OPERATING_POINT_DEFAULTS, build, describe
 from .provenance import write_run_json
 from .registry import get_spec, procedure_class
 from .replay import JournalledBackend, StateSaver, StopRequested, keep_records, load_journal, load_state
@@ -57,10 +57,7 @@ def run_procedure(name: str, backend, out_dir, emit: Callable[[str, object], Non
         params = _original_parameters(procedure, csv_path, params)
     _set_parameters(procedure, backend, params)
     spec.preflight(backend, procedure.params(), procedure.chip_model())  # refused before any file or pulse
-    filled = applied(procedure.params(), procedure.chip_model())  # the header records what is sent, not 0
-    for name in OPERATING_POINT_DEFAULTS:
-        if hasattr(filled, name):
-            setattr(procedure, name, getattr(filled, name))
+    procedure.record_applied()  # the header records what is sent, not 0, and the backend's chip id
     resuming = csv_path is not None
     csv_path = csv_path or _new_path(spec.name, out_dir)
     ops_file, state_file = csv_path.with_suffix(".ops"), csv_path.with_suffix(".chip.npz")
@@ -166,7 +163,7 @@ def read_records(csv_path: Path) -> pd.DataFrame:
 def _set_parameters(procedure, backend, params: dict) -> None:
     own = {i.name for i in describe(procedure.spec.params_cls)}
     about = backend.describe()  # the header says what the backend is, unless the caller names it
-    defaults = {"model": about.model, "seed": about.seed or 0, "chip_id": about.chip_id}
+    defaults = {"model": about.model, "seed": about.seed or 0}
     values = {**defaults, **params}
     spec = values.pop("backend_spec", about.source)
     if spec not in ("sim", "sim-instruments"):  # a bench file path

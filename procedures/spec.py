@@ -70,3 +70,6 @@ class ProcedureSpec:
     """Column the GUI shows live as a heat map over the array (device row x column); None: no map."""
     log_columns: tuple[str, ...] = ()
     """Columns the GUI's live plot puts on a log axis (decades of current or time)."""
+    not_curves: tuple[tuple[str, str], ...] = ()
+    """(column, value) of records that are not points of a device's curve and that the GUI's live plot
+    leaves out, as the procedure's own plot does (symmetry_point's bound readings at pulse 0)."""

@@ -181,7 +181,8 @@ def plot(df: pd.DataFrame, summary: dict, stem: Path) -> list[Path]:
 
 SPEC = ProcedureSpec(name="symmetry_point", title="N up, N down, then alternating pulses: symmetry point per width",
                      params_cls=SymmetryPointParams, columns=COLUMNS, run=run_symmetry_point, preflight=plan,
-                     analyse=analyse, plot=plot, selection=selection, x_axis="Pulse", y_axis="Normalised conductance")
+                     analyse=analyse, plot=plot, selection=selection, x_axis="Pulse", y_axis="Normalised conductance",
+                     not_curves=(("Phase", "bound"),))
 
 
 class SymmetryPointProcedure(LabProcedure):

@@ -25,8 +25,8 @@ from pymeasure.experiment import (
 
 from labctl.errors import LabctlError
 
-from .params import ParamInfo, build, describe, device_ids
-from .provenance import git_revision, instrument_idns
+from .params import OPERATING_POINT_DEFAULTS, ParamInfo, applied, build, describe, device_ids
+from .provenance import git_revision, instrument_idns, rewrite_parameters
 from .spec import ProcedureSpec, model_of
 
 COMMON_FIELDS = ("backend_spec", "bench_file", "model", "seed", "chip_id")
@@ -66,7 +66,8 @@ class LabProcedure(Procedure):
     bench_file = Parameter("Bench file", default="-", group_by="backend_spec", group_condition=BENCH_FILE)
     model = Parameter("Model", default="ning-mos2-fefet")
     seed = IntegerParameter("Seed", default=0, minimum=0, maximum=2**31 - 1)
-    chip_id = Parameter("Chip id", default="sim-chip")
+    chip_id = Parameter("Chip id", default="")
+    """Empty: the backend's own (``describe().chip_id``), filled in when the run starts."""
 
     temperature_k = Metadata("Temperature", fget="_temperature_k", units="K")
     instrument_idns = Metadata("Instrument IDNs", fget="_instrument_idns")
@@ -110,6 +111,19 @@ class LabProcedure(Procedure):
                 self.backend = open_backend(spec, model=self.model, seed=int(self.seed))
                 self._owns_backend = True
             self.spec.preflight(self.backend, self.params(), self.chip_model())
+            self.record_applied()
+            if self.data_filename:  # GUI runs: pymeasure wrote the header before the backend was open
+                rewrite_parameters(Path(self.data_filename), self)
+
+    def record_applied(self) -> None:
+        """Make the header say what runs: the backend's chip id unless one was given, and the pulse the
+        model's operating point stands for where a pulse parameter is 0 (not ``Pulse width: 0 s``)."""
+        if not self.chip_id:
+            self.chip_id = self.backend.describe().chip_id
+        filled = applied(self.params(), self.chip_model())
+        for name in OPERATING_POINT_DEFAULTS:
+            if hasattr(filled, name):
+                setattr(self, name, getattr(filled, name))
 
     def execute(self):
         if not self.data_filename:

@@ -25,17 +25,27 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, help="seed of every run"),
         transfer: str = typer.Option("aihwkit", help="mixed-precision transfer: aihwkit (one granularity, "
                                      "as seed 002 ran it) | polarity (labctl train's default)"),
+        resume: bool = typer.Option(False, "--resume", help="continue the experiment in OUT (its runs' checkpoints)"),
+        overwrite: bool = typer.Option(False, "--overwrite", help="start again in a non-empty OUT "
+                                       "(refused without --resume or --overwrite)"),
         progress: bool = typer.Option(True, "--progress/--no-progress"),
     ) -> None:
         """Epochs, pulses and energy to reach the target accuracy, per pulse width and algorithm (seed 002).
 
-        Rerunning the same command into the same --out continues an interrupted experiment.
+        An interrupted experiment continues with the same command and --resume.
         """
         from dataclasses import replace
 
         from rich.console import Console
 
-        from labctl.training.experiment import EnergyExperiment, markdown_table, readable_summary, run_energy_experiment
+        from labctl.runfolder import claim, interrupting
+        from labctl.training.experiment import (
+            RUN_CHECKPOINTS,
+            EnergyExperiment,
+            markdown_table,
+            readable_summary,
+            run_energy_experiment,
+        )
 
         exp = EnergyExperiment.full() if full else EnergyExperiment()
         changes = {"widths": tuple(widths.split(",")) if widths else None,
@@ -43,6 +53,8 @@ def register(app: typer.Typer) -> None:
                    "target": target, "max_epochs": max_epochs, "train_samples": train_samples,
                    "test_samples": test_samples, "transfer": transfer}
         exp = replace(exp, seed=seed, **{k: v for k, v in changes.items() if v is not None})
-        table = run_energy_experiment(out, exp, progress=progress)
+        claim(out, resume=resume, overwrite=overwrite, checkpoints=RUN_CHECKPOINTS)
+        with interrupting(out, RUN_CHECKPOINTS):
+            table = run_energy_experiment(out, exp, progress=progress)
         Console().print(markdown_table(readable_summary(table)))
         Console().print(f"wrote {out / 'summary.csv'}, {out / 'summary.md'}, {out / 'energy_vs_epochs.png'}")

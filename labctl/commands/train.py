@@ -57,6 +57,7 @@ def register(app: typer.Typer) -> None:
         from device_models import load_model
         from labctl.api import train
         from labctl.runfolder import claim, interrupting
+        from labctl.training.loop import bench_clock
 
         provenance = load_model(model).provenance
         if provenance.get("gate") == "failed":  # a fitted model written with `labctl fit --force`: say so first
@@ -74,16 +75,19 @@ def register(app: typer.Typer) -> None:
                        visa_log=None if visa_log is None else str(visa_log), faults=tuple(fault))
         console = Console()
         console.print(df.to_string(index=False))
+        clock = bench_clock(all(b["kind"] != "bench" for b in df.attrs.get("backends", [])))
         setup = df.attrs.get("setup")
         if setup:
             missed = df.attrs.get("setup_unconverged", 0)
             bench = "" if backend == "sim" else (f", {df.attrs['setup_transactions']} bench transactions, "
-                                                 f"backend time {df.attrs.get('setup_chip_time_s', 0.0):.3f} s")
+                                                 f"{clock} {df.attrs.get('setup_chip_time_s', 0.0):.1f} s")
+            wall = f", wall time {df.attrs['setup_wall_s']:.1f} s" if "setup_wall_s" in df.attrs else ""
             console.print(f"{setup.replace(' ', '-')} setup: {df.attrs['setup_pulses']} pulses"
-                          f"{f' ({missed} devices outside tolerance)' if missed else ''}{bench}")
+                          f"{f' ({missed} devices outside tolerance)' if missed else ''}{bench}{wall}", soft_wrap=True)
         if dry_run:
             console.print(f"dry run of {backend} on simulated instruments with its timings: nothing was sent")
         if backend != "sim":
-            console.print(f"bench transactions per epoch: {df.attrs['transactions']}; "
-                          f"backend time per epoch (s): {[round(t, 3) for t in df.attrs['chip_time_s']]}")
+            console.print(f"bench transactions per epoch: {df.attrs['transactions']}; {clock} per epoch (s): "
+                          f"{[round(t, 1) for t in df.attrs['chip_time_s']]}; wall time per epoch (s): "
+                          f"{[round(t, 1) for t in df['wall_s']]}", soft_wrap=True)
         console.print(f"wrote {out / 'metrics.csv'}")

@@ -24,11 +24,13 @@ class DeviceCurve(ResultsCurve):
     """The live plot's curve: one line per device (no line joins two devices), at most ``max_points``."""
 
     max_points = MAX_DISPLAY_POINTS
+    not_curves: tuple[tuple[str, str], ...] = ()
+    """(column, value) of records left out of the lines (:attr:`procedures.spec.ProcedureSpec.not_curves`)."""
 
     def update_data(self):
         if self.force_reload:
             self.results.reload()
-        x, y, connect = device_lines(self.results.data, self.x, self.y, self.max_points)
+        x, y, connect = device_lines(self.results.data, self.x, self.y, self.max_points, self.not_curves)
         self.setData(x, y, connect=connect)
         symbol = None if connect.any() else "o"  # one point per device: dots, not empty lines
         if symbol != self.opts["symbol"]:

@@ -22,13 +22,18 @@ def _numbers(data: pd.DataFrame, column: str) -> np.ndarray:
     return pd.to_numeric(data[column], errors="coerce").to_numpy(dtype=float)
 
 
-def device_lines(data: pd.DataFrame, x: str, y: str, max_points: int = MAX_DISPLAY_POINTS):
+def device_lines(data: pd.DataFrame, x: str, y: str, max_points: int = MAX_DISPLAY_POINTS,
+                 not_curves: tuple[tuple[str, str], ...] = ()):
     """(x, y, connect): each device's records in recorded order, a break after each device's last.
 
     ``connect[i]`` says whether point i joins point i + 1 (pyqtgraph's ``connect`` array). Past
     ``max_points`` records every line is peak-decimated to its share. When ``x`` is itself a
-    device column (one point per device) the records stay one line.
+    device column (one point per device) the records stay one line. Records whose ``column`` holds
+    ``value`` for a pair of ``not_curves`` are left out (readings that are no point of the curve).
     """
+    for column, value in not_curves:
+        if column in data.columns:
+            data = data[data[column].astype(str) != value]
     keys = [k for k in LINE_KEYS if k in data.columns]
     if not len(data) or not keys or x in keys:
         xs, ys = peak_decimate(_numbers(data, x), _numbers(data, y), max_points)

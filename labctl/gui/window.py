@@ -96,6 +96,7 @@ def make_window(name: str, directory: str | Path, parent=None):
                 lines = DeviceCurve(results, wdg=curve.wdg, x=curve.x, y=curve.y, pen=curve.opts["pen"],
                                     antialias=False, symbolPen=None, symbolBrush=curve.opts["pen"].color(),
                                     symbolSize=4)
+                lines.not_curves = spec.not_curves
                 lines.setSymbol(None)
                 return lines
             return curve

@@ -83,6 +83,10 @@ class EnergyExperiment:
         return cls(train_samples=None, test_samples=None, target=0.95, max_epochs=15, patience=4)
 
 
+RUN_CHECKPOINTS = "runs/*/checkpoint.npz"
+"""The checkpoints of an energy experiment's runs in its folder (what ``--resume`` continues)."""
+
+
 def run_energy_experiment(out: str | Path, exp: EnergyExperiment = EnergyExperiment(), progress: bool = True,
                           **options) -> pd.DataFrame:
     """Run every (width, algorithm); write ``summary.csv``, ``summary.md``, ``curves.csv``, ``energy_vs_epochs.png``.

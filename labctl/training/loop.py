@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -245,6 +246,7 @@ def _run(config, data: Dataset, layers, optimizer: Optimizer, rng, backends, don
     net = Network(layers)
     energy_per_pulse = next((l.energy_per_pulse_j for l in layers if isinstance(l, AnalogLayer)), 0.0)
     batches = max(1, -(-len(data.x_train) // batch_size))
+    clock = bench_clock(all(chip.simulation is not None for chip in backends))
     with _progress(progress) as bar:
         task = bar.add_task("", total=batches)
 
@@ -261,8 +263,9 @@ def _run(config, data: Dataset, layers, optimizer: Optimizer, rng, backends, don
             extra["chip_time_s"].append(result.chip_time_s)
             if result.split_s:  # a bench (or simulated instruments): where the epoch's bench time went
                 extra.setdefault("chip_time_split_s", []).append({k: round(v, 6) for k, v in result.split_s.items()})
-                bar.console.print(f"epoch {result.epoch} bench time {result.chip_time_s:.1f} s: "
-                                  + ", ".join(f"{k} {v:.1f} s" for k, v in result.split_s.items()), soft_wrap=True)
+                bar.console.print(f"epoch {result.epoch} {clock} {result.chip_time_s:.1f} s: "
+                                  + ", ".join(f"{k} {v:.1f} s" for k, v in result.split_s.items())
+                                  + f"; wall time {result.wall_s:.1f} s", soft_wrap=True)
             bar.update(task, description=f"epoch {result.epoch}/{epochs} loss {result.train_loss:.3f} "
                                          f"acc {result.test_accuracy:.3f}")
             if out_dir is not None:
@@ -281,6 +284,7 @@ def _prepare(algo: str, spec: str, layers, backends, opts: TrainOptions, progres
     setup = "symmetry point" if algo == "symshift" else \
         "mid range" if algo != "float" and spec != "sim" and opts.start == "mid" else None
     start_s, transactions = [chip.time_s for chip in backends], Transactions(backends)
+    wall_start = time.perf_counter()
     pulses = unconverged = 0
     if setup is not None:
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -293,7 +297,14 @@ def _prepare(algo: str, spec: str, layers, backends, opts: TrainOptions, progres
             else:
                 pulses, unconverged = program_mid_range(layers)
     return {"setup": setup, "setup_pulses": pulses, "setup_unconverged": unconverged,
-            "setup_transactions": transactions.total, "setup_chip_time_s": _elapsed(backends, start_s)}
+            "setup_transactions": transactions.total, "setup_chip_time_s": _elapsed(backends, start_s),
+            "setup_wall_s": time.perf_counter() - wall_start}
+
+
+def bench_clock(simulated: bool) -> str:
+    """The name of the backend clock on the console, as ``labctl run`` prints it: ``bench time (simulated)``
+    on simulated instruments (the simulated clock, not the seconds you waited), ``bench time`` at a bench."""
+    return "bench time (simulated)" if simulated else "bench time"
 
 
 def _elapsed(backends, start_s: list[float]) -> float:

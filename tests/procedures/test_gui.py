@@ -51,6 +51,29 @@ def test_gui_run_matches_headless_columns(qtbot, tmp_path):
     assert window.browser_widget.browser.topLevelItemCount() == 1
 
 
+def _header(csv: Path) -> dict[str, str]:
+    return dict(line[2:].split(": ", 1) for line in csv.read_text().splitlines() if line.startswith("#\t"))
+
+
+def test_gui_header_records_the_backend_and_the_pulse_applied(qtbot, tmp_path):
+    """A GUI run's header is written when it is queued, before the backend opens: it said ``Chip id:
+    sim-chip`` on every backend and ``Pulse width: 0 s`` for the model's pulse. It must say what ran."""
+    from device_models import load_model
+
+    _, csv = _run_in_window(qtbot, tmp_path, "ltp_ltd", backend_spec="sim-instruments", model="garg-hzo-2us",
+                            seed=6, pulses=2, n_devices=1)
+    header, op = _header(csv), load_model("garg-hzo-2us").operating_point
+    assert header["Chip id"] == "sim-instruments-seed6" and header["Backend"] == "sim-instruments"
+    assert header["Instrument IDNs"].startswith("b1500=Agilent Technologies,B1500A")
+    assert float(header["Pulse width"].split()[0]) == pytest.approx(op.write_width_s)
+    assert float(header["Start amplitude"].split()[0]) == pytest.approx(0.95 * op.write_amplitude_v)
+    assert len(read_records(csv)) == 2 * 2  # the rewritten header still reads as a Results file
+    meta = json.loads(csv.with_suffix(".json").read_text())
+    assert meta["parameters"]["chip_id"] == "sim-instruments-seed6" and meta["backend"]["kind"] == "sim-instruments"
+    _, named = _run_in_window(qtbot, tmp_path / "named", "ltp_ltd", chip_id="wafer-3-C7", pulses=2, n_devices=1)
+    assert _header(named)["Chip id"] == "wafer-3-C7"  # a chip id typed in the window is kept
+
+
 SHORT_RUNS = {
     "ltp_ltd": {"pulses": 3, "n_devices": 1},
     "symmetry_point": {"n_devices": 1, "pulses": 3, "alternating": 4, "bound_pulses": 5},

@@ -50,3 +50,20 @@ def test_device_grid_places_values_and_leaves_the_rest_empty():
     grid = device_grid(df, "Conductance (S)")
     assert grid.shape == (2, 3) and grid[0, 0] == 1.0 and grid[1, 2] == 3.0  # the newest reading of a device
     assert np.isnan(grid).sum() == 4
+
+
+def test_symmetry_point_bound_readings_are_not_joined_to_the_pulse_curve(ning, collect):
+    """The bound readings (pulse 0, high then low) drawn with the curve of the same width made a vertical
+    line and a join into pulse 1; the live plot leaves them out, as the procedure's own plot does."""
+    from procedures.symmetry_point import SPEC, SymmetryPointParams, run_symmetry_point
+
+    params = SymmetryPointParams(n_devices=2, pulses=3, alternating=4, bound_pulses=20, widths_s="1e-4",
+                                 bound_width_s=1e-4)  # the bound readings' width is the curve's
+    run_symmetry_point(ning, params, collect)
+    data = pd.DataFrame(collect.records).astype(str)  # as pymeasure's Results hold them
+    joined = _segments(*device_lines(data, "Pulse", "Normalised conductance"))
+    assert len(joined) == 2 and all(sx[0] == 0 for sx, _ in joined)  # the bug this guards against
+    segments = _segments(*device_lines(data, "Pulse", "Normalised conductance", not_curves=SPEC.not_curves))
+    assert len(segments) == 2
+    for sx, _ in segments:
+        assert list(sx) == list(range(1, 2 * 3 + 4 + 1))  # one curve per device: pulse 1 to the last

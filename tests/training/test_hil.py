@@ -73,6 +73,11 @@ def test_a_bench_file_dry_run_trains_on_its_simulated_copy_and_opens_no_instrume
     sim = runner.invoke(app, [*args, "--backend", "sim-instruments", "--out", str(tmp_path / "sim")],
                         terminal_width=200)
     assert sim.exit_code == 0, sim.output
+    for run in (dry, sim):  # the simulated clock is named as such, beside the seconds waited (issue 23)
+        lines = [line for line in run.output.splitlines() if "bench time" in line]
+        assert any(line.startswith("mid-range setup:") for line in lines), run.output
+        assert len(lines) == 3 and all("bench time (simulated)" in line and "wall time" in line for line in lines)
+        assert "backend time" not in run.output
     cost = {name: json.loads((tmp_path / name / "run.json").read_text()) for name in ("dry", "sim")}
     assert cost["dry"]["blas_threads"] == cost["sim"]["blas_threads"]  # (what a bit-for-bit repeat needs)
     assert cost["dry"]["transactions"] == cost["sim"]["transactions"]  # the same chip and messages ...
