@@ -92,6 +92,40 @@ def conductance(g, g_min_s, g_max_s, log_scale=False):
     return np.where(log_scale, g_min_s * (g_max_s / g_min_s) ** g, linear)
 
 
+def state_of_conductance(g_s, g_min_s, g_max_s, log_scale=False):
+    """State whose read conductance is ``g_s`` (the inverse of :func:`conductance`), clipped to [0, 1]."""
+    g_s = np.asarray(g_s, dtype=float)
+    if log_scale:
+        state = np.log(np.maximum(g_s, 1e-300) / g_min_s) / np.log(g_max_s / g_min_s)
+    else:
+        state = (g_s - g_min_s) / (g_max_s - g_min_s)
+    return np.clip(state, 0.0, 1.0)
+
+
+def mid_range_state(device) -> float:
+    """State of a ``DeviceParams`` at the middle of its conductance range, ``(g_min + g_max) / 2``: 0.5 on a
+    linear scale, ~0.85 on a log scale over two decades (its geometric middle, state 0.5, sits at a
+    tenth of the range). A reference device there makes differential weights span [-1, 1]."""
+    if device.conductance_scale == "linear":
+        return 0.5
+    return float(state_of_conductance((device.g_min_s + device.g_max_s) / 2, device.g_min_s, device.g_max_s, True))
+
+
+def conductance_step(device, potentiate: bool, g, amplitude_v, width_s):
+    """Mean change in S (>= 0) of the read conductance one pulse causes at state ``g``: the state step of
+    :func:`pulse_step` through the device's conductance scale (on a log scale a step near the top
+    moves G ``g_max / g_min`` times as much as one near the bottom)."""
+    side = device.potentiation if potentiate else device.depression
+    step = pulse_step(side, potentiate, g, amplitude_v, width_s, device.reference_amplitude_v,
+                      device.reference_width_s)
+    if device.conductance_scale == "linear":
+        return step * (device.g_max_s - device.g_min_s)
+    log = True
+    after = np.clip(np.asarray(g) + (step if potentiate else -step), 0.0, 1.0)
+    return np.abs(conductance(after, device.g_min_s, device.g_max_s, log)
+                  - conductance(g, device.g_min_s, device.g_max_s, log))
+
+
 def series_conductance(g_weight_s, g_sparsity_s):
     """Conductance in S of a sparse cell: its weight device in series with its sparsity device, so the
     sparsity device gates the weight (the Hadamard product ``S * W`` in hardware). 0 where both are 0

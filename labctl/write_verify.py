@@ -90,7 +90,4 @@ def nominal_step_s(device, amplitude_v: float, width_s: float) -> float:
     """Mid-range step in S of one pulse by the model (the write-verify's first guess)."""
     from device_models import physics
 
-    side = device.potentiation if amplitude_v > 0 else device.depression
-    frac = physics.pulse_step(side, amplitude_v > 0, 0.5, amplitude_v, width_s, device.reference_amplitude_v,
-                              device.reference_width_s)
-    return float(frac) * (device.g_max_s - device.g_min_s)
+    return float(physics.conductance_step(device, amplitude_v > 0, physics.mid_range_state(device), amplitude_v, width_s))

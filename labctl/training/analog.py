@@ -65,14 +65,23 @@ def quantize(values: np.ndarray, bound: float, bits: int) -> np.ndarray:
     return scaled
 
 
-def device_steps(model: ChipModel, state: float = 0.5) -> tuple[float, float]:
-    """Mean weight change (normalised units) of one LTP and one LTD pulse at ``state``, at the model's operating point."""
+def device_steps(model: ChipModel, state: float | None = None) -> tuple[float, float]:
+    """Mean weight change (normalised units) of one LTP and one LTD pulse at ``state`` (default: mid range,
+    :func:`device_models.physics.mid_range_state`), at the model's operating point.
+
+    The weight is linear in conductance (the array sums currents), so the step is the pulse's
+    conductance change over half the range: twice the state step on a linear scale; on a log scale the
+    state step times the local slope of G, which the state alone does not give.
+    """
     dev, op = model.weight, model.operating_point
-    up = physics.pulse_step(dev.potentiation, True, state, op.amplitude_v(True), op.write_width_s,
-                            dev.reference_amplitude_v, dev.reference_width_s)
-    down = physics.pulse_step(dev.depression, False, state, -op.amplitude_v(False), op.write_width_s,
-                              dev.reference_amplitude_v, dev.reference_width_s)
-    return 2 * float(up), 2 * float(down)
+    state = physics.mid_range_state(dev) if state is None else state
+    half_range = (dev.g_max_s - dev.g_min_s) / 2
+    if dev.conductance_scale == "linear":  # the same numbers as ever, bit for bit
+        return tuple(2 * float(physics.pulse_step(side, up, state, sign * op.amplitude_v(up), op.write_width_s,
+                                                  dev.reference_amplitude_v, dev.reference_width_s))
+                     for side, up, sign in ((dev.potentiation, True, 1), (dev.depression, False, -1)))
+    return tuple(float(physics.conductance_step(dev, up, state, sign * op.amplitude_v(up), op.write_width_s)) / half_range
+                 for up, sign in ((True, 1), (False, -1)))
 
 
 class AnalogLayer:
@@ -298,17 +307,18 @@ class AnalogLayer:
         """Move the weights of cells ``flat`` by ``signed`` pulses of the device model's mean step, pulse by
         pulse from each weight device's present state (no read: the weights until the next read-back)."""
         dev, op = self.model.weight, self.model.operating_point
-        span = dev.g_max_s - dev.g_min_s
-        state = (self._g_reference.take(flat) + self.w.take(flat) * self.half_range_s - dev.g_min_s) / span
+        log = dev.conductance_scale == "log"
+        state = physics.state_of_conductance(self._g_reference.take(flat) + self.w.take(flat) * self.half_range_s,
+                                             dev.g_min_s, dev.g_max_s, log)
         up, n = signed > 0, np.abs(signed)
         for k in range(int(n.max(initial=0))):
             going = n > k
-            step = np.where(up, physics.pulse_step(dev.potentiation, True, state, op.write_amplitude_v,
+            step = np.where(up, physics.pulse_step(dev.potentiation, True, state, op.amplitude_v(True),
                                                    op.write_width_s, dev.reference_amplitude_v, dev.reference_width_s),
-                            -physics.pulse_step(dev.depression, False, state, -op.write_amplitude_v,
+                            -physics.pulse_step(dev.depression, False, state, -op.amplitude_v(False),
                                                 op.write_width_s, dev.reference_amplitude_v, dev.reference_width_s))
             state = np.clip(state + np.where(going, step, 0.0), 0.0, 1.0)
-        g = dev.g_min_s + state * span
+        g = physics.conductance(state, dev.g_min_s, dev.g_max_s, log)
         self.w.put(flat, ((g - self._g_reference.take(flat)) / self.half_range_s).astype(np.float32))
 
     def _device_coordinates(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

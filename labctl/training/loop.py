@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from device_models import load_model
+from device_models import load_model, physics
 from labctl.backends import Transactions, open_backend
 from labctl.preflight import check_operating_point
 from labctl.catalog import input_ref, recorded
@@ -122,10 +122,11 @@ def read_model_of(spec: str, opts: TrainOptions) -> str:
 
 def simulated_layer_backend(model, fan_in: int, fan_out: int, seed: int, read_model: str = "per-sample", **options):
     """The ``SimulatedArray`` of one ``fan_in x fan_out`` layer: a reference device beside each weight
-    device (``fan_in x 2 fan_out`` devices), every device starting at mid range, with ``read_model``
-    (:data:`sim_backend.array.READ_MODELS`)."""
+    device (``fan_in x 2 fan_out`` devices), every device starting at mid range of its conductance
+    (:func:`device_models.physics.mid_range_state`), with ``read_model`` (:data:`sim_backend.array.READ_MODELS`)."""
     return open_backend("sim", model=model, seed=seed, layout=CellLayout.with_reference(fan_in, 2 * fan_out),
-                        initial_state=0.5, read_model=read_model, **options)
+                        initial_state=physics.mid_range_state(load_model(model).weight), read_model=read_model,
+                        **options)
 
 
 def _open_layer(spec: str, model, seed: int, k: int, fan_in: int, fan_out: int, n_layers: int, opts: TrainOptions):

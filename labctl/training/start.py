@@ -49,7 +49,8 @@ def program_mid_range(layers) -> tuple[int, int]:
     for layer in layers:
         device, op = layer.model.weight, layer.model.operating_point
         devices = layer.weight_devices | layer.reference_devices
-        preset = physics.pulses_to_state(device.potentiation, True, 0.0, 0.5, op.write_amplitude_v, op.write_width_s,
+        preset = physics.pulses_to_state(device.potentiation, True, 0.0, physics.mid_range_state(device),
+                                         op.write_amplitude_v, op.write_width_s,
                                          device.reference_amplitude_v, device.reference_width_s)
         pulses += erase(layer, devices) + layer.backend.apply_pulses(devices, layer.pulses[+1], preset).pulses
         span = device.g_max_s - device.g_min_s
