@@ -104,7 +104,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--model", default="garg-hzo-20ns")
     parser.add_argument("--layers", type=lambda s: [int(v) for v in s.split(",")], default=[784, 256, 128, 10])
-    parser.add_argument("--read-model", default="per-sample", choices=("per-sample", "shared"),
+    parser.add_argument("--read-model", default="shared", choices=("shared", "per-sample"),
                         help="how the simulated array's MVM draws read noise (labctl train --read-model)")
     parser.add_argument("--cpu-time", action="store_true", help="time epochs in process CPU seconds")
     parser.add_argument("--breakdown", action="store_true", help="also time the parts of each epoch")

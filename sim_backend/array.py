@@ -40,11 +40,12 @@ from .noise import DEFAULT_SIZE, NoiseTable
 from .population import Population
 from .writes import DeviceRows
 
-READ_MODELS = ("per-sample", "shared")
-"""How ``read_mvm`` draws read noise (``SimulatedArray(read_model=...)``): ``per-sample``, a physical crossbar
-MVM with independent noise in every input vector's column currents (an in-memory inference chip);
-``shared``, one noisy reading of every device per call, the product taken with those readings (what
-:class:`labctl.hardware.HardwareArray` does on the bench: every sample of a batch shares the noise)."""
+READ_MODELS = ("shared", "per-sample")
+"""How ``read_mvm`` draws read noise (``SimulatedArray(read_model=...)``), the default first: ``shared``, one
+noisy reading of every device per call, the product taken with those readings (what
+:class:`labctl.hardware.HardwareArray` does on the bench: every sample of a batch shares the noise; the
+simulator reads as the bench it stands for); ``per-sample``, a physical crossbar MVM with independent
+noise in every input vector's column currents (an in-memory inference chip)."""
 
 SWEEP_DWELL_S = 1e-3
 """Time the SMU holds each point of a DC gate sweep, in s (hold + integration)."""
@@ -78,7 +79,7 @@ class SimulatedArray(DeviceRows, CellCache, BackendBase):
     def __init__(self, model: str | ChipModel = "ning-mos2-fefet", seed: int = 0,
                  layout: CellLayout | None = None, limits: SafetyLimits = SIM_LIMITS,
                  temperature_k: float = 300.0, faults: Faults | None = None,
-                 initial_state: float = 0.0, age_s: float = 0.0, read_model: str = "per-sample") -> None:
+                 initial_state: float = 0.0, age_s: float = 0.0, read_model: str = READ_MODELS[0]) -> None:
         self.model = load_model(model)
         if read_model not in READ_MODELS:
             raise field_error(ConfigError, "read_model", read_model, f"choose from {', '.join(READ_MODELS)}")

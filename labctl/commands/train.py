@@ -35,9 +35,9 @@ def register(app: typer.Typer) -> None:
         lr: float = typer.Option(0.2, help="learning rate"),
         batch_size: int = typer.Option(100, min=1),
         transfer: str = typer.Option("polarity", help="mpsgd transfer: polarity | aihwkit (one granularity)"),
-        read_model: str = typer.Option(None, "--read-model", help="per-sample (independent read noise per input; "
-                                       "sim's default) | shared (one noisy read of each device per batch, as a "
-                                       "bench reads; a bench's only one)"),
+        read_model: str = typer.Option(None, "--read-model", help="shared (one noisy read of each device per batch, as a "
+                                       "bench reads; the default, a bench's only one) | per-sample (independent "
+                                       "read noise per input, an in-memory inference chip; sim only)"),
         read_every: int = typer.Option(1, "--read-every", help="read the pulsed devices back every K updates; "
                                        "in between the backward pass uses the device model's predicted weights"),
         dry_run: bool = typer.Option(False, "--dry-run", help="train on a simulated copy of the bench file (its "

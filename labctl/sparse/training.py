@@ -118,7 +118,7 @@ def train_msnet(data: Dataset, run: SparseRun = SparseRun(), out=None, resume: b
     fc, chip = _fc_layer(run, n_classes, chip_model, rng)
     config = {k: v for k, v in asdict(run).items() if k not in ("extra",)}
     config.update(schedule=asdict(run.schedule), n_classes=n_classes, train_samples=len(data.x_train),
-                  test_samples=len(data.x_test))
+                  test_samples=len(data.x_test), read_model=run.extra.get("read_model", "shared"))
     config = json.loads(json.dumps(config))
     out_dir = Path(out) if out is not None else None
     if out_dir is not None:

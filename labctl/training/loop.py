@@ -35,7 +35,7 @@ from .optimizers import ALGORITHMS, TRANSFERS, Optimizer
 from .start import program_mid_range
 from .symmetry import shift_references
 
-READ_MODELS = ("per-sample", "shared")
+READ_MODELS = ("shared", "per-sample")
 """Read models of a simulated layer (``TrainOptions.read_model``), the default first."""
 STARTS = ("mid", "as-is")
 """Starting states of a bench chip's devices (``TrainOptions.start``)."""
@@ -67,8 +67,8 @@ class TrainOptions:
     read_model: str | None = None
     """How the forward pass's array reads draw their noise: ``per-sample`` (independent noise per input
     vector, a physical crossbar MVM as in an in-memory inference chip) or ``shared`` (one noisy reading of
-    each device per batch, the product in software: what a bench does); None = the backend's own:
-    ``per-sample`` on ``sim``, ``shared`` on a bench, which takes no other (:data:`READ_MODELS`)."""
+    each device per batch, the product in software: what a bench does); None = ``shared`` on every
+    backend (the simulator reads as the bench it stands for; a bench takes no other, :data:`READ_MODELS`)."""
     read_every: int = 1
     """Read the pulsed devices back after every K-th update (``--read-every K``); in between the backward
     pass uses the weights the device model predicts. The forward pass reads the array every batch."""
@@ -115,12 +115,12 @@ def _options(options: dict) -> TrainOptions:
     return opts
 
 
-def read_model_of(spec: str, opts: TrainOptions) -> str:
-    """The read model of a run on backend ``spec`` (``TrainOptions.read_model``, or the backend's own)."""
-    return opts.read_model or (READ_MODELS[0] if spec == "sim" else "shared")
+def read_model_of(opts: TrainOptions) -> str:
+    """The read model of a run (``TrainOptions.read_model``, or the default: ``shared``, as a bench reads)."""
+    return opts.read_model or READ_MODELS[0]
 
 
-def simulated_layer_backend(model, fan_in: int, fan_out: int, seed: int, read_model: str = "per-sample", **options):
+def simulated_layer_backend(model, fan_in: int, fan_out: int, seed: int, read_model: str = READ_MODELS[0], **options):
     """The ``SimulatedArray`` of one ``fan_in x fan_out`` layer: a reference device beside each weight
     device (``fan_in x 2 fan_out`` devices), every device starting at mid range of its conductance
     (:func:`device_models.physics.mid_range_state`), with ``read_model`` (:data:`sim_backend.array.READ_MODELS`)."""
@@ -131,9 +131,9 @@ def simulated_layer_backend(model, fan_in: int, fan_out: int, seed: int, read_mo
 
 def _open_layer(spec: str, model, seed: int, k: int, fan_in: int, fan_out: int, n_layers: int, opts: TrainOptions):
     if spec == "sim":
-        return simulated_layer_backend(model, fan_in, fan_out, seed * 1009 + k, read_model_of(spec, opts),
+        return simulated_layer_backend(model, fan_in, fan_out, seed * 1009 + k, read_model_of(opts),
                                        faults=opts.faults if k == 0 else ())
-    if read_model_of(spec, opts) != "shared":
+    if read_model_of(opts) != "shared":
         raise field_error(ConfigError, "read_model", opts.read_model,
                           f"backend {spec!r} reads each device once per batch (shared); per-sample is a sim model")
     if n_layers > 1:
@@ -199,7 +199,7 @@ def train(backend: str = "sim", model: str = "garg-hzo-20ns", algo: str = "mpsgd
               **({"transfer": opts.transfer} if opts.transfer != "polarity" else {}),
               **({"start": opts.start} if opts.start != "mid" else {}),
               **({"read_every": opts.read_every} if opts.read_every != 1 else {}),
-              "read_model": read_model_of(backend, opts),
+              "read_model": read_model_of(opts),
               **({"dry_run": True} if opts.dry_run else {})}
     out_dir = Path(out) if out is not None else None
     if out_dir is not None:

@@ -38,6 +38,13 @@ def test_both_models_have_the_devices_read_noise(read_model):
     np.testing.assert_allclose(draws.std(axis=0), std[0], rtol=0.08)
 
 
+def test_a_chip_reads_as_the_bench_unless_told_otherwise():
+    """The default is ``shared``: two equal samples of one call get equal currents (the same noisy reading)."""
+    chip = SimulatedArray("garg-hzo-20ns", seed=5, layout=CellLayout.with_reference(16, 8), initial_state=0.5)
+    currents = chip.read_mvm(np.full((2, 16), 0.5, dtype=np.float32), ReadSpec())
+    assert np.array_equal(currents[0], currents[1])
+
+
 def test_an_unknown_read_model_names_the_field():
     with pytest.raises(ConfigError, match="read_model"):
         _chip("exact")

@@ -86,7 +86,9 @@ def test_mpsgd_at_short_pulses_sends_more_pulses_for_less_energy(data):
     long = train(model="garg-hzo-200us", algo="mpsgd", epochs=1, data=data, **SMALL)
     assert short["pulses"].iloc[0] > 3 * long["pulses"].iloc[0]
     assert short["energy_j"].iloc[0] < long["energy_j"].iloc[0] / 10
-    assert min(short["test_accuracy"].iloc[0], long["test_accuracy"].iloc[0]) > 0.5
+    # both learn (chance is 0.1); one noisy reading per batch (the shared read model) learns slower in
+    # these 8 batches than per-sample noise did (0.31-0.70 against 0.48-0.68 over seeds 0-2)
+    assert min(short["test_accuracy"].iloc[0], long["test_accuracy"].iloc[0]) > 0.25
 
 
 def test_aihwkit_transfer_trains_and_is_part_of_the_run_configuration(data, tmp_path):
@@ -99,16 +101,17 @@ def test_aihwkit_transfer_trains_and_is_part_of_the_run_configuration(data, tmp_
 
 
 def test_the_read_model_is_chosen_per_run_and_recorded(data, tmp_path):
-    """Training on sim reads ``per-sample`` unless told ``shared`` (as the bench reads); run.json says which.
-    Same seed, same model: same metrics; the two models draw different noise, so the runs differ."""
+    """Training on sim reads ``shared`` (as the bench reads) unless told ``per-sample``; run.json says which,
+    also when the default chose it. Same seed, same model: same metrics; the two models draw different
+    noise, so the runs differ."""
     import json
 
     runs = {m: train(data=data, read_model=m, out=tmp_path / m, **SMALL) for m in ("shared", "per-sample")}
-    again = train(data=data, **SMALL)
-    pd.testing.assert_frame_equal(runs["per-sample"].drop(columns="wall_s"), again.drop(columns="wall_s"))
+    again = train(data=data, out=tmp_path / "default", **SMALL)
+    pd.testing.assert_frame_equal(runs["shared"].drop(columns="wall_s"), again.drop(columns="wall_s"))
     assert runs["shared"]["train_loss"].iloc[0] != runs["per-sample"]["train_loss"].iloc[0]
-    for m in runs:
-        assert json.loads((tmp_path / m / "run.json").read_text())["config"]["read_model"] == m
+    for m, out in (("shared", "shared"), ("per-sample", "per-sample"), ("shared", "default")):
+        assert json.loads((tmp_path / out / "run.json").read_text())["config"]["read_model"] == m
     with pytest.raises(ConfigError, match="read_model"):
         train(data=data, read_model="exact", **SMALL)
     with pytest.raises(ConfigError, match="read_model.*shared"):
