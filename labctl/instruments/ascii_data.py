@@ -3,9 +3,10 @@
 Programming Guide, chapter 1 "Data Output Format": each value is ``ABC<number>`` where A is the
 status, B the channel and C the data type (``I`` current, ``V`` voltage, ``T`` time, ...). Values are
 separated by ``,`` and the block ends with the terminator. Channels: ``A``..``J`` the first channel
-of the module in slot 1..10 (an SMU, or ``<slot>01``), ``a``..``j`` the second channel of that
-module (``<slot>02``), ``V`` the ground unit, ``Z`` no channel (a time stamp, invalid data); any other
-letter is refused naming it. Every status letter the guide lists is decoded (:data:`STATUS`); one it
+of the module in slot 1..10 (channel 1..10, or 101..1001 on a module with two channels), ``a``..``j``
+the second channel of that module (102, 202, ..., 1002: the slot's number, then 02; not 101..110),
+``V`` the ground unit, ``Z`` no channel (a time stamp, invalid data); any other letter is refused
+naming it. Every status letter the guide lists is decoded (:data:`STATUS`); one it
 does not list is refused naming it. Written here because PyMeasure's ``read_data`` relies on
 ``DataFrame.applymap`` (gone in pandas 3).
 """
@@ -49,6 +50,18 @@ class Reading:
     """The number, in SI units."""
     sub: int = 1
     """Channel of the module: 1 (upper-case letter) or 2 (lower-case letter, ``<slot>02``)."""
+
+    @property
+    def channel(self) -> int:
+        """B1500 channel number of a module channel: ``<slot>01`` (``A`` = 101) or ``<slot>02`` (``a`` = 102)."""
+        if self.slot < 1:
+            raise field_error(InstrumentError, "b1500 data channel", slot_letter(self.slot), "names no module channel")
+        return 100 * self.slot + self.sub
+
+    @property
+    def source(self) -> str:
+        """What sent the value, for messages: ``channel 102``, ``the ground unit`` or ``no channel``."""
+        return {GNDU_SLOT: "the ground unit", NO_CHANNEL: "no channel"}.get(self.slot) or f"channel {self.channel}"
 
     @property
     def meaning(self) -> str:
@@ -102,7 +115,7 @@ def parse_block(block: str) -> list[Reading]:
 def check_status(reading: Reading) -> None:
     """Raise ``InstrumentError`` naming the slot and what the status says if the reading is flagged."""
     if reading.status not in OK_STATUS:
-        raise field_error(InstrumentError, f"b1500 slot {reading.slot} status", reading.status,
+        raise field_error(InstrumentError, f"b1500 {reading.source} status", reading.status,
                           f"reading flagged by the instrument: {reading.meaning}")
 
 

@@ -118,7 +118,7 @@ class B1500(Instrument):
         for readings in out:
             flagged = next((r for r in readings if r.status not in OK_STATUS), None)
             if flagged is not None:
-                raise InstrumentError(f"b1500 {sent!r}: slot {flagged.slot} reading status {flagged.status!r} "
+                raise InstrumentError(f"b1500 {sent!r}: {flagged.source} reading status {flagged.status!r} "
                                       f"({flagged.meaning})")
         return out
 

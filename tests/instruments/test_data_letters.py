@@ -9,8 +9,8 @@ import pytest
 from labctl.backends import open_backend
 from labctl.errors import InstrumentError
 from labctl.instruments import flex
-from labctl.instruments.ascii_data import (GNDU_SLOT, NO_CHANNEL, OK_STATUS, STATUS, Reading, format_reading,
-                                           parse_block)
+from labctl.instruments.ascii_data import (GNDU_SLOT, NO_CHANNEL, OK_STATUS, STATUS, Reading, check_status,
+                                           format_reading, parse_block)
 from labctl.visalog import read_log
 
 CHANNELS = {**{c: (i + 1, 1) for i, c in enumerate("ABCDEFGHIJ")}, **{c: (i + 1, 2) for i, c in enumerate("abcdefghij")},
@@ -27,6 +27,22 @@ def test_every_channel_letter_is_decoded_or_refused_naming_it(letter):
     else:
         with pytest.raises(InstrumentError, match=f"channel='{letter}'"):
             parse_block(token)
+
+
+def test_channel_numbers_follow_the_programming_guide():
+    """FMT 1 header letters (Programming Guide, "Data Output Format"; pymeasure's B1500 table agrees):
+    A..J = 101, 201, ..., 1001 (first channel of slot 1..10), a..j = 102, 202, ..., 1002 (second channel)."""
+    numbers = {letter: parse_block(f"N{letter}I+1.0E-09")[0].channel for letter in "ABCDEFGHIJabcdefghij"}
+    assert [numbers[c] for c in "ABCDEFGHIJ"] == [101, 201, 301, 401, 501, 601, 701, 801, 901, 1001]
+    assert [numbers[c] for c in "abcdefghij"] == [102, 202, 302, 402, 502, 602, 702, 802, 902, 1002]
+    for letter, source in (("V", "the ground unit"), ("Z", "no channel")):
+        reading = parse_block(f"N{letter}I+1.0E-09")[0]
+        assert reading.source == source
+        with pytest.raises(InstrumentError, match="names no module channel"):
+            _ = reading.channel
+    assert parse_block("CbI+1.0E-09")[0].source == "channel 202"
+    with pytest.raises(InstrumentError, match="channel 202 status"):
+        check_status(parse_block("CbI+1.0E-09")[0])
 
 
 @pytest.mark.parametrize("letter", sorted(string.ascii_uppercase))
