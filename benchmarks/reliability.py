@@ -1,12 +1,13 @@
 """Reliability benchmark: the fuzz (>= 10,000 generated cases: commands, mutated files, misspelt
 sections, widened limits, binary and truncated bench files), interrupts at random moments of every
-procedure with a resume, the fault matrix (every fault kind x every procedure on sim-instruments) and
-the sweep wall time (LocalCluster vs serial).
+procedure with a resume, the fault matrix (every fault kind x every procedure on sim-instruments, every
+device fault x every procedure on sim) and the sweep wall time (LocalCluster vs serial).
 
     python benchmarks/reliability.py [--cases 10000] [--interrupts 12] [--skip-fuzz] [--skip-faults] [--skip-sweep]
 
 Prints one table per part, then one closing line: cases tried, unsafe commands reaching an
-instrument (must be 0), tracebacks (must be 0), resume mismatches.
+instrument (must be 0), tracebacks (must be 0), resume mismatches (interrupts and instrument faults),
+and how many device faults differ on healthy devices after the resume (docs/safety.md says where and why).
 """
 
 from __future__ import annotations
@@ -89,17 +90,19 @@ def run_interrupts(n: int, tmp: Path, seed: int = 0) -> list[dict]:
 
 
 def run_fault_matrix(tmp: Path) -> list:
-    """One :class:`tests.reliability.faultmatrix.FaultCase` per (procedure, fault kind) on sim-instruments."""
+    """One :class:`tests.reliability.faultmatrix.FaultCase` per (procedure, fault kind) on sim-instruments,
+    and per (procedure, device fault) on sim."""
     from procedures import NAMES
-    from sim_backend.instruments.faults import FAULT_KINDS
+    from sim_backend.instruments.faults import DEVICE_FAULTS, FAULT_KINDS
 
     rows = []
-    for name in NAMES:
-        clean, messages = faultmatrix.clean_run(name, tmp)
-        for kind in FAULT_KINDS:
-            t0 = time.perf_counter()
-            rows.append(faultmatrix.fault_case(name, kind, tmp, clean, messages))
-            print(f"  {name} {kind}: {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
+    for backend, kinds in (("sim-instruments", FAULT_KINDS), ("sim", DEVICE_FAULTS)):
+        for name in NAMES:
+            clean, messages = faultmatrix.clean_run(name, tmp, backend)
+            for kind in kinds:
+                t0 = time.perf_counter()
+                rows.append(faultmatrix.fault_case(name, kind, tmp, clean, messages, backend))
+                print(f"  {backend} {name} {kind}: {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
     return rows
 
 
@@ -137,6 +140,7 @@ def main() -> None:
 
         os.environ["LABCTL_STATE_DIR"] = str(tmp / "state")
         tried = unsafe = tracebacks = mismatches = 0
+        device_differ = None
         if not args.skip_fuzz:
             table = Table("fuzz target", "cases tried", "accepted", "rejected (LabctlError naming the field)",
                           "violations", "unsafe at an instrument", "tracebacks", "wall s", title="fuzz")
@@ -157,11 +161,11 @@ def main() -> None:
             mismatches += sum(not c["resume_equal"] for c in cases)
         if not args.skip_faults:
             rows = run_fault_matrix(tmp)
-            table = Table("procedure", "fault", "exit code", "safe (visa log)", "points kept / clean",
+            table = Table("backend", "procedure", "fault", "exit code", "safe (visa log)", "points kept / clean",
                           "points lost", "resumed == uninterrupted", "same on healthy devices", "survived",
-                          "error line", title="fault matrix (sim-instruments): fault, then --resume without it")
+                          "error line", title="fault matrix: fault, then --resume without it")
             for c in rows:
-                table.add_row(c.procedure, c.fault, str(c.exit_code), str(c.safe), f"{c.kept} / {c.clean}", str(c.lost),
+                table.add_row(c.backend, c.procedure, c.fault, str(c.exit_code), str(c.safe), f"{c.kept} / {c.clean}", str(c.lost),
                               str(c.resumed_equal), str(c.resumed_equal_elsewhere), str(c.survived), c.error[:90])
             con.print(table)
             instrument = [c for c in rows if c.fault.split("@")[0] in faultmatrix.INSTRUMENT_FAULTS]
@@ -169,14 +173,19 @@ def main() -> None:
                       f"{sum(c.resumed_equal for c in instrument)} / {len(instrument)} instrument faults, "
                       f"{sum(c.resumed_equal for c in rows) - sum(c.resumed_equal for c in instrument)} / "
                       f"{len(rows) - len(instrument)} device faults")
+            tried += len(rows)
+            unsafe += sum(not c.safe for c in rows)
+            mismatches += sum(not c.resumed_equal for c in instrument)
+            device_differ = sum(not c.resumed_equal_elsewhere for c in rows if c not in instrument)
         if not args.skip_sweep:
             runs, parallel, serial = run_sweep_timing(tmp)
             con.print(f"sweep: {runs} sim-instruments runs: LocalCluster(2 processes) {parallel:.1f} s, "
                       f"serial {serial:.1f} s, speed-up {serial / parallel:.2f}x")
 
-
+        device = "" if device_differ is None else (f" ({device_differ} device faults differ on healthy devices "
+                                                   "after the resume: docs/safety.md, 'What a resumed run equals')")
         con.print(f"reliability: {tried} cases tried, {unsafe} unsafe commands reaching an instrument, "
-                  f"{tracebacks} tracebacks, {mismatches} resume mismatches")
+                  f"{tracebacks} tracebacks, {mismatches} resume mismatches{device}")
 
 
 if __name__ == "__main__":

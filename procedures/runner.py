@@ -54,6 +54,7 @@ def run_procedure(name: str, backend, out_dir, emit: Callable[[str, object], Non
         raise field_error(ConfigError, "resume", str(out_dir), f"no unfinished {name} run in this folder")
     procedure = procedure_class(name)(backend=backend)
     if csv_path is not None:
+        _same_chip(backend, csv_path)
         params = _original_parameters(procedure, csv_path, params)
     _set_parameters(procedure, backend, params)
     spec.preflight(backend, procedure.params(), procedure.chip_model())  # refused before any file or pulse
@@ -175,6 +176,29 @@ def _set_parameters(procedure, backend, params: dict) -> None:
             raise field_error(ConfigError, key, value,
                               f"unknown parameter of {procedure.spec.name}; see `labctl run --list`")
         setattr(procedure, key, value)
+
+
+def interrupted_run(name: str, out_dir) -> dict | None:
+    """Parameters of the newest unfinished run of ``name`` in ``out_dir`` (what ``--resume`` continues;
+    its ``model`` and ``seed`` open the same chip), or None."""
+    import json
+
+    csv_path = _resume_path(name, Path(out_dir)) if Path(out_dir).is_dir() else None
+    return None if csv_path is None else json.loads(csv_path.with_suffix(".json").read_text())["parameters"]
+
+
+def _same_chip(backend, csv_path: Path) -> None:
+    """A resume continues on the chip the run started on: another model (or, simulated, another seed) is
+    refused, naming the value to give (a restored state on another chip's devices would be nonsense data)."""
+    import json
+
+    original = json.loads(csv_path.with_suffix(".json").read_text())["parameters"]
+    about = backend.describe()
+    checks = [("model", about.model)] + ([("seed", about.seed or 0)] if backend.simulation is not None else [])
+    for key, now in checks:
+        if key in original and str(original[key]) != str(now):
+            raise field_error(ConfigError, key, now, f"the interrupted run used {key} {original[key]}: "
+                              f"resume with --{key} {original[key]}")
 
 
 def _original_parameters(procedure, csv_path: Path, given: dict) -> dict:

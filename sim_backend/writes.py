@@ -94,12 +94,13 @@ class DeviceRows:
         """
         if idx.size and (stats := fast_paths.pulse(self, idx, counts, amplitude_v, width_s, down_v)) is not None:
             return stats
-        dead = self._dead()
-        if dead is not None:
-            writable = ~dead[idx]
-            idx, counts = idx[writable], counts[writable]
         if idx.size == 0:
             return None
+        dead = self._dead()
+        # an open line delivers no pulse: its devices keep their state, but the train is drawn for them too,
+        # so every other device gets the noise it gets on a chip without the fault (a resume after the line is
+        # mended then continues the uninterrupted run's noise on the healthy devices)
+        unreached = None if dead is None or not dead[idx].any() else dead[idx]
         rows = self._dyn.take(idx, axis=0)
         before, age = self._relaxed(idx, rows)
         after, cond = np.empty_like(before), np.empty_like(before)
@@ -112,6 +113,8 @@ class DeviceRows:
             on = idx[sel]
             par = self._par_at(on, volts < 0)
             after[sel] = pop.pulse_train(before[sel], n, volts, width_s, par[:, 2], par[:, 3], self.noise)
+            if unreached is not None:
+                after[sel] = np.where(unreached[sel], before[sel], after[sel])
             cond[sel] = physics.conductance(after[sel], par[:, 0], par[:, 1], self._any_log and self._log_dev[on])
             rewritten = np.abs(after[sel] - before[sel]) >= pop.params.retention.rewrite_threshold
             age[sel] = np.where(rewritten, 0.0, age[sel])

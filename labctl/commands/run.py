@@ -92,11 +92,23 @@ def confirm_long_run(what: str, estimated_s: float, max_bench_hours: float) -> N
                       "(or narrow the run)")
 
 
+def _chip_of(procedure: str, out: Path, resume: bool, model: str | None, seed: int | None) -> tuple[str, int]:
+    """(model, seed) to open: the ones given, else (with ``--resume``) the interrupted run's, else the defaults."""
+    from labctl.api import DEFAULT_CHIP_MODEL
+    from procedures.runner import interrupted_run
+
+    original = (interrupted_run(procedure, out) or {}) if resume else {}
+    return (model or original.get("model") or DEFAULT_CHIP_MODEL,
+            seed if seed is not None else int(original.get("seed") or 0))
+
+
 def run(
     procedure: str = typer.Argument(None, help="Procedure name (see --list)."),
     backend: str = typer.Option("sim", "--backend", help="sim | sim-instruments | BENCH.yaml"),
-    model: str = typer.Option("ning-mos2-fefet", "--model", help="Model preset name or model.json."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the simulated chip."),
+    model: str = typer.Option(None, "--model", help="Model preset name or model.json [default: ning-mos2-fefet; "
+                              "with --resume: the interrupted run's]."),
+    seed: int = typer.Option(None, "--seed", help="Seed of the simulated chip [default: 0; with --resume: the "
+                             "interrupted run's]."),
     out: Path = typer.Option(Path("runs"), "--out", help="Run folder (created)."),
     param: list[str] = typer.Option([], "--param", help="Procedure parameter name=value (repeatable)."),
     chip_id: str = typer.Option("", "--chip-id", help="Chip id for the header (default: backend and seed)."),
@@ -128,6 +140,7 @@ def run(
 
     get_spec(procedure)
     params = parse_params(param)
+    model, seed = _chip_of(procedure, out, resume, model, seed)
     estimates = []
     # the estimate, before anything is sent (a resumed run's was printed when it started: a fresh dry
     # run would time the whole run, with today's command-line parameters, against the remainder)

@@ -53,3 +53,39 @@ def test_fault_then_resume_on_simulated_instruments(tmp_path, monkeypatch, name,
     assert case.exit_code != 0 and case.safe and "\n" not in case.error, case
     assert case.kept < case.clean and case.survived, case
     assert case.resumed_equal and case.resumed_equal_elsewhere, case
+
+
+@pytest.mark.parametrize("backend", ["sim", "sim-instruments"])
+@pytest.mark.parametrize("fault", ["dead-line@1", "stuck-off@45"])
+def test_device_fault_then_resume_equals_the_uninterrupted_run_on_the_healthy_devices(tmp_path, monkeypatch,
+                                                                                       backend, fault):
+    """array_map, row 1 broken (its line, or device 1:15), three rows: row 0 is replayed, rows 1 (mended) and 2 are
+    written live after the resume; row 2 received the half-selected pulses of rows 0 and 1 on sim-instruments."""
+    monkeypatch.setenv("LABCTL_STATE_DIR", str(tmp_path / "state"))
+    kind, _, at = fault.partition("@")
+    clean, messages = clean_run("array_map", tmp_path, backend, params=("rows=3",))
+    case = fault_case("array_map", kind, tmp_path, clean, messages, backend, at=int(at), params=("rows=3",))
+    assert case.exit_code != 0 and case.kept == 30 and case.lost == 0 and case.resume_exit == 0, case
+    assert case.resumed_equal_elsewhere, case
+
+
+def test_resume_continues_on_the_chip_the_run_started_on(tmp_path, monkeypatch):
+    """--resume opens the interrupted run's model and seed; another one given is refused, naming it."""
+    monkeypatch.setenv("LABCTL_STATE_DIR", str(tmp_path / "state"))
+    from typer.testing import CliRunner
+
+    from labctl.cli import app
+
+    def run(*extra):
+        return CliRunner().invoke(app, ["run", "ltp_ltd", "--backend", "sim", "--out", str(tmp_path / "r"), *extra])
+
+    first = run("--model", "garg-hzo-2us", "--seed", "3", "--param", "pulses=20", "--param", "n_devices=2",
+                "--fault", "dead-line@0")
+    assert first.exit_code != 0
+    refused = run("--resume", "--model", "ning-mos2-fefet")
+    assert refused.exit_code != 0 and "--model garg-hzo-2us" in str(refused.exception)
+    refused = run("--resume", "--seed", "4")
+    assert refused.exit_code != 0 and "--seed 3" in str(refused.exception)
+    assert run("--resume").exit_code == 0
+    meta = (tmp_path / "r" / "ltp_ltd.json").read_text()
+    assert '"model": "garg-hzo-2us"' in meta and '"seed": 3' in meta

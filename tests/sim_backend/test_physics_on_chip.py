@@ -162,3 +162,21 @@ def test_digital_sparsity_device_reads_log_scaled():
     g = chip.true_conductance()[chip.layout.role_mask(Role.SPARSITY)]
     geometric_mid = np.sqrt(sp.g_min_s * sp.g_max_s)
     assert np.median(g) == pytest.approx(geometric_mid, rel=0.3)
+
+
+@pytest.mark.parametrize("model", ["ning-mos2-fefet", "garg-hzo-2us"])
+def test_a_dead_line_leaves_the_other_devices_as_on_a_healthy_chip(model):
+    """A dead line takes no pulse, but the noise the other devices draw is the healthy chip's: a resume
+    after the line is mended continues the uninterrupted run on them (docs/safety.md)."""
+    dead, healthy = SimulatedArray(model, seed=8, faults=Faults(dead_rows=[5])), SimulatedArray(model, seed=8)
+    for chip in (dead, healthy):
+        chip.apply_pulses(ALL, _pulse(chip, +1), count=3)
+        chip.apply_pulses(ALL, _pulse(chip, -1), count=np.arange(900).reshape(30, 30) % 4)
+    idle = SimulatedArray(model, seed=8)
+    idle.wait(dead.time_s)
+    start = idle.state
+    np.testing.assert_allclose(dead.state[5], start[5], rtol=0, atol=1e-12)  # no pulse reached it: only relaxed
+    others = np.arange(30) != 5
+    # the fault turns the compiled kernels off (the numpy path agrees to rounding)
+    np.testing.assert_allclose(dead.state[others], healthy.state[others], rtol=0, atol=1e-12)
+    assert not np.allclose(dead.state[others], start[others])
