@@ -129,17 +129,23 @@ def simulated_layer_backend(model, fan_in: int, fan_out: int, seed: int, read_mo
                         **options)
 
 
-def _open_layer(spec: str, model, seed: int, k: int, fan_in: int, fan_out: int, n_layers: int, opts: TrainOptions):
+def _check_backend(spec: str, model, n_layers: int, opts: TrainOptions) -> None:
+    """Refuse what a bench backend cannot train before the data loads or any instrument opens."""
     if spec == "sim":
-        return simulated_layer_backend(model, fan_in, fan_out, seed * 1009 + k, read_model_of(opts),
-                                       faults=opts.faults if k == 0 else ())
+        return
     if read_model_of(opts) != "shared":
         raise field_error(ConfigError, "read_model", opts.read_model,
                           f"backend {spec!r} reads each device once per batch (shared); per-sample is a sim model")
     if n_layers > 1:
         raise field_error(ConfigError, "layers", n_layers,
                           f"backend {spec!r} is one {CHIP_SHAPE[0]}x{CHIP_SHAPE[1]} chip: train a single layer, e.g. --layers 30,10")
-    check_operating_point(spec, model)  # before any instrument is opened
+    check_operating_point(spec, model)
+
+
+def _open_layer(spec: str, model, seed: int, k: int, fan_in: int, fan_out: int, opts: TrainOptions):
+    if spec == "sim":
+        return simulated_layer_backend(model, fan_in, fan_out, seed * 1009 + k, read_model_of(opts),
+                                       faults=opts.faults if k == 0 else ())
     return open_backend(spec, model=model, seed=seed, layout=CellLayout.with_reference(*CHIP_SHAPE, cells=fan_out),
                         visa_log=opts.visa_log, simulate=opts.dry_run, faults=opts.faults)
 
@@ -185,6 +191,8 @@ def train(backend: str = "sim", model: str = "garg-hzo-20ns", algo: str = "mpsgd
     if opts.dry_run and backend == "sim":
         raise field_error(ConfigError, "dry_run", True, "needs a bench file or sim-instruments (sim has no instruments)")
     chip_model = load_model(model)
+    if algo != "float":
+        _check_backend(backend, chip_model, len(layers) - 1, opts)
     data = opts.data if opts.data is not None else load_mnist(train_samples, test_samples, opts.data_dir)
     data = reduce_features(data, layers[0])
     if layers[-1] != data.n_classes:
@@ -216,7 +224,7 @@ def train(backend: str = "sim", model: str = "garg-hzo-20ns", algo: str = "mpsgd
                 if algo == "float":
                     net_layers.append(DigitalLayer(fan_in, fan_out, rng))
                     continue
-                chip = _open_layer(backend, chip_model, seed, k, fan_in, fan_out, len(layers) - 1, opts)
+                chip = _open_layer(backend, chip_model, seed, k, fan_in, fan_out, opts)
                 backends.append(chip)
                 net_layers.append(AnalogLayer(chip, chip_model, fan_in, fan_out, opts.gain, converters, opts.weight_reads,
                                               opts.read_every))

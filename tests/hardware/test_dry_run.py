@@ -50,10 +50,15 @@ def test_dry_run_of_a_real_bench_file_opens_no_instrument(tmp_path):
     assert len(LINE.findall(result.output)) == 2
 
 
+@pytest.fixture(scope="module")
+def estimates():
+    """The dry run's estimate of each operation (seed 1): computed once for both operations' runs."""
+    return {e.operation: e for e in dry_run("array_map", "sim-instruments", "ning-mos2-fefet", 1, SMALL)}
+
+
 @pytest.mark.parametrize("operation", ["vector", "cell"])
-def test_real_run_lands_within_10_percent_of_the_dry_run(tmp_path, operation):
+def test_real_run_lands_within_10_percent_of_the_dry_run(tmp_path, operation, estimates):
     """Estimate on one simulated chip (seed 1, as the sampled non-chosen operation), run on another (seed 2)."""
-    estimates = {e.operation: e for e in dry_run("array_map", "sim-instruments", "ning-mos2-fefet", 1, SMALL)}
     result = runner.invoke(app, ["run", "array_map", "--backend", "sim-instruments", "--seed", "2",
                                  "--out", str(tmp_path), *_param_args({**SMALL, "operation": operation})],
                            terminal_width=200)

@@ -10,7 +10,10 @@ import sys
 import time
 from pathlib import Path
 
+from typer.testing import CliRunner
+
 from labctl.backends import SIM_BENCH_FILE
+from labctl.cli import app
 from labctl.journal import BenchSession, unclean_sessions
 from labctl.visalog import read_log
 from procedures import read_records
@@ -21,9 +24,9 @@ MAP = ["run", "array_map", "--backend", "sim-instruments", "--param", "write_ver
 TOTAL = 12 * 30
 
 
-def _labctl(env, *args, **kw):
-    return subprocess.run([sys.executable, "-m", "labctl", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120, **kw)
+def _labctl(*args):
+    """The commands after the kill run in this process (the killed run was the point of a process)."""
+    return CliRunner().invoke(app, [str(a) for a in args])
 
 
 def _data_lines(csv: Path) -> int:
@@ -50,8 +53,8 @@ def test_sigkill_then_safe_state_first_then_resume(tmp_path, monkeypatch):
     assert len(unclean_sessions(SIM_BENCH_FILE)) == 1
 
     log = tmp_path / "check.log"
-    check = _labctl(env, "bench", "check", "--config", "sim-instruments", "--visa-log", str(log))
-    assert check.returncode == 0, check.stderr
+    check = _labctl("bench", "check", "--config", "sim-instruments", "--visa-log", log)
+    assert check.exit_code == 0, check.output
     line = [x for x in check.stderr.splitlines() if "did not close cleanly" in x]
     assert len(line) == 1 and "--resume" in line[0] and str(csv.resolve()) in line[0]
     sent = [(i, m) for _, i, k, m in read_log(log) if k != "read"]
@@ -59,15 +62,15 @@ def test_sigkill_then_safe_state_first_then_resume(tmp_path, monkeypatch):
     assert ("switch", ":ROUT:OPEN:CARD ALL") in sent[:6]
     assert unclean_sessions(SIM_BENCH_FILE) == []
 
-    resumed = _labctl(env, *MAP, "--out", str(out), "--resume")
-    assert resumed.returncode == 0, resumed.stderr
+    resumed = _labctl(*MAP, "--out", out, "--resume")
+    assert resumed.exit_code == 0, resumed.output
     full = read_records(csv)
     assert len(full) == TOTAL and not full.duplicated(["Device row", "Device col"]).any()
     kept = full.iloc[:len(partial) - len(partial) % 30]
     assert kept.equals(partial.iloc[:len(kept)])  # completed rows are kept as written
     assert unclean_sessions(SIM_BENCH_FILE) == []
-    whole = _labctl(env, *MAP, "--out", str(tmp_path / "whole"))
-    assert whole.returncode == 0, whole.stderr
+    whole = _labctl(*MAP, "--out", tmp_path / "whole")
+    assert whole.exit_code == 0, whole.output
     assert full.equals(read_records(tmp_path / "whole" / "array_map.csv"))  # same seed, same data
 
 

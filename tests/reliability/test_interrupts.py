@@ -13,8 +13,10 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 from labctl.backends import open_backend
+from labctl.cli import app
 from labctl.visalog import audit, read_log
 from procedures import NAMES, run_procedure
 
@@ -97,11 +99,12 @@ def test_sigint_during_retention_programming_exits_130_safe_and_resumes(tmp_path
     assert len(lines) - at < 600, f"{len(lines) - at} log lines after SIGINT"
     assert "Traceback" not in output and "--resume" in output.splitlines()[-1]
     assert_safe(log)
-    done = subprocess.run([sys.executable, "-m", "labctl", "run", "retention", "--backend", "sim-instruments",
-                           "--model", MODEL, "--out", str(tmp_path / "r"), "--resume"], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    clean = subprocess.run([*args[:10], str(tmp_path / "c"), *args[11:]], capture_output=True, text=True)
-    assert clean.returncode == 0, clean.stderr
+    # the resume and the clean run need no process of their own (the SIGINT above was the point of one)
+    done = CliRunner().invoke(app, ["run", "retention", "--backend", "sim-instruments", "--model", MODEL, "--out",
+                                    str(tmp_path / "r"), "--resume"])
+    assert done.exit_code == 0, done.output
+    clean = CliRunner().invoke(app, [*args[3:10], str(tmp_path / "c"), *args[11:]])
+    assert clean.exit_code == 0, clean.output
     from procedures import read_records
 
     pd.testing.assert_frame_equal(read_records(tmp_path / "r" / "retention.csv"),

@@ -134,9 +134,10 @@ def test_an_interrupted_sparse_run_resumes_to_the_uninterrupted_result(backend, 
     from labctl.sparse.pruning import PruneSchedule
     from labctl.sparse.training import SparseRun, train_msnet
 
-    data = synthetic_letters(200, 40, classes="aenprs", seed=0, cache=False)
-    run = dict(backend=backend, update=update, algo="sgd", features=75 if backend == "sim" else 25, seed=0,
-               schedule=PruneSchedule(0.5, 1, 2))
+    bench = backend != "sim"  # every batch goes through the instruments' messages: fewer, larger batches
+    data = synthetic_letters(60 if bench else 200, 20 if bench else 40, classes="aenprs", seed=0, cache=False)
+    run = dict(backend=backend, update=update, algo="sgd", features=25 if bench else 75, seed=0,
+               schedule=PruneSchedule(0.5, 1, 2), batch_size=30 if bench else 20)
     whole, _ = train_msnet(data, SparseRun(epochs=3, **run), out=tmp_path / "whole")
     train_msnet(data, SparseRun(epochs=cut, **run), out=tmp_path / "cut")
     resumed, _ = train_msnet(data, SparseRun(epochs=3, **run), out=tmp_path / "cut", resume=True)
