@@ -42,29 +42,34 @@ class LtpLtdParams:
     width_s: float = param(0.0, "Pulse width", "s", 0.0, 2.0)
     """Write-pulse width in s; 0 = the model's operating point."""
     start_amplitude_v: float = param(0.0, "Start amplitude", "V", 0.0, 20.0)
-    """Amplitude magnitude in V of the first pulse of each train; 0 = the model's measured ramp (a fitted
-    model's operating point keeps it per branch), else 0.95 x the branch's operating amplitude."""
+    """Amplitude magnitude in V of the first LTP pulse (and LTD pulse, unless ``ltd_start_amplitude_v``);
+    0 = the model's LTP branch: its measured ramp (a fitted model's operating point keeps one per
+    branch), else 0.95 x its amplitude."""
     stop_amplitude_v: float = param(0.0, "Stop amplitude", "V", 0.0, 20.0)
-    """Amplitude magnitude in V of the last pulse of each train; 0 = the model's measured ramp, else 1.05 x
-    the branch's operating amplitude."""
+    """Amplitude magnitude in V of the last LTP pulse (and LTD pulse, unless ``ltd_stop_amplitude_v``); 0 =
+    the model's LTP branch: its measured ramp, else 1.05 x its amplitude."""
+    ltd_start_amplitude_v: float = param(0.0, "LTD start amplitude", "V", 0.0, 20.0)
+    """Amplitude magnitude in V of the first LTD pulse; 0 = ``start_amplitude_v`` where given, else the
+    model's LTD branch (its measured ramp, else 0.95 x its amplitude)."""
+    ltd_stop_amplitude_v: float = param(0.0, "LTD stop amplitude", "V", 0.0, 20.0)
+    """Amplitude magnitude in V of the last LTD pulse; 0 = ``stop_amplitude_v`` where given, else the
+    model's LTD branch (its measured ramp, else 1.05 x its amplitude)."""
     read_v: float = param(0.1, "Read voltage", "V", 0.0, 2.0)
     """Bipolar read voltage magnitude in V."""
 
 
 def plan(backend: ArrayBackend, params: LtpLtdParams, model) -> tuple[list[PulseSpec], ReadSpec]:
-    """Every pulse (LTP ramp then LTD ramp, defaults filled in) and the read, checked against the limits."""
-    width_s = applied(params, model).width_s
-    op = model.operating_point
+    """Every pulse (LTP ramp then LTD ramp, defaults filled in: what the CSV header records) and the read,
+    checked against the limits."""
+    p = applied(params, model)
     ramps = []
-    for up, measured in ((True, op.ltp_ramp_v), (False, op.ltd_ramp_v)):
-        amp = op.amplitude_v(up)
-        first, last = measured or (0.95 * amp, 1.05 * amp)  # a fitted model replays the measured protocol
-        start, stop = params.start_amplitude_v or first, params.stop_amplitude_v or last
-        checked_pulse(backend.limits, "start_amplitude_v", start, width_s)
-        checked_pulse(backend.limits, "stop_amplitude_v", stop, width_s)
+    for prefix in ("", "ltd_"):
+        start, stop = getattr(p, f"{prefix}start_amplitude_v"), getattr(p, f"{prefix}stop_amplitude_v")
+        checked_pulse(backend.limits, f"{prefix}start_amplitude_v", start, p.width_s)
+        checked_pulse(backend.limits, f"{prefix}stop_amplitude_v", stop, p.width_s)
         ramps.append(np.linspace(start, stop, params.pulses))
     amplitudes = np.concatenate([ramps[0], -ramps[1]])
-    pulses = [checked_pulse(backend.limits, "amplitude", float(a), width_s) for a in amplitudes]
+    pulses = [checked_pulse(backend.limits, "amplitude", float(a), p.width_s) for a in amplitudes]
     return pulses, checked_read(backend.limits, "read_v", params.read_v)
 
 

@@ -180,21 +180,32 @@ def device_ids(mask: np.ndarray) -> str:
     return ",".join(f"{r}:{c}" for r, c in np.argwhere(mask))
 
 
+def branch_ramp(op, potentiate: bool) -> tuple[float, float]:
+    """(first, last) amplitude magnitude in V of a branch's train by default: the model's measured ramp (a
+    fitted model's operating point keeps one per branch), else 0.95 to 1.05 x the branch's amplitude."""
+    measured = op.ltp_ramp_v if potentiate else op.ltd_ramp_v
+    amp = op.amplitude_v(potentiate)
+    return (float(measured[0]), float(measured[-1])) if measured else (0.95 * amp, 1.05 * amp)
+
+
 OPERATING_POINT_DEFAULTS = {
-    "width_s": lambda op: op.write_width_s,
-    "amplitude_v": lambda op: op.write_amplitude_v,
-    # a fitted model's measured per-branch ramps stay 0 here: ltp_ltd's plan replays them branch by branch
-    "start_amplitude_v": lambda op: 0.0 if op.ltp_ramp_v else 0.95 * op.write_amplitude_v,
-    "stop_amplitude_v": lambda op: 0.0 if op.ltp_ramp_v else 1.05 * op.write_amplitude_v,
+    "width_s": lambda op, p: op.write_width_s,
+    "amplitude_v": lambda op, p: op.write_amplitude_v,
+    "start_amplitude_v": lambda op, p: branch_ramp(op, True)[0],
+    "stop_amplitude_v": lambda op, p: branch_ramp(op, True)[1],
+    # the LTD train: the LTP train's amplitudes where they were given, else the model's LTD branch
+    "ltd_start_amplitude_v": lambda op, p: p.start_amplitude_v or branch_ramp(op, False)[0],
+    "ltd_stop_amplitude_v": lambda op, p: p.stop_amplitude_v or branch_ramp(op, False)[1],
 }
-"""Pulse parameters whose 0 means "from the model's operating point", and the value it stands for."""
+"""Pulse parameters whose 0 means "from the model's operating point", and the value it stands for (given
+the operating point and the parameters as set)."""
 
 
 def applied(params, model):
     """``params`` with every pulse parameter left at 0 replaced by the value the procedure applies, so
     the plans and the CSV header (what was sent, not ``Pulse width: 0 s``) read the same numbers."""
     op = model.operating_point
-    filled = {name: default(op) for name, default in OPERATING_POINT_DEFAULTS.items()
+    filled = {name: default(op, params) for name, default in OPERATING_POINT_DEFAULTS.items()
               if getattr(params, name, None) == 0}
     return dataclasses.replace(params, **filled) if filled else params
 

@@ -56,6 +56,28 @@ def test_ltp_ltd_replays_the_measured_protocol_by_default(ramp_fit):
         assert np.array([p.amplitude_v for p in pulses])[[0, 9, 10, 19]] == pytest.approx([0.5, 0.6, -0.5, -0.6])
 
 
+def test_the_csv_header_records_each_branchs_ramp_as_applied(ramp_fit, tmp_path):
+    """`labctl run ltp_ltd --model M` of a measured ramp wrote 'Start amplitude: 0 V' (the header must say
+    what was sent); a given LTD ramp is kept, and one LTP ramp given alone drives both branches."""
+    from device_models import save_model
+    from procedures import run_procedure
+
+    save_model(ramp_fit[0].model, tmp_path / "ramp.json")
+    with SimulatedArray(ramp_fit[0].model, seed=1, layout=CellLayout.dense(2, 2)) as chip:
+        df, csv = run_procedure("ltp_ltd", chip, tmp_path / "run", model=str(tmp_path / "ramp.json"), pulses=20,
+                                n_devices=1)
+    header = csv.read_text().split("#Data:")[0]
+    for line in ("Start amplitude: 0.05 V", "Stop amplitude: 1 V", "LTD start amplitude: 0.1 V",
+                 "LTD stop amplitude: 2 V"):
+        assert f"\t{line}\n" in header, header
+    amps = df.groupby("Phase")["Amplitude (V)"].agg(["first", "last"])
+    assert amps.loc["LTP"].tolist() == pytest.approx([0.05, 1.0]) and amps.loc["LTD"].tolist() == pytest.approx([-0.1, -2.0])
+    model = ramp_fit[0].model
+    with SimulatedArray(model, seed=1, layout=CellLayout.dense(2, 2)) as chip:
+        pulses, _ = plan(chip, LtpLtdParams(pulses=10, ltd_start_amplitude_v=0.3, ltd_stop_amplitude_v=0.4), model)
+        assert np.array([p.amplitude_v for p in pulses])[[0, 9, 10, 19]] == pytest.approx([0.05, 1.0, -0.3, -0.4])
+
+
 def test_a_100_ms_model_runs_on_the_simulator(tmp_path):
     base = noisy_model("garg-hzo-2us")
     data = simulate_trains(base, n_pulses=120, size=1, seed=SEED)
