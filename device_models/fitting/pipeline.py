@@ -28,8 +28,8 @@ from ..physics import conductance, pulse_step
 from .gate import gate_reasons, replay
 from .ramps import fit_activation, is_ramp
 from .steps import StepFit, fit_bounds, fit_phase
-from .traces import (PLATEAU_FRACTION, PhaseTrains, device_spread, noise_from_residuals, phase_trains, plateaus,
-                     scales_resolved, train_scales)
+from .traces import PhaseTrains, phase_trains, plateaus, train_scales
+from .variation import fit_variation
 
 DEFAULT_BASE_MODEL = "garg-hzo-2us"
 """Model whose kinetics, retention and transfer curve a fit keeps (the pulse data cannot fix them)."""
@@ -149,23 +149,9 @@ def fit_measurements(measurements: list[Measurement], base_model: str | ChipMode
         chosen[p], fits[p] = fit_phase(p, (trace - x_min) / span, ratios)
     lo, hi = _device_bounds(trains, x_min, x_max)
     scales = [train_scales(chosen[p], trains[p], lo[p], hi[p]) for p in phases]
-    read_noise, c2c = noise_from_residuals([chosen[p] for p in phases], [trains[p] for p in phases], scales,
-                                           [lo[p] for p in phases], [hi[p] for p in phases], log=log)
-    devices = np.concatenate([trains[p].device for p in phases])
-    d2d_step = device_spread(np.concatenate(scales), devices, log=True)
-    resolved = {"c2c": c2c is not None, "d2d_step": all(scales_resolved(lam) for lam in scales),
-                **{p: _saturates(means[p][0]) for p in phases}}
-    if not resolved["d2d_step"]:  # steps under the read noise: the scales do not fix a spread
-        d2d_step = base.weight.variation.d2d_step
-    m = max(2, int(trains[phases[0]].conductance_s.shape[1] * PLATEAU_FRACTION))
     in_s = (lambda x: g_ref * np.exp(x)) if log else (lambda x: x)
-    spreads = [device_spread(in_s(plateaus(trains[p])), trains[p].device) for p in phases]
-    bound_spread = float(np.sqrt(np.mean(np.square(spreads))))
-    d2d_bounds = float(np.sqrt(max(0.0, bound_spread**2 - read_noise**2 / m)))
-    if not resolved["c2c"]:  # write noise hidden under read noise: keep the base model's, and say so
-        c2c = base.weight.variation.c2c_write
-    variation = Variation(d2d_bounds=d2d_bounds, d2d_step=float(d2d_step), d2d_nonlinearity=0.0,
-                          c2c_write=c2c, read_noise=read_noise)
+    variation, sources = fit_variation(chosen, trains, scales, lo, hi, log, in_s, base.weight.variation)
+    resolved = {**{p: _saturates(means[p][0]) for p in phases}, "sources": sources}
     sides = {p: _polarity_params(chosen[p], kin[p], ref_v, ref_t) for p in phases}
     for p, attr in (("LTP", "potentiation"), ("LTD", "depression")):
         if p not in sides:
@@ -187,7 +173,7 @@ def fit_measurements(measurements: list[Measurement], base_model: str | ChipMode
     report = _report(chosen, fits, trains, scales, x_min, x_max, g_min, g_max, variation, resolved)
     replayed = replay(weight, trains, lambda x: (x - x_min) / span, ref_v, ref_t)
     report["replay_nrmse"] = [replayed[p]["nrmse"] for p in report.index]
-    reasons = gate_reasons(weight, op, phases, (x_min, x_max), reached, read_noise, replayed, log)
+    reasons = gate_reasons(weight, op, phases, (x_min, x_max), reached, variation.read_noise, replayed, log)
     sym = symmetry_point(weight, op)
     provenance = _provenance(measurements, base, report, sym, amp_known.any(), np.isfinite(widths).any())
     provenance.update(replay={p: {"nrmse": replayed[p]["nrmse"]} for p in phases} | {
@@ -374,9 +360,10 @@ def _report(chosen, fits, trains, scales, x_min, x_max, g_min, g_max, variation:
             "aic_poly5": fits[p]["polynomial"].aic, "aic_soft_bounds": fits[p]["power"].aic,
             "nrmse_mean": fit.nrmse, "nrmse_readings": float(np.sqrt(np.nanmean((pred - g) ** 2))),
             "g_min_s": float(g_min), "g_max_s": float(g_max), "c2c_write": variation.c2c_write,
-            "c2c_source": "fit" if resolved["c2c"] else "base model (not resolved under read noise)",
+            "c2c_source": resolved["sources"]["c2c"], "d2d_bounds": variation.d2d_bounds,
+            "d2d_bounds_source": resolved["sources"]["d2d_bounds"],
             "read_noise": variation.read_noise, "d2d_step": variation.d2d_step,
-            "d2d_step_source": "fit" if resolved["d2d_step"] else "base model (steps under the read noise)",
+            "d2d_step_source": resolved["sources"]["d2d_step"],
             "bound": ("asymptote" if resolved[p] else "extrapolated (no saturation: run longer trains)"),
             "n_trains": int(g.shape[0]), "n_pulses": int(np.isfinite(g).sum()),
         }
@@ -392,8 +379,10 @@ def _provenance(measurements, base: ChipModel, report: pd.DataFrame, sym: float,
     for phase, bound in (("LTP", "Gmax"), ("LTD", "Gmin")):
         if phase in report.index and report.loc[phase, "bound"] != "asymptote":
             assumptions.append(f"{phase} trains do not saturate: {bound} is extrapolated (longer trains fix it)")
-    if not report["d2d_step_source"].eq("fit").all():
-        assumptions.append(f"d2d step spread not resolved (steps under the read noise): value of {base.name!r}")
+    for name, column in (("step", "d2d_step_source"), ("bounds", "d2d_bounds_source")):
+        source = report[column].iloc[0]
+        if source != "fit":
+            assumptions.append(f"d2d {name} spread not resolved ({source.split('(', 1)[1]}: value of {base.name!r}")
     if not amp_known:
         assumptions.append(f"no amplitude column: reference amplitude of {base.name!r}")
     if not width_known:

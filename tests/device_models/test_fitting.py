@@ -182,3 +182,18 @@ def test_step_spread_from_steps_under_the_read_noise_is_not_reported_as_measured
     assert short.model.weight.variation.d2d_step == truth.weight.variation.d2d_step
     _, long = _fit(tmp_path, n_pulses=300, size=5)
     assert long.report["d2d_step_source"].eq("fit").all()
+
+
+def test_one_device_fixes_no_device_to_device_spread(tmp_path):
+    """A file of one device shows no spread over devices: its d2d bounds and step come from the base model
+    and the report says so (it wrote 0, and a model without spread starts every weight at exactly 0)."""
+    truth = noisy_model("garg-hzo-2us", d2d_bounds=0.08, d2d_step=0.07)
+    measured = simulate_trains(truth, seed=5, n_pulses=150, size=1)
+    result = fit_files([write_procedure_csv(measured, tmp_path / "one.csv")], base_model="garg-hzo-20ns")
+    base = load_model("garg-hzo-20ns").weight.variation
+    variation = result.model.weight.variation
+    assert (variation.d2d_bounds, variation.d2d_step) == (base.d2d_bounds, base.d2d_step) != (0.0, 0.0)
+    assert result.report["d2d_bounds_source"].eq("base model (fewer than 3 devices)").all()
+    assert result.report["d2d_step_source"].eq("base model (fewer than 3 devices)").all()
+    assert any("d2d bounds spread not resolved (fewer than 3 devices)" in a
+               for a in result.model.provenance["assumptions"])
