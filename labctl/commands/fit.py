@@ -116,11 +116,11 @@ def print_report(console, result, n_files: int, retention: Path | None = None) -
     console.print(table)
     devices = {d for tr in result.trains.values() for d in tr.device}
     v = result.model.weight.variation
-    sources = {report[f"d2d_{k}_source"].iloc[0] for k in ("bounds", "step")} - {"fit"}
+    base = result.model.provenance["base_model"]
+    borrowed = "".join(f"; {k} from base model {base!r}: {source.split('(', 1)[1].rstrip(')')}"
+                       for k in ("bounds", "step") if (source := report[f"d2d_{k}_source"].iloc[0]) != "fit")
     console.print(f"device-to-device spread over {len(devices)} devices in {n_files} file(s): "
-                  f"bounds {v.d2d_bounds:.4f}, step {v.d2d_step:.4f} (relative"
-                  + "".join(f"; {s.replace('base model', 'from ' + repr(result.model.provenance['base_model']))}"
-                            for s in sorted(sources)) + ")")
+                  f"bounds {v.d2d_bounds:.4f}, step {v.d2d_step:.4f} (relative{borrowed})")
     if retention is not None:
         r = result.model.provenance["retention"]
         console.print(f"retention from {retention}: relaxes toward {r['relaxed_state']:.3f} of the range with "

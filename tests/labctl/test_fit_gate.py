@@ -26,6 +26,8 @@ def test_decisions_come_before_the_report(tmp_path, monkeypatch, capsys, device)
                                     "width: 2e-06 s from --width-s", "polarity: positive (detected",
                                     "rows dropped: 1 truncated last line", "scale: linear", "nRMSE, replay")]
     assert order == sorted(order)
+    assert ("device-to-device spread over 1 devices in 1 file(s): bounds 0.0500, step 0.0500 (relative; bounds from "
+            "base model 'garg-hzo-2us': fewer than 3 devices; step from base model") in " ".join(out.split())
     model = json.loads((tmp_path / "m.json").read_text())
     assert model["weight"]["g_max_s"] < 2e-5 and model["provenance"]["gate"] == "passed"
     assert model["provenance"]["replay"]["nrmse"] <= 0.1
