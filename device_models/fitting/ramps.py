@@ -27,7 +27,8 @@ RAMP_SPREAD = 1.1
 """Largest / smallest amplitude within a mean trace above which a train is a ramp (the model's protocol)."""
 FIT_SPREAD = 2.0
 """Largest / smallest amplitude a ramp needs for its activation voltage to be fitted: a narrower ramp
-(3.3 to 3.9 V) barely tells Va from the bounds of trains that do not saturate."""
+barely tells Va from the bounds of trains that do not saturate (a judgement from one measured case: a
+ning-mos2 device, Va 100 V, on a 3.3 to 3.9 V ramp fitted Va 66 V and a Gmax 20 % low; docs/own-data.md)."""
 ACTIVATION_GRID = np.geomspace(0.05, 300.0, 25)
 """Activation voltages searched, in units of the reference amplitude (up to 300: tau0 stays a float)."""
 SMALL_FRACTION = 0.05

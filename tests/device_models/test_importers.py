@@ -61,6 +61,10 @@ def test_other_lab_tsv_loads_and_fits_with_mapping_options_only(tmp_path):
     w, pop = result.model.weight, chip._pops[0]
     assert w.g_max_s == pytest.approx(pop.g_max[0], rel=0.1)
     assert result.report.loc["LTP", "nrmse_mean"] < 0.05
+    # a 3.3-3.9 V ramp (1.18x) keeps the base model's kinetics, says so, and is the model's protocol
+    assert "LTP ramp 3.3..3.9 V is narrower than 2x: the base model's kinetics kept" in " ".join(result.decisions)
+    assert w.potentiation.kinetics.activation_v == 100.0
+    assert result.model.operating_point.ltp_ramp_v == pytest.approx((3.3, 3.9))
 
 
 def test_turning_points_segment_a_file_without_amplitudes(tmp_path):
