@@ -11,9 +11,12 @@ import threading
 import time
 from pathlib import Path
 
+from typer.testing import CliRunner
+
 from labctl.backends import open_backend
 from labctl.catalog import Catalog, finish_run, query, start_run
 from labctl.catalog.record import sidecar_path
+from labctl.cli import app
 from procedures import run_procedure
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,9 +75,8 @@ def test_sigkilled_run_is_marked_interrupted_by_the_next_command(tmp_path):
         proc.wait(timeout=10)
     assert query(status="running").id.tolist() == [row["id"]]  # nothing noticed yet
 
-    listed = subprocess.run([sys.executable, "-m", "labctl", "runs", "list", "--status", "interrupted"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=60, check=False)
-    assert listed.returncode == 0 and row["id"] in listed.stdout
+    listed = CliRunner().invoke(app, ["runs", "list", "--status", "interrupted"], terminal_width=200)
+    assert listed.exit_code == 0 and row["id"] in listed.output, listed.output
     (after,) = query().to_dict(orient="records")
     assert after["status"] == "interrupted" and after["ended"] is not None
     sidecar = json.loads(sidecar_path(Path(row["folder"]) / row["primary_file"]).read_text())
