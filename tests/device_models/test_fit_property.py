@@ -1,8 +1,11 @@
-"""Issue 21 acceptance, property test (slow: ~10 min on 2 cores): for models the simulator runs (HZO
+"""Issue 21 acceptance, property test (slow: 2.6 min on 2 busy cores): for models the simulator runs (HZO
 presets, a log-scale device, a low-voltage ramp device with different LTP/LTD amplitudes), simulate the
 measurement, write it in every file shape, fit: bounds within 10 % (2x on the log device), replay nRMSE
 <= 0.1, gate passed; then ``labctl train`` with a fitted model on 5000 MNIST samples sends pulses and
-beats 50 %. Run: ``pytest -m slow tests/device_models/test_fit_property.py -s`` (prints the numbers)."""
+beats 50 %. Run: ``pytest -m slow tests/device_models/test_fit_property.py -s`` (prints the numbers;
+measured: bounds within 1.4 % (HZO, ramp) and 5.9 % (log), replay nRMSE <= 0.056, test accuracy 0.73
+(20 ns), 0.73 (2 us), 0.69 (log), 0.66 (ramp)). The log device trained at chance (12 %) while a layer
+started its devices at state 0.5 and sized pulses by the state step (tests/training/test_log_scale.py)."""
 
 from __future__ import annotations
 
