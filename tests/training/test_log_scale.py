@@ -54,3 +54,18 @@ def test_a_log_device_trains_on_5000_mnist_samples(tmp_path):
     metrics = train(backend="sim", model=_log_device(), algo="mpsgd", epochs=1, layers=(784, 64, 10), seed=0,
                     train_samples=5000, test_samples=1000, progress=False)
     assert metrics["pulses"].sum() > 0 and metrics["test_accuracy"].iloc[-1] > 0.5
+
+
+def test_between_read_backs_a_log_devices_weights_follow_its_own_steps():
+    """``read_every=2``: the weights predicted from the pulses sent (no read) are the chip's, on a log scale
+    and with an LTD amplitude of its own (the prediction mapped G linearly and used the LTP amplitude)."""
+    model = _log_device(**QUIET)
+    model = dataclasses.replace(model, operating_point=dataclasses.replace(model.operating_point, ltd_amplitude_v=3.3))
+    chip = simulated_layer_backend(model, 4, 3, seed=0)
+    layer = AnalogLayer(chip, model, 4, 3, read_every=2)
+    layer.apply_counts_at(np.arange(6), np.array([6, 6, 6, -6, -6, -6]))  # pulses only: the weights predicted
+    g = chip.read(np.ones(chip.shape, dtype=bool), layer.read_spec)
+    lay = chip.layout
+    truth = ((lay.to_cells(g) - lay.to_cells(g, lay.partner)) / layer.half_range_s)[:4, :3].ravel()
+    assert np.abs(truth[:6]).min() > 0.1
+    np.testing.assert_allclose(layer.w.ravel()[:6], truth[:6], rtol=0.03)  # (the chip: a 6-pulse closed form)
