@@ -7,11 +7,19 @@ with an ``operation`` parameter (array_map: ``vector`` or ``cell``) is estimated
 operations other than the chosen one are sampled on ``SAMPLE_ROWS`` rows (a procedure with a ``rows``
 parameter) and scaled to the full run, because a cell-by-cell map simulates hundreds of thousands of
 messages.
+
+Before a run (not ``--dry-run``) the estimate must take seconds, also for an enormous run: it stops at
+the bench-time budget (``max_bench_s``) or after ``ESTIMATE_WALL_S`` of simulation, whichever comes
+first, and then scales the bench time simulated so far by the procedure's progress (its records'
+share of the run). A run without a point yet cannot be scaled: it simulates on, up to
+``FIRST_POINT_WALL_S``; stopped before its first point the estimate is a lower bound
+(``BenchEstimate.known`` False) and the run asks for ``--yes``.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -25,6 +33,12 @@ from .spec import model_of
 
 SAMPLE_ROWS = 1
 """Rows simulated for an operation that is not the chosen one (its estimate is scaled from them)."""
+ESTIMATE_WALL_S = 5.0
+"""Wall seconds the estimate before a run simulates (then it scales by the progress made)..."""
+FIRST_POINT_WALL_S = 30.0
+"""...or, while the run has made no progress to scale by, at most (then its length is unknown)."""
+_now = time.monotonic
+"""The wall clock of ``max_wall_s``."""
 
 
 @dataclass(frozen=True)
@@ -44,22 +58,36 @@ class BenchEstimate:
     chosen: bool = True
     """Whether this is the operation the run will use."""
     complete: bool = True
-    """False: the dry run stopped at its budget (``max_bench_s``), so ``estimated_s`` is a lower bound."""
+    """False: the dry run stopped at its bench budget (``max_bench_s``: ``estimated_s`` is a lower bound) or
+    at ``ESTIMATE_WALL_S`` (``estimated_s`` scaled by ``progress``)."""
+    progress: float = 100.0
+    """Percent of the run the dry run simulated (its progress when it stopped)."""
+    scaled: bool = False
+    """Stopped at ``ESTIMATE_WALL_S``: ``estimated_s`` is the part simulated scaled by ``progress``."""
+
+    @property
+    def known(self) -> bool:
+        """Whether ``estimated_s`` stands for the whole run (simulated, or scaled from the progress made),
+        not a lower bound (stopped at the bench budget, or before the first point)."""
+        return self.complete or self.scaled
 
 
 def dry_run(name: str, backend_spec: str, model: str, seed: int, params: dict[str, str],
-            every_operation: bool = True, max_bench_s: float | None = None) -> list[BenchEstimate]:
+            every_operation: bool = True, max_bench_s: float | None = None,
+            max_wall_s: float | None = None) -> list[BenchEstimate]:
     """Estimates of procedure ``name`` with ``params`` on a simulated copy of ``backend_spec``.
 
     ``every_operation=False`` estimates only the chosen operation. ``max_bench_s``: stop simulating once
-    the run would take longer on the bench (the estimate is then a lower bound, ``complete=False``), so
-    an enormous run is refused in seconds, not after simulating all of it.
+    the run would take longer on the bench (the estimate is then a lower bound, ``complete=False``);
+    ``max_wall_s``: stop after that much simulating and scale by the progress made. So an enormous run is
+    refused in seconds, not after simulating all of it.
     """
     spec = get_spec(name)
     infos = {i.name: i for i in describe(spec.params_cls)}
     chosen = build(spec.params_cls, params)
     if "operation" not in infos:
-        return [_simulate(name, backend_spec, model, seed, params, "-", max_bench_s=max_bench_s)]
+        return [_simulate(name, backend_spec, model, seed, params, "-", max_bench_s=max_bench_s,
+                          max_wall_s=max_wall_s)]
     out = []
     for operation in infos["operation"].choices:
         if operation != chosen.operation and not every_operation:
@@ -71,7 +99,7 @@ def dry_run(name: str, backend_spec: str, model: str, seed: int, params: dict[st
             values["rows"] = min(SAMPLE_ROWS, total)
             scale = total / values["rows"]
         out.append(_simulate(name, backend_spec, model, seed, values, operation, scale,
-                             operation == chosen.operation, max_bench_s))
+                             operation == chosen.operation, max_bench_s, max_wall_s))
     return out
 
 
@@ -87,23 +115,39 @@ def _shape(backend_spec: str) -> tuple[int, int]:
 
 
 def _simulate(name, backend_spec, model, seed, values, operation, scale=1.0, chosen=True,
-              max_bench_s: float | None = None) -> BenchEstimate:
+              max_bench_s: float | None = None, max_wall_s: float | None = None) -> BenchEstimate:
     spec = get_spec(name)
-    complete = True
+    progress = [0.0]
     with open_backend(backend_spec, model=model, seed=seed, simulate=True) as chip:
         chip_model = model_of(chip)
         params = build(spec.params_cls, values)
         spec.preflight(chip, params, chip_model)
-        before = _counters(chip)
-        over = None if max_bench_s is None else \
-            (lambda: scale * (_counters(chip)[2] - before[2]) > max_bench_s)
+        before, start = _counters(chip), _now()
+        scaling, first = (max_wall_s or float("inf"), max(max_wall_s or float("inf"), FIRST_POINT_WALL_S))
+
+        def over() -> bool:
+            if max_bench_s is not None and scale * (_counters(chip)[2] - before[2]) > max_bench_s:
+                return True  # a lower bound past the budget: refused as it is
+            spent = _now() - start
+            return spent > first or (spent > scaling and progress[0] > 0)
+
+        def seen(topic, value) -> None:
+            if topic == "progress":
+                progress[0] = float(value)
+
         try:
-            spec.run(JournalledBackend(chip, None, stop=over), params, lambda topic, value: None, model=chip_model)
+            spec.run(JournalledBackend(chip, None, stop=over), params, seen, model=chip_model)
+            progress[0] = 100.0
         except StopRequested:
-            complete = False
+            pass
         after = _counters(chip)
-    messages, routings, seconds = (scale * (a - b) for a, b in zip(after, before))
-    return BenchEstimate(operation, round(messages), round(routings), seconds, scale, chosen, complete)
+    done = progress[0] >= 100.0
+    past = max_bench_s is not None and scale * (after[2] - before[2]) > max_bench_s  # a lower bound is enough
+    scaled = not done and not past and progress[0] > 0
+    extent = scale * (100.0 / progress[0] if scaled else 1.0)
+    messages, routings, seconds = (extent * (a - b) for a, b in zip(after, before))
+    return BenchEstimate(operation, round(messages), round(routings), seconds, scale, chosen, done, progress[0],
+                         scaled)
 
 
 def _counters(chip) -> tuple[float, float, float]:
@@ -119,9 +163,15 @@ def describe_estimate(e: BenchEstimate) -> str:
     single = e.operation == "-"  # a procedure without an operation choice: one estimate, nothing to mark
     chosen = " <- this run" if e.chosen and not single else ""
     operation = "" if single else f"{e.operation}: "
+    if e.scaled:
+        return (f"{operation}about {e.commands} commands, {e.routings} routings, estimated bench time "
+                f"{e.estimated_s:.0f} s ({e.estimated_s / 3600:.1f} h) (scaled from the first {e.progress:.3g} % "
+                f"of the run){sampled}{chosen}")
     if not e.complete:
+        first = ", before the first point" if e.progress == 0 else ""
         return (f"{operation}more than {e.commands} commands, {e.routings} routings, estimated bench time "
-                f"over {e.estimated_s / 3600:.1f} h (the estimate stopped there){sampled}{chosen}")
+                f"over {e.estimated_s:.0f} s ({e.estimated_s / 3600:.1f} h) (the estimate stopped there{first})"
+                f"{sampled}{chosen}")
     return (f"{operation}{e.commands} commands, {e.routings} routings, estimated bench time "
             f"{e.estimated_s:.1f} s{sampled}{chosen}")
 

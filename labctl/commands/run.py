@@ -6,8 +6,9 @@ closed (outputs off, relays open) and the command exits with code 130 and a one-
 second Ctrl-C interrupts at once (the CSV is still flushed up to the last point).
 ``--resume`` continues the newest interrupted run of the procedure in ``--out`` after its last
 complete point (any procedure; a faulted run too, once the fault is mended). On a bench backend the run is
-first simulated (``procedures.dryrun``) to print its estimated bench time and command count;
-``--dry-run`` prints them (every operation of array_map) and sends nothing. After the run the
+first simulated (``procedures.dryrun``: seconds, then scaled by the progress made) to print its estimated
+bench time and command count; ``--dry-run`` simulates all of it, prints them (every operation of array_map)
+and sends nothing. After the run the
 bench time (named simulated on a simulated bench), the wall time and the commands are printed and stored
 in the run's JSON (``bench_time``); the summary is printed as tables (all digits in the JSON).
 """
@@ -81,9 +82,14 @@ class _StopFlag:
         signal.signal(signal.SIGINT, self._previous)
 
 
-def confirm_long_run(what: str, estimated_s: float, max_bench_hours: float) -> None:
-    """Ask at a terminal before a run longer than ``max_bench_hours``; refuse (``ConfigError``) elsewhere."""
-    why = f"{what} would take over {estimated_s / 3600:.1f} h of bench time"
+def confirm_long_run(what: str, estimated_s: float, max_bench_hours: float, known: bool = True) -> None:
+    """Ask at a terminal before a run longer than ``max_bench_hours``; refuse (``ConfigError``) elsewhere.
+
+    ``known`` False: the estimate stopped before the run's first point, so its length is unknown beyond
+    ``estimated_s``: asked about alike."""
+    why = f"{what} would take over {estimated_s / 3600:.1f} h of bench time" if known else \
+        (f"{what}'s estimate stopped before its first point, after {estimated_s:.0f} s of bench time: its length "
+         "is unknown")
     if sys.stdin.isatty() and sys.stdout.isatty():
         if typer.confirm(f"{why} (more than --max-bench-hours {max_bench_hours:g}). Run it?", default=False):
             return
@@ -135,7 +141,7 @@ def run(
     from labctl.backends import open_backend
     from labctl.summary import summary_tables
     from procedures import get_spec
-    from procedures.dryrun import bench_counters, describe_elapsed, describe_estimate, record_bench_time
+    from procedures.dryrun import ESTIMATE_WALL_S, bench_counters, describe_elapsed, describe_estimate, record_bench_time
     from procedures.dryrun import dry_run as estimate_run
 
     get_spec(procedure)
@@ -145,11 +151,12 @@ def run(
     # the estimate, before anything is sent (a resumed run's was printed when it started: a fresh dry
     # run would time the whole run, with today's command-line parameters, against the remainder)
     if dry_run or (backend != "sim" and not resume):
-        try:  # minutes for a large run: show that it works, and let Ctrl-C end it (nothing was sent yet)
+        try:  # seconds before a run (ESTIMATE_WALL_S), minutes for --dry-run of a large one; Ctrl-C ends it
             with console.status(f"estimating {procedure} on {backend} (a run on simulated instruments; "
                                 "Ctrl-C stops)"):
                 estimates = estimate_run(procedure, backend, model, seed, params, every_operation=dry_run,
-                                         max_bench_s=None if dry_run or yes else 3600 * max_bench_hours)
+                                         max_bench_s=None if dry_run or yes else 3600 * max_bench_hours,
+                                         max_wall_s=None if dry_run else ESTIMATE_WALL_S)
         except KeyboardInterrupt:
             console.print(f"interrupted: the estimate of {procedure} stopped; nothing was sent to the bench "
                           "and no run was started (run the same command again)", highlight=False, soft_wrap=True)
@@ -159,8 +166,11 @@ def run(
         if dry_run:
             return
     estimate = next((e for e in estimates if e.chosen), None)
-    if estimate is not None and not yes and estimate.estimated_s > 3600 * max_bench_hours:
-        confirm_long_run(procedure, estimate.estimated_s, max_bench_hours)
+    if estimate is not None and not yes:
+        if estimate.estimated_s > 3600 * max_bench_hours:
+            confirm_long_run(procedure, estimate.estimated_s, max_bench_hours)
+        elif not estimate.known:  # stopped before its first point, below the budget: how long is unknown
+            confirm_long_run(procedure, estimate.estimated_s, max_bench_hours, known=False)
     extra = {"chip_id": chip_id} if chip_id else {}  # else the backend's own (describe())
     bar = Progress(TextColumn(f"[bold]{procedure}"), BarColumn(), TextColumn("{task.percentage:>5.1f}%"),
                    TimeElapsedColumn(), console=console)

@@ -19,6 +19,29 @@ def parse_layers(text: str) -> tuple[int, ...]:
     return layers
 
 
+def check_bench_time(backend: str, max_bench_hours: float, yes: bool, **run) -> None:
+    """Print a bench run's estimate (:mod:`labctl.training.estimate`, seconds) and, past ``max_bench_hours``,
+    ask at a terminal or refuse without ``--yes``, as ``labctl run`` does; Ctrl-C ends the estimate (exit 130)."""
+    import sys
+
+    from rich.console import Console
+
+    from labctl.commands.run import EXIT_INTERRUPTED, confirm_long_run
+    from labctl.training.estimate import estimate_training
+
+    err = Console(stderr=True)
+    try:
+        with err.status(f"estimating the run on {backend} (a few batches on simulated instruments; Ctrl-C stops)"):
+            estimate = estimate_training(backend, **run)
+    except KeyboardInterrupt:
+        err.print("interrupted: the estimate of train stopped; nothing was sent to the bench and no run was "
+                  "started (run the same command again)", highlight=False, soft_wrap=True)
+        sys.exit(EXIT_INTERRUPTED)
+    Console().print(f"train on {backend}: {estimate.describe()}", highlight=False, soft_wrap=True)
+    if not yes and estimate.estimated_s > 3600 * max_bench_hours:
+        confirm_long_run("train", estimate.estimated_s, max_bench_hours)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("train")
     def train_command(
@@ -50,6 +73,9 @@ def register(app: typer.Typer) -> None:
         progress: bool = typer.Option(True, "--progress/--no-progress"),
         visa_log: Path = typer.Option(None, "--visa-log", help="write one line per instrument message to this file"),
         fault: list[str] = typer.Option([], "--fault", help=FAULT_HELP + " On sim: the first layer's array."),
+        max_bench_hours: float = typer.Option(8.0, "--max-bench-hours", help="on a bench: a run estimated longer "
+                                              "asks for --yes (refused when not at a terminal)"),
+        yes: bool = typer.Option(False, "--yes", help="run even if the estimate exceeds --max-bench-hours"),
     ) -> None:
         """Train on the array; writes OUT/metrics.csv (epoch,train_loss,test_accuracy,pulses,energy_j,wall_s)."""
         from rich.console import Console
@@ -66,6 +92,12 @@ def register(app: typer.Typer) -> None:
                        "the training may not mean anything", err=True)
         sizes = parse_layers(layers)
         claim(out, resume=resume, overwrite=overwrite)
+        if backend != "sim" and algo != "float" and not (resume or dry_run):  # resumed: estimated at its start
+            options = {"lr": lr, "transfer": transfer, "read_model": read_model, "read_every": read_every,
+                       "start": start, "data_dir": None if data is None else str(data)}
+            check_bench_time(backend, max_bench_hours, yes, model=model, algo=algo, epochs=epochs, layers=sizes,
+                             seed=seed, batch_size=batch_size, train_samples=train_samples,
+                             test_samples=test_samples, **options)
         with interrupting(out):
             df = train(backend=backend, model=model, algo=algo, epochs=epochs, layers=sizes, seed=seed, out=out,
                        train_samples=train_samples, test_samples=test_samples, progress=progress, resume=resume,
