@@ -12,6 +12,8 @@ on the bench the reads dominate (``labctl train`` prints where each epoch's benc
 
 from __future__ import annotations
 
+import contextlib
+import io
 from dataclasses import dataclass
 
 SAMPLE_BATCHES = 2
@@ -52,9 +54,10 @@ def estimate_training(backend: str, model: str, algo: str, epochs: int, layers, 
     from .loop import train
 
     n_train, n_test = train_samples or TRAIN_SIZE, test_samples or TEST_SIZE
-    sample = train(backend=backend, model=model, algo=algo, epochs=1, layers=layers, seed=seed, out=None,
-                   train_samples=min(n_train, SAMPLE_BATCHES * batch_size), test_samples=min(n_test, TEST_BATCH),
-                   progress=False, batch_size=batch_size, **{**options, "dry_run": True})
+    with contextlib.redirect_stdout(io.StringIO()):  # the sample's own epoch line would read as the run's
+        sample = train(backend=backend, model=model, algo=algo, epochs=1, layers=layers, seed=seed, out=None,
+                       train_samples=min(n_train, SAMPLE_BATCHES * batch_size), test_samples=min(n_test, TEST_BATCH),
+                       progress=False, batch_size=batch_size, **{**options, "dry_run": True})
     sampled = -(-min(n_train, SAMPLE_BATCHES * batch_size) // batch_size) + 1
     passes = -(-n_train // batch_size) + -(-n_test // TEST_BATCH)
     return TrainEstimate(float(sample.attrs.get("setup_chip_time_s") or 0.0),
