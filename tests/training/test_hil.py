@@ -74,7 +74,10 @@ def test_a_bench_file_dry_run_trains_on_its_simulated_copy_and_opens_no_instrume
                         terminal_width=200)
     assert sim.exit_code == 0, sim.output
     for run in (dry, sim):  # the simulated clock is named as such, beside the seconds waited (issue 23)
-        lines = [line for line in run.output.splitlines() if "bench time" in line]
+        lines = [line for line in run.output.splitlines() if "bench time" in line
+                 and not line.startswith("train on ")]  # the estimate printed before a run (not a dry run)
+        assert (run is sim) == any(line.startswith("train on sim-instruments: estimated bench time")
+                                   for line in run.output.splitlines())
         assert any(line.startswith("mid-range setup:") for line in lines), run.output
         assert len(lines) == 3 and all("bench time (simulated)" in line and "wall time" in line for line in lines)
         assert "backend time" not in run.output
