@@ -31,7 +31,7 @@ def test_write_verify_reaches_the_pattern_on_all_devices(ning, tmp_path):
 
 
 def test_write_verify_beats_open_loop(garg20, collect):
-    params = dict(pattern="random", pattern_seed=3)
+    params = dict(pattern="random", pattern_seed=3, rows=10)
     closed = run_array_map(garg20, ArrayMapParams(**params), collect)
     open_loop = run_array_map(garg20, ArrayMapParams(**params, write_verify=False), collect)
     assert closed["weight_rms_error"] < 0.5 * open_loop["weight_rms_error"]
@@ -75,7 +75,7 @@ def test_interrupted_map_resumes_where_it_stopped(ning, tmp_path):
 def test_resumed_map_on_the_simulator_equals_an_uninterrupted_one(tmp_path):
     from sim_backend import SimulatedArray
 
-    params = dict(max_pulses=40, reads_per_verify=1)
+    params = dict(max_pulses=40, reads_per_verify=1, rows=12)
     with SimulatedArray("ning-mos2-fefet", seed=21) as chip:
         whole, _ = run_procedure("array_map", chip, tmp_path / "whole", **params)
     rows = {"n": 0}
