@@ -43,9 +43,10 @@ def trajectory(shape: StepShape, scale: float, g0, ratios: np.ndarray, potentiat
     g = np.empty(ratios.shape)
     g[:, 0] = g0
     sign = 1.0 if potentiate else -1.0
+    ratios = np.nan_to_num(ratios)  # once, not per column: the optimisers call this thousands of times
     for n in range(1, ratios.shape[1]):
-        step = scale * np.nan_to_num(ratios[:, n]) * step_shape(shape, g[:, n - 1], potentiate)
-        g[:, n] = np.clip(g[:, n - 1] + sign * step, 0.0, 1.0)
+        step = scale * ratios[:, n] * step_shape(shape, g[:, n - 1], potentiate)
+        g[:, n] = np.minimum(np.maximum(g[:, n - 1] + sign * step, 0.0), 1.0)
     return g
 
 
