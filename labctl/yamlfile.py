@@ -49,17 +49,26 @@ def load_located(path: str | Path) -> Located:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not a text (UTF-8) file: byte {exc.start} is {exc.object[exc.start]:#04x}") from None
+    lines: dict[tuple, int] = {}
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data = _parse(text, lines)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
         problem = str(getattr(exc, "problem", None) or exc).splitlines()[0]  # a ReaderError's text has several lines
         raise ConfigError(f"{path}:{line}: not valid YAML: {problem}") from None
-    lines: dict[tuple, int] = {}
-    _walk(root, (), lines)
     return Located(path, data, lines)
+
+
+def _parse(text: str, lines: dict[tuple, int]) -> object:
+    """``yaml.safe_load(text)``, parsed once: the same nodes give ``lines`` and then the data."""
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        _walk(root, (), lines)  # before constructing, which flattens merge keys (<<) into their mappings
+        return None if root is None else loader.construct_document(root)
+    finally:
+        loader.dispose()
 
 
 def _walk(node, where: tuple, lines: dict[tuple, int]) -> None:

@@ -1,6 +1,7 @@
 """Bench files: every misspelt key is refused naming it and the key meant; every limit has a ceiling
 from the modules the file declares, and the simulated B1500 refuses what the module cannot do."""
 
+import copy
 import shutil
 
 import numpy as np
@@ -52,7 +53,7 @@ def test_every_misspelt_key_is_refused_naming_it_and_the_key_meant(tmp_path, whi
         if not isinstance(path[-1], str) or path[-2:-1] in (("switches",), ("mainframes",)):
             continue  # names the user chooses (mainframes) are checked against the map, not spelling
         for slip in sorted(misspellings(path[-1]))[:4]:
-            data = yaml.safe_load(yaml.safe_dump(original))
+            data = copy.deepcopy(original)
             renamed(data, path, slip)
             shutil.copy(MAP, tmp_path / MAP.name)
             target = tmp_path / ("bench.yaml" if which == "bench" else MAP.name)

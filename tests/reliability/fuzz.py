@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import json
 import re
 
@@ -184,6 +185,12 @@ def bench_tree(tmp_dir) -> dict:
 
 
 def probecard_tree() -> dict:
+    return copy.deepcopy(_probecard())
+
+
+@functools.cache
+def _probecard() -> dict:
+    """Parsed once per session (each example mutates a copy): pure-Python YAML of 900 pins takes ~70 ms."""
     return yaml.safe_load((SIM_BENCH_FILE.parent / "sim-instruments-probecard.yaml").read_text())
 
 
