@@ -53,29 +53,35 @@ def trajectory(shape: StepShape, scale: float, g0, ratios: np.ndarray, potentiat
 def _trajectory_1d(shape: StepShape, scale: float, g0: float, ratios: np.ndarray, potentiate: bool) -> np.ndarray:
     """One train in plain floats: the optimiser calls this thousands of times (same as the 2-D path).
 
-    Mirrors :func:`physics.step_shape` exactly (a test compares the two).
+    Mirrors :func:`physics.step_shape` exactly (a test compares the two). A loop per shape kind, the
+    signed step per pulse computed once, and min/max only where a value leaves [0, 1]: the same floats.
     """
-    r = np.nan_to_num(ratios).tolist()
-    out = [0.0] * len(r)
+    moves = [(1.0 if potentiate else -1.0) * scale * r for r in np.nan_to_num(ratios).tolist()]
+    out = [g0] * len(moves)
     g = g0
-    out[0] = g
-    sign = 1.0 if potentiate else -1.0
-    power = shape.kind == "power"
-    k, coeffs = shape.exponent, shape.coefficients[::-1]
-    for n in range(1, len(r)):
-        if power:
-            room = min(max(1.0 - g if potentiate else g, 0.0), 1.0)
-            unit = room**k
-        elif (g < 1.0) if potentiate else (g > 0.0):
-            unit = 0.0
+    if shape.kind == "power":
+        k = shape.exponent
+        for n in range(1, len(moves)):
+            room = 1.0 - g if potentiate else g
+            room = room if 0.0 <= room <= 1.0 else min(max(room, 0.0), 1.0)
+            g = _clip01(g + moves[n] * room**k)
+            out[n] = g
+        return np.array(out)
+    coeffs = shape.coefficients[::-1]
+    for n in range(1, len(moves)):
+        unit = 0.0
+        if (g < 1.0) if potentiate else (g > 0.0):
             for c in coeffs:
                 unit = unit * g + c
             unit = max(unit, 0.0)
-        else:
-            unit = 0.0
-        g = min(max(g + sign * scale * r[n] * unit, 0.0), 1.0)
+        g = _clip01(g + moves[n] * unit)
         out[n] = g
     return np.array(out)
+
+
+def _clip01(x: float) -> float:
+    """``min(max(x, 0.0), 1.0)``, NaN kept, without the two calls where x lies in [0, 1]."""
+    return x if 0.0 <= x <= 1.0 else min(max(x, 0.0), 1.0)
 
 
 @dataclass(frozen=True)
