@@ -32,10 +32,11 @@ BOUND_PRIOR = 0.03
 extrapolates beyond it (against one residual per mean-trace reading, each in fractions of the span)."""
 
 
-def trajectory(shape: StepShape, scale: float, g0, ratios: np.ndarray, potentiate: bool) -> np.ndarray:
+def trajectory(shape: StepShape, scale, g0, ratios: np.ndarray, potentiate: bool) -> np.ndarray:
     """States at each reading of trains starting at ``g0`` (one per row of ``ratios``), clipped to [0, 1].
 
-    ``ratios[:, n]`` scales the step of the pulse before reading ``n`` (column 0 is the start).
+    ``ratios[:, n]`` scales the step of the pulse before reading ``n`` (column 0 is the start); ``scale``
+    is one number or one per row.
     """
     ratios = np.atleast_2d(ratios)
     if ratios.shape[0] == 1 and np.ndim(g0) == 0:

@@ -25,6 +25,8 @@ C2C_MAX = 1.0
 """Largest relative write noise a step model can carry (beyond it a pulse's step has either sign)."""
 SCALE_GRID = np.exp(np.linspace(np.log(1 / 3), np.log(3), 61))
 """Step scales a train is fitted over (relative to the mean curve's)."""
+GRID_VALUES_PER_CALL = 2_000_000
+"""Predicted readings :func:`train_scales` computes at once (16 MB): grid scales are batched up to this."""
 EDGE_FRACTION = 0.1
 """Share of trains whose scale sits at an end of ``SCALE_GRID`` above which the step spread is not resolved
 (such a train does not fix its scale: steps under the read noise)."""
@@ -109,9 +111,12 @@ def train_scales(fit: StepFit, trains: PhaseTrains, g_min_s, g_max_s) -> np.ndar
     """Best step scale per train (grid search, 0.33x to 3x the mean step), starting at its first reading."""
     g = trains.normalised(g_min_s, g_max_s)
     sse = np.empty((SCALE_GRID.size, g.shape[0]))
-    for k, lam in enumerate(SCALE_GRID):
-        pred = trajectory(fit.shape, fit.scale * lam, np.clip(g[:, 0], 0, 1), trains.ratios, fit.phase == "LTP")
-        sse[k] = np.nansum((pred - g) ** 2, axis=1)
+    per_call = max(1, GRID_VALUES_PER_CALL // g.size)
+    for k in range(0, SCALE_GRID.size, per_call):  # the trains of several grid scales in one trajectory
+        scales = fit.scale * SCALE_GRID[k:k + per_call]
+        pred = trajectory(fit.shape, np.repeat(scales, g.shape[0]), np.tile(np.clip(g[:, 0], 0, 1), scales.size),
+                          np.tile(trains.ratios, (scales.size, 1)), fit.phase == "LTP")
+        sse[k:k + scales.size] = np.nansum((pred.reshape(scales.size, *g.shape) - g) ** 2, axis=2)
     return SCALE_GRID[np.argmin(sse, axis=0)]
 
 
