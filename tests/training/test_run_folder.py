@@ -85,8 +85,14 @@ def test_ctrl_c_mid_epoch_prints_the_command_that_continues_and_it_does(tmp_path
     out = tmp_path / "run"
     args = ["train", "--algo", "sgd", "--layers", "784,16,10", "--train-samples", "6000", "--test-samples", "50",
             "--batch-size", "20", "--epochs", "2", "--no-progress", "--out", str(out)]
-    child = subprocess.Popen([sys.executable, "-m", "labctl", *args], cwd=tmp_path, start_new_session=True,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # a suite started in the background (`make test &`, a non-interactive shell) ignores SIGINT and the child
+    # would inherit that: started under Python's own handler, it gets the default a terminal's process has
+    ignored = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        child = subprocess.Popen([sys.executable, "-m", "labctl", *args], cwd=tmp_path, start_new_session=True,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    finally:
+        signal.signal(signal.SIGINT, ignored)
     deadline = time.monotonic() + 120
     while not (out / "checkpoint.npz").exists() and child.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
