@@ -61,6 +61,13 @@ def test_sweep_connects_to_an_existing_scheduler(tmp_path):
     _check_table(tmp_path / "out", 4)
 
 
+def _run_in_process(spec, out: Path, task):
+    """``run_sweep`` with ``task`` on one in-process worker; returns the result and the lines it said."""
+    lines = []
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None) as client:
+        return run_sweep(spec, client, out, task=task, say=lines.append), lines
+
+
 def flaky(spec, point, run_dir):
     """Fails the first attempt of every point, and every attempt of seed 1 / width 1e-5."""
     marker = Path(run_dir) / "attempted"
@@ -75,9 +82,7 @@ def flaky(spec, point, run_dir):
 
 def test_failed_runs_are_retried_and_reported_never_dropped(tmp_path):
     spec = load_sweep(_spec(tmp_path))
-    lines = []
-    with distributed.Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None) as client:
-        result = run_sweep(spec, client, tmp_path / "out", task=flaky, say=lines.append)
+    result, lines = _run_in_process(spec, tmp_path / "out", flaky)
     table = result.table.set_index("run")
     assert len(table) == 4 and result.failed == 1
     assert table.loc[3, "status"] == "failed" and "on fire" in table.loc[3, "error"]
@@ -144,10 +149,7 @@ def refuses_odd_seeds(spec, point, run_dir):
 
 
 def test_a_validation_error_fails_its_point_at_once_with_one_line(tmp_path):
-    spec = load_sweep(_spec(tmp_path))
-    lines = []
-    with distributed.Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None) as client:
-        result = run_sweep(spec, client, tmp_path / "out", task=refuses_odd_seeds, say=lines.append)
+    result, lines = _run_in_process(load_sweep(_spec(tmp_path)), tmp_path / "out", refuses_odd_seeds)
     table = result.table.set_index("run")
     refused = table[table["status"] == "failed"]
     assert len(refused) == 2 and result.failed == 2 and (refused["attempts"] == 1).all()
