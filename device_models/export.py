@@ -22,7 +22,7 @@ import numpy as np
 
 from .errors import ModelError
 from .params import ChipModel
-from .physics import conductance, pulse_step
+from .physics import conductance, pulse_step, state_of_conductance
 
 N_POINTS = 11
 """Points of the piecewise vectors between the bounds (aihwkit's examples use 11 to 21)."""
@@ -51,7 +51,7 @@ def piecewise_step_config(model: ChipModel, n_points: int = N_POINTS) -> dict:
     log = w.conductance_scale == "log"
 
     def state(p):  # aihwkit's points are even in weight, i.e. in conductance: the states there
-        return np.log1p(p * (w.g_max_s / w.g_min_s - 1)) / np.log(w.g_max_s / w.g_min_s) if log else p
+        return state_of_conductance(w.g_min_s + p * (w.g_max_s - w.g_min_s), w.g_min_s, w.g_max_s, log)
 
     def weight(s):
         return 2 * (conductance(np.clip(s, 0, 1), w.g_min_s, w.g_max_s, log) - w.g_min_s) / (w.g_max_s - w.g_min_s)

@@ -29,6 +29,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..params import ChipModel, DeviceParams, Retention
+from ..physics import state_of_conductance
 
 TEN_YEARS_S = 10 * 365.25 * 24 * 3600
 """Ten years in s, the usual retention target."""
@@ -255,8 +256,8 @@ def _band(mid, draws, g0: float):
 def measured_retention(weight: DeviceParams, retention_fit: dict) -> tuple[Retention, dict]:
     """The simulator's retention for ``weight`` from a retention JSON's ``retention_fit``, and a note.
 
-    The simulator relaxes every state with ``(1 + t/t0)^-nu`` toward ``relaxed_state`` (a fraction of
-    the weight's conductance range): the measured "relaxation" law gives all three (the "power" law,
+    The simulator relaxes every state with ``(1 + t/t0)^-nu`` toward ``relaxed_state`` (the state whose
+    conductance is the asymptote, on the weight's conductance scale): the measured "relaxation" law gives all three (the "power" law,
     an asymptote of 0 S, where the relaxation law was not fitted). An asymptote outside the range is held
     at its bound and the note says so. ``nu`` is taken as measured at the model's reference temperature.
     """
@@ -269,9 +270,9 @@ def measured_retention(weight: DeviceParams, retention_fit: dict) -> tuple[Reten
         g_inf, t0, nu = float(values.get("g_inf_s", 0.0)), float(values["t0_s"]), float(values["nu"])
     except (KeyError, TypeError, ValueError) as exc:
         raise DataError(f"retention JSON: retention_fit.laws.{law} lacks a number for {exc}") from None
-    state = (g_inf - weight.g_min_s) / (weight.g_max_s - weight.g_min_s)
-    note = {"law": law, "g_inf_s": g_inf, "t0_s": t0, "nu": nu, "relaxed_state": float(np.clip(state, 0, 1))}
-    if not 0 <= state <= 1:
+    state = float(state_of_conductance(g_inf, weight.g_min_s, weight.g_max_s, weight.conductance_scale == "log"))
+    note = {"law": law, "g_inf_s": g_inf, "t0_s": t0, "nu": nu, "relaxed_state": state}
+    if not weight.g_min_s <= g_inf <= weight.g_max_s:
         note["held"] = (f"the measured asymptote {g_inf:.3g} S lies outside the model's range [{weight.g_min_s:.3g}, "
                         f"{weight.g_max_s:.3g}] S: relaxed_state held at {note['relaxed_state']:g}")
     return replace(weight.retention, relaxed_state=note["relaxed_state"], nu_ref=nu, t0_s=t0), note

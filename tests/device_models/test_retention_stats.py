@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -95,6 +97,9 @@ def test_the_simulator_takes_the_relaxation_law_and_holds_an_asymptote_outside_t
     relaxation = fit["laws"]["relaxation"]
     assert (retention.nu_ref, retention.t0_s) == (relaxation["nu"], relaxation["t0_s"]) and "held" not in note
     assert retention.relaxed_state == pytest.approx((relaxation["g_inf_s"] - 2e-6) / 10e-6)
+    log_weight = dataclasses.replace(weight, conductance_scale="log")  # the state of the asymptote on a log axis
+    assert measured_retention(log_weight, fit)[0].relaxed_state == pytest.approx(
+        np.log(relaxation["g_inf_s"] / 2e-6) / np.log(6.0))
     retention, note = measured_retention(weight, {"laws": {"power": {"g0_s": 1e-5, "t0_s": 3.0, "nu": 0.06}}})
     assert retention.relaxed_state == 0.0 and "outside the model's range" in note["held"]  # power: toward 0 S
     with pytest.raises(DataError, match="neither a 'relaxation' nor a 'power'"):
