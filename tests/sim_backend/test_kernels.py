@@ -131,6 +131,22 @@ def test_update_rule_kernels_give_the_numpy_rules_counts():
             np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("first", [0, 1, 6])  # nothing drawn before, a half-word left in PCG64's buffer, none
+@pytest.mark.parametrize("n", [21000, 1281])
+@pytest.mark.parametrize("bit_generator", [np.random.PCG64, np.random.Philox])
+def test_uniform_words_are_the_float_draws_and_leave_the_generator_alike(first, n, bit_generator):
+    """Plain SGD's rounding draws as words: the same uniforms as ``rng.random(n, float32)``, the same stream after."""
+    fast, reference = np.random.Generator(bit_generator(3)), np.random.Generator(bit_generator(3))
+    for rng in (fast, reference):
+        rng.random(first, dtype=np.float32)
+    words = training_kernels.uniform_words(fast, n)
+    assert words.dtype == np.uint32 and words.shape == (n,)
+    np.testing.assert_array_equal((words >> 8).astype(np.float32) * np.float32(2 ** -24),
+                                  reference.random(n, dtype=np.float32))
+    np.testing.assert_array_equal(fast.random(5, dtype=np.float32), reference.random(5, dtype=np.float32))
+    np.testing.assert_array_equal(fast.random(5), reference.random(5))
+
+
 @needs_numba
 @pytest.mark.parametrize("algo", ["sgd", "mpsgd", "symshift"])
 def test_a_seed_trains_to_the_same_metrics_with_and_without_kernels(algo):
