@@ -14,6 +14,7 @@ clone pays the compile once (a few seconds), not every run.
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 try:
@@ -30,6 +31,38 @@ _enabled = AVAILABLE and os.environ.get("LABCTL_NUMBA", "1") != "0"
 def enabled() -> bool:
     """Whether callers should take the compiled kernels now."""
     return _enabled
+
+
+def _threads() -> int:
+    wanted = os.environ.get("LABCTL_KERNEL_THREADS")
+    if wanted:
+        return max(1, min(2, int(wanted)))
+    return min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+THREADS = _threads()
+"""Threads a large kernel call is cut over: 2 when the process may use two CPUs (a float epoch's BLAS uses
+them too), else 1; ``LABCTL_KERNEL_THREADS=1`` keeps one. The halves of a call own disjoint cells and
+take the random numbers of their place, so one seed gives the same values on one thread or two."""
+
+SPLIT_MIN = 4096
+"""Items (trains, devices, cells) below which a call stays on one thread (a hand-over costs ~20-50 us)."""
+
+_WORKER: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def splits(n: int) -> bool:
+    """Whether a call over ``n`` items is cut in two halves, the second on :func:`worker`."""
+    return THREADS > 1 and n >= SPLIT_MIN
+
+
+def worker() -> ThreadPoolExecutor:
+    """The thread that runs second halves (one per process: a forked child starts its own). The kernels
+    release the GIL (``nogil``), so the two halves run at once."""
+    global _WORKER
+    if _WORKER is None or _WORKER[0] != os.getpid():
+        _WORKER = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="labctl-kernels"))
+    return _WORKER[1]
 
 
 @contextmanager

@@ -235,9 +235,13 @@ def _pulse_block(m, dev, signed, g, age, dt, per_pulse, k, xi, g_min, g_max, bef
 
 
 @compiled.kernel
-def _pulse_kernel(dyn, par, cond, log_dev, idx, counts, polarity, partner_mode, scalars, fractions, noise, cells_g,
-                  cells_var, maps, floats, ints):
-    """Relax, pulse, store and re-cell devices ``idx``; returns [LTP pulses, longest LTP, LTD pulses, longest LTD].
+def _pulse_kernel(dyn, par, cond, log_dev, idx, counts, part, polarity, partner_mode, scalars, fractions, noise,
+                  cells_g, cells_var, maps, floats, ints):
+    """Relax, pulse, store and re-cell devices ``idx[lo:hi]``; returns [LTP pulses, longest LTP, LTD pulses, longest LTD].
+
+    ``part``: (lo, hi, trains before ``lo``, LTD trains before ``lo``, LTP trains in all ``idx``): the
+    noise a train takes depends on its place among all trains, so parts of one call (disjoint cells,
+    see :func:`sim_backend.fast_paths.pulse`) may run on different threads and give the same values.
 
     ``polarity`` -1: ``counts`` are signed (LTP > 0, LTD < 0, zeros skipped, as ``pulse_and_read_at``);
     0 / 1: every listed device gets an LTP / LTD train of ``counts[i]`` >= 1 pulses (as ``apply_pulses``). ``noise``: the normals of the LTP trains in device order, then the LTD trains'.
@@ -256,17 +260,13 @@ def _pulse_kernel(dyn, par, cond, log_dev, idx, counts, polarity, partner_mode, 
                                                   floats[6], floats[7])
     before, room, a, t, work, out = floats[8], floats[9], floats[10], floats[11], floats[12], floats[13]
     dev, signed, bits, multi = ints[0], ints[1], ints[2], ints[3]  # signed: the train's length, negative for LTD
-    n_up = 0
-    for i in range(idx.size):
-        n_up += polarity == 0 or (polarity < 0 and counts[i] > 0)
+    i, end, done, n_down, n_up = part  # done: trains handled before (earlier parts and blocks), n_down: LTD among them
     stats = np.zeros(4, dtype=np.int64)
     dyn_flat, par_flat, cond_flat = dyn.reshape(-1), par.reshape(-1), cond.reshape(-1)
-    done = n_down = 0  # trains handled in earlier blocks, LTD trains among them
-    i = 0
-    while i < idx.size:  # in blocks: a block's rows stay in cache from the gather to the store
+    while i < end:  # in blocks: a block's rows stay in cache from the gather to the store
         m = 0
-        while i < idx.size and m < g.size:  # gather: short, no data-dependent branches (many loads in flight)
-            if i + PREFETCH_AHEAD < idx.size:  # the rows and conductance a few dozen devices ahead
+        while i < end and m < g.size:  # gather: short, no data-dependent branches (many loads in flight)
+            if i + PREFETCH_AHEAD < end:  # the rows and conductance a few dozen devices ahead
                 ahead = idx[i + PREFETCH_AHEAD]
                 _prefetch(dyn_flat, 4 * ahead)
                 _prefetch(par_flat, 8 * ahead)
@@ -311,21 +311,21 @@ def _pulse_kernel(dyn, par, cond, log_dev, idx, counts, polarity, partner_mode, 
 
 
 @compiled.kernel
-def _relax_all(dyn, cond, g_min, g_max, log_dev, any_log, clock, nu, t0, relaxed_state, factor):
-    """``SimulatedArray._relax`` and the conductance of every device; False (nothing done) if no time is pending.
+def _relax_all(dyn, cond, g_min, g_max, log_dev, any_log, clock, nu, t0, relaxed_state, factor, lo, hi):
+    """``SimulatedArray._relax`` and the conductance of devices ``lo:hi``; False (nothing done) if no time is pending.
 
     In blocks of ``factor.size`` devices (a work buffer): the block's factors as series (a loop that
     vectorises), then the block's update while its rows are still in cache (one pass over the table).
     """
     pending = False
-    for d in range(dyn.shape[0]):
+    for d in range(lo, hi):
         if clock - dyn[d, 2] != 0.0:
             pending = True
             break
     if not pending:
         return False
-    for start in range(0, dyn.shape[0], factor.size):
-        block = min(factor.size, dyn.shape[0] - start)
+    for start in range(lo, hi, factor.size):
+        block = min(factor.size, hi - start)
         for i in range(block):
             d = start + i
             factor[i] = (clock - dyn[d, 2]) / (dyn[d, 1] + t0)

@@ -7,12 +7,15 @@ several populations, faults, polynomial step shapes): the caller then runs numpy
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from device_models import compiled, physics
 from device_models.kernels import (N_FLOATS, N_INTS, PULSE_BLOCK, RELAX_BLOCK, _build_cells, _count_signs, _noisy,
                                    _pulse_kernel, _relax_all)
 from labctl.layout import Role
+
 
 _NO_NOISE = np.empty(0, dtype=np.float32)
 _NO_NOISE.flags.writeable = False
@@ -59,9 +62,35 @@ def pulse(array, idx: np.ndarray, counts: np.ndarray, amplitude_v: float, width_
     cells_g, cells_var = (_NO_CELLS, _NO_CELLS) if mode < 0 else (c.reshape(-1) for c in cells)
     scalars = np.array([array._clock_s, physics.retention_exponent(consts.params.retention, array._temperature_k),
                         *consts.scalars])
-    stats = _pulse_kernel(array._dyn, array._par, array._cond_dev, array._log_dev, idx, counts, polarity, mode,
-                          scalars, fractions, noise, cells_g, cells_var, consts.maps, *_scratch(array, idx.size))
-    return stats
+    run = functools.partial(_pulse_kernel, array._dyn, array._par, array._cond_dev, array._log_dev, idx, counts)
+    tail = (polarity, mode, scalars, fractions, noise, cells_g, cells_var, consts.maps)
+    n_up = sizes[0]
+    cut = _halves(idx, counts, polarity, mode <= 0 or consts.maps[0][0] >= 0)
+    if cut is None:
+        return run((0, idx.size, 0, 0, n_up), *tail, *_scratch(array, 0))
+    h, trains, down = cut
+    second = compiled.worker().submit(run, (h, idx.size, trains, down, n_up), *tail, *_scratch(array, 1))
+    first = run((0, h, 0, 0, n_up), *tail, *_scratch(array, 0))
+    other = second.result()
+    return np.array([first[0] + other[0], max(first[1], other[1]), first[2] + other[2], max(first[3], other[3])])
+
+
+def _halves(idx: np.ndarray, counts: np.ndarray, polarity: int, paired: bool) -> tuple[int, int, int] | None:
+    """Where a pulse call splits in two for two threads: (first train of the second half, trains before it,
+    LTD trains before it), or None (one thread: see :func:`device_models.compiled.splits`, or cells not paired).
+
+    Each half writes its own devices' rows and cells: the cut falls between cells (``paired``: a cell is
+    one device, or owns devices ``2c`` and ``2c + 1``; other two-device cells may take them anywhere).
+    """
+    if not (paired and compiled.splits(idx.size)):
+        return None
+    h = idx.size // 2
+    if idx[h] >> 1 == idx[h - 1] >> 1:
+        h += 1
+    if polarity < 0:
+        up, down = _count_signs(counts[:h])
+        return h, up + down, down
+    return h, h, h if polarity == 1 else 0
 
 
 class _Constants:
@@ -113,13 +142,19 @@ def relax_all(array) -> bool:
     if not covers(array):
         return False
     ret = array._pops[0].params.retention
-    factor = getattr(array, "_relax_block", None)
-    if factor is None:
-        factor = array._relax_block = np.empty(RELAX_BLOCK)
-    if _relax_all(array._dyn, array._cond_dev, array._g_min_dev, array._g_max_dev, array._log_dev, array._any_log,
-                  array._clock_s, physics.retention_exponent(ret, array._temperature_k), ret.t0_s, ret.relaxed_state,
-                  factor):
-        array._cond_valid = True
+    factors = getattr(array, "_relax_block", None)
+    if factors is None:
+        factors = array._relax_block = (np.empty(RELAX_BLOCK), np.empty(RELAX_BLOCK))
+    run = functools.partial(_relax_all, array._dyn, array._cond_dev, array._g_min_dev, array._g_max_dev,
+                            array._log_dev, array._any_log, array._clock_s,
+                            physics.retention_exponent(ret, array._temperature_k), ret.t0_s, ret.relaxed_state)
+    n = array._dyn.shape[0]
+    h = n // 2 if compiled.splits(n) else n
+    second = compiled.worker().submit(run, factors[1], h, n) if h < n else None
+    first = run(factors[0], 0, h)
+    rest = True if second is None else second.result()
+    if first and rest:  # every conductance computed (a half with no time pending computed none of its own:
+        array._cond_valid = True  # they stay as valid as they were)
     return True
 
 
@@ -146,10 +181,11 @@ def _read_only(noise: np.ndarray) -> np.ndarray:
     return noise
 
 
-def _scratch(array, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """The pulse kernel's work buffers of ``array`` (one block; kept: fresh ones page-fault)."""
+def _scratch(array, thread: int) -> tuple[np.ndarray, np.ndarray]:
+    """The pulse kernel's work buffers of ``array`` for ``thread`` (0 or 1; one block; kept: fresh ones page-fault)."""
     scratch = getattr(array, "_kernel_scratch", None)
     if scratch is None:
-        scratch = array._kernel_scratch = (np.empty((N_FLOATS, PULSE_BLOCK)),
-                                           np.empty((N_INTS, PULSE_BLOCK), dtype=np.int64))
-    return scratch
+        scratch = array._kernel_scratch = [None, None]
+    if scratch[thread] is None:
+        scratch[thread] = (np.empty((N_FLOATS, PULSE_BLOCK)), np.empty((N_INTS, PULSE_BLOCK), dtype=np.int64))
+    return scratch[thread]

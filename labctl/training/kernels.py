@@ -143,10 +143,37 @@ def select(optimizer, k: int, grad_w: np.ndarray, alpha: np.float32) -> tuple[np
         work = optimizer.work[k] = (*ratio, np.empty(grad.size, dtype=np.int32))
     if mixed:
         up, down = optimizer.steps
-        return _mixed_precision(optimizer.accumulators[k].reshape(-1), grad, neg_lr, alpha, up, down, max_pulses,
-                                *work)
-    uniform = uniform_words(optimizer.rng, grad.size)  # the draws of _plain_at
-    return _plain(grad, neg_lr, alpha, uniform, np.float32(1 / optimizer.device_step), max_pulses, *work)
+        acc = optimizer.accumulators[k].reshape(-1)
+
+        def mixed_in(lo, hi):
+            return _mixed_precision(acc[lo:hi], grad[lo:hi], neg_lr, alpha, up, down, max_pulses, work[0][lo:hi])
+        return _two_halves(mixed_in, grad.size // 2, grad.size) if compiled.splits(grad.size) else mixed_in(0, grad.size)
+    ratio, cells = work
+    inv_step, rng = np.float32(1 / optimizer.device_step), optimizer.rng
+
+    def plain(lo, hi, words):
+        return _plain(grad[lo:hi], neg_lr, alpha, words, inv_step, max_pulses, ratio[lo:hi], cells[lo:hi])
+    if not (compiled.splits(grad.size) and _raw_words(rng, grad.size)):
+        return plain(0, grad.size, uniform_words(rng, grad.size))  # the draws of _plain_at
+    # two threads, each drawing its half's words from its own copy of the generator's stream: the second
+    # half's start h / 2 outputs ahead; afterwards the generator is moved to where one draw of all leaves it
+    bits, h = rng.bit_generator, grad.size // 4 * 2
+    ahead = np.random.PCG64()
+    ahead.state = bits.state
+    ahead.advance(h // 2)
+    flat, counts = _two_halves(lambda lo, hi: plain(lo, hi, (bits if lo == 0 else ahead).random_raw(
+        (hi - lo) // 2).view(np.uint32)), h, grad.size)
+    bits.advance((grad.size - h) // 2)
+    return flat, counts
+
+
+def _two_halves(select_in, h: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``select_in(0, n)`` (flat indices, signed counts of the cells to pulse) as ``select_in(0, h)`` here and
+    ``select_in(h, n)`` on :func:`device_models.compiled.worker` at once (the kernels release the GIL)."""
+    second = compiled.worker().submit(select_in, h, n)
+    flat, counts = select_in(0, h)
+    flat_2, counts_2 = second.result()
+    return np.concatenate([flat, flat_2 + h]), np.concatenate([counts, counts_2])
 
 
 def uniform_words(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -157,11 +184,15 @@ def uniform_words(rng: np.random.Generator, n: int) -> np.ndarray:
     half-word buffer is ``random_raw(n // 2)`` viewed as words (40 % cheaper than the float draws: plain
     SGD draws one per cell every batch, 140 M an MNIST epoch). Otherwise the float draws, as words.
     """
-    bits = rng.bit_generator
-    if (n % 2 == 0 and type(bits) is np.random.PCG64 and sys.byteorder == "little"
-            and not bits.state["has_uint32"]):
-        return bits.random_raw(n // 2).view(np.uint32)
+    if _raw_words(rng, n):
+        return rng.bit_generator.random_raw(n // 2).view(np.uint32)
     return (rng.random(n, dtype=np.float32) * np.float32(2 ** 24)).astype(np.uint32) << np.uint32(8)
+
+
+def _raw_words(rng: np.random.Generator, n: int) -> bool:
+    """Whether ``n`` float32 draws of ``rng`` are its next ``n // 2`` raw 64-bit outputs, low half first."""
+    bits = rng.bit_generator
+    return n % 2 == 0 and type(bits) is np.random.PCG64 and sys.byteorder == "little" and not bits.state["has_uint32"]
 
 
 def store(w: np.ndarray, g_reference: np.ndarray, flat: np.ndarray, g: np.ndarray, half_range_s: float) -> None:

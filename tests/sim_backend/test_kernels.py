@@ -89,6 +89,25 @@ def test_kernels_match_the_numpy_reference(make, covered):
 
 
 @needs_numba
+@pytest.mark.parametrize("layout", [CellLayout.with_reference(40, 30), CellLayout.dense(30, 40)],
+                         ids=["reference-pairs", "dense"])
+def test_calls_cut_in_halves_on_two_threads_give_one_threads_values(monkeypatch, layout):
+    """Pulse and relaxation calls split across two threads (``compiled.THREADS``) give the one-thread values
+    bit for bit: each half its own devices and cells, each train the noise of its place among all."""
+    halves = fast_paths._halves
+    cuts = []
+    monkeypatch.setattr(fast_paths, "_halves", lambda *args: cuts.append(halves(*args)) or cuts[-1])
+    monkeypatch.setattr(compiled, "SPLIT_MIN", 16)
+    runs = []
+    for threads in (1, 2):
+        monkeypatch.setattr(compiled, "THREADS", threads)
+        runs.append(_session(SimulatedArray("garg-hzo-20ns", seed=3, layout=layout, initial_state=0.5)))
+    assert any(cut is not None for cut in cuts)
+    for got, want in zip(*runs):
+        np.testing.assert_array_equal(got, want)
+
+
+@needs_numba
 def test_log_scale_conductance_and_fresh_noise_draws_match():
     """Digital devices read on a log scale, and requests longer than the noise table (fresh draws)."""
     model = load_model("garg-hzo-20ns")
@@ -105,8 +124,11 @@ def test_log_scale_conductance_and_fresh_noise_draws_match():
 
 
 @needs_numba
-def test_update_rule_kernels_give_the_numpy_rules_counts():
-    """Plain SGD (same uniform draws) and MP-SGD (same accumulator) select identical cells and counts."""
+@pytest.mark.parametrize("threads", [1, 2])
+def test_update_rule_kernels_give_the_numpy_rules_counts(monkeypatch, threads):
+    """Plain SGD (same uniform draws) and MP-SGD (same accumulator) select identical cells and counts, on one
+    thread or in two halves (each drawing from its place in the generator's stream)."""
+    monkeypatch.setattr(compiled, "THREADS", threads)
     alpha = np.float32(12 / np.sqrt(300))
     for algo in ("sgd", "mpsgd"):
         runs = []
@@ -123,9 +145,9 @@ def test_update_rule_kernels_give_the_numpy_rules_counts():
                 else:
                     change = (-opt.lr * grad) / alpha  # AnalogLayer.weight_units
                     flat, counts = opt._mixed_precision_at(0, change) if algo == "mpsgd" else opt._plain_at(change)
-                out += [flat, counts, opt.accumulators[0].copy()]
+                out += [flat, counts, opt.accumulators[0].copy(), opt.rng.random(2)]
             runs.append(out)
-        assert sum(len(x) for x in runs[0][::3]) > 1000
+        assert sum(len(x) for x in runs[0][::4]) > 1000
         for got, want in zip(*runs):
             assert got.dtype == want.dtype
             np.testing.assert_array_equal(got, want)
