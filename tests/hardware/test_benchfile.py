@@ -148,3 +148,20 @@ def test_a_control_character_in_a_bench_file_is_one_line(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_bench(path)
     assert "\n" not in str(info.value) and "not valid YAML" in str(info.value)
+
+
+def test_the_c_loader_gives_the_python_loaders_data_lines_and_messages(tmp_path):
+    """Bench files parse with libyaml when PyYAML has it: the same data and field lines as the Python loader,
+    and a refused file still gets the Python loader's message (it names the undefined alias)."""
+    import yaml
+
+    from labctl import yamlfile
+
+    for path in (SIM_BENCH_FILE, MAP):
+        fast, python = {}, {}
+        assert yamlfile._parse(path.read_text(), fast) == yamlfile._parse_with(yaml.SafeLoader, path.read_text(), python)
+        assert fast == python and len(fast) > 20
+    bad = tmp_path / "bench.yaml"
+    bad.write_text("limits:\n  max_write_v: *volts\n")
+    with pytest.raises(ConfigError, match=r"bench.yaml:2: not valid YAML: found undefined alias 'volts'"):
+        load_bench(bad)
