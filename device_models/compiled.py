@@ -34,16 +34,17 @@ def enabled() -> bool:
 
 
 def _threads() -> int:
-    wanted = os.environ.get("LABCTL_KERNEL_THREADS")
-    if wanted:
-        return max(1, min(2, int(wanted)))
+    for name in ("LABCTL_KERNEL_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        if os.environ.get(name, "").strip().isdigit():
+            return max(1, min(2, int(os.environ[name])))
     return min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
 THREADS = _threads()
-"""Threads a large kernel call is cut over: 2 when the process may use two CPUs (a float epoch's BLAS uses
-them too), else 1; ``LABCTL_KERNEL_THREADS=1`` keeps one. The halves of a call own disjoint cells and
-take the random numbers of their place, so one seed gives the same values on one thread or two."""
+"""Threads a large kernel call is cut over (1 or 2): ``LABCTL_KERNEL_THREADS`` if set, else as many as the
+BLAS products may use (``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``, ``MKL_NUM_THREADS``: a dask worker
+gets 1), else 2 when the process may use two CPUs. The halves of a call own disjoint cells and take
+the random numbers of their place, so one seed gives the same values on one thread or two."""
 
 SPLIT_MIN = 4096
 """Items (trains, devices, cells) below which a call stays on one thread (a hand-over costs ~20-50 us)."""
