@@ -40,15 +40,21 @@ class Located:
                 raise ConfigError(f"{self.path}:{line}: unknown key {field!r}; {hint}")
 
 
-def load_located(path: str | Path) -> Located:
-    """Parse ``path``; a missing file or bad YAML raises ``ConfigError`` naming it."""
-    path = Path(path)
+def read_text(path: Path) -> str:
+    """The text of ``path``; a missing or non-UTF-8 file raises ``ConfigError`` naming it."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not a text (UTF-8) file: byte {exc.start} is {exc.object[exc.start]:#04x}") from None
+
+
+def load_located(path: str | Path, text: str | None = None) -> Located:
+    """Parse ``path`` (or ``text``, read from it already); a missing file or bad YAML raises ``ConfigError``
+    naming it."""
+    path = Path(path)
+    text = read_text(path) if text is None else text
     lines: dict[tuple, int] = {}
     try:
         data = _parse(text, lines)
