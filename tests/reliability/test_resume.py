@@ -55,15 +55,28 @@ def test_fault_then_resume_on_simulated_instruments(tmp_path, monkeypatch, name,
     assert case.resumed_equal and case.resumed_equal_elsewhere, case
 
 
+@pytest.fixture(scope="module")
+def clean_maps(tmp_path_factory):
+    """The uninterrupted three-row map per backend, run once for both faults (they only read its records and
+    message count); run inside the first test that asks, with that test's state dir and catalog."""
+    runs = {}
+
+    def clean(backend: str):
+        if backend not in runs:
+            runs[backend] = clean_run("array_map", tmp_path_factory.mktemp("clean"), backend, params=("rows=3",))
+        return runs[backend]
+    return clean
+
+
 @pytest.mark.parametrize("backend", ["sim", "sim-instruments"])
 @pytest.mark.parametrize("fault", ["dead-line@1", "stuck-off@45"])
 def test_device_fault_then_resume_equals_the_uninterrupted_run_on_the_healthy_devices(tmp_path, monkeypatch,
-                                                                                       backend, fault):
+                                                                                       backend, fault, clean_maps):
     """array_map, row 1 broken (its line, or device 1:15), three rows: row 0 is replayed, rows 1 (mended) and 2 are
     written live after the resume; row 2 received the half-selected pulses of rows 0 and 1 on sim-instruments."""
     monkeypatch.setenv("LABCTL_STATE_DIR", str(tmp_path / "state"))
     kind, _, at = fault.partition("@")
-    clean, messages = clean_run("array_map", tmp_path, backend, params=("rows=3",))
+    clean, messages = clean_maps(backend)
     case = fault_case("array_map", kind, tmp_path, clean, messages, backend, at=int(at), params=("rows=3",))
     assert case.exit_code != 0 and case.kept == 30 and case.lost == 0 and case.resume_exit == 0, case
     assert case.resumed_equal_elsewhere, case
