@@ -118,7 +118,14 @@ def test_documented_message_is_printed(message, tmp_path, monkeypatch):
     monkeypatch.setenv(STATE_ENV, str(tmp_path / "state"))
     if args is TRIGGERS["error: bench FILE is in use"]:
         hold_lock_elsewhere(tmp_path / "real.yaml")
-    with contextlib.chdir(tmp_path):
+    with contextlib.chdir(tmp_path), contextlib.ExitStack() as stack:
+        if args is TRIGGERS["error: sweep:"]:  # its one worker in this process: the message is checked here, the
+            # worker processes in tests/reliability/test_sweep.py (a spawned worker cost 2 s of CPU)
+            from distributed import LocalCluster
+
+            cluster = stack.enter_context(LocalCluster(n_workers=1, processes=False, threads_per_worker=1,
+                                                       protocol="tcp", host="127.0.0.1", dashboard_address=None))
+            args = [*args, "--scheduler", cluster.scheduler_address]
         code, output = labctl(args)
     printed = [line for line in output.splitlines() if line.startswith("error:")]
     assert code == 2 and len(printed) == 1, f"labctl {' '.join(args)} (exit code {code}):\n{output}"
