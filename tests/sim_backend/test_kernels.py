@@ -171,7 +171,9 @@ def test_uniform_words_are_the_float_draws_and_leave_the_generator_alike(first, 
 
 @needs_numba
 @pytest.mark.parametrize("algo", ["sgd", "mpsgd", "symshift"])
-def test_a_seed_trains_to_the_same_metrics_with_and_without_kernels(algo):
+def test_a_seed_trains_to_the_same_metrics_with_and_without_kernels(algo, monkeypatch):
+    monkeypatch.setattr(compiled, "THREADS", 2)  # kernel calls of 256 or more cut in halves on two threads
+    monkeypatch.setattr(compiled, "SPLIT_MIN", 256)
     data = load_mnist(400, 200)
     # symshift's setup with 30 alternating pairs, not 300: the same single-pulse calls on the same kernels (300 pairs
     # per layer cost 3 s and test nothing more); sgd and mpsgd have no such setup
