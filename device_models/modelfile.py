@@ -12,6 +12,7 @@ material and a table of operating points; ``garg-hzo-20ns`` is that material at 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import typing
 from pathlib import Path
@@ -92,11 +93,15 @@ def load_preset(name: str) -> ChipModel:
     return model_from_dict(data, source=f"preset {name}")
 
 
+_hints = functools.cache(typing.get_type_hints)
+"""A dataclass's resolved field types, once per class (a model file is built from 19 of them at every load)."""
+
+
 def _build(cls, data, path: str):
     """Recursively build dataclass ``cls`` from ``data``, naming ``path.field`` in every error."""
     if not isinstance(data, dict):
         raise field_error(ModelError, path, data, f"expected an object for {cls.__name__}")
-    hints = typing.get_type_hints(cls)
+    hints = _hints(cls)
     known = {f.name: f for f in dataclasses.fields(cls)}
     unknown = set(data) - set(known)
     if unknown:

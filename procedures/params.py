@@ -9,6 +9,7 @@ One declaration serves three readers: the plain ``run_x`` functions (typed attri
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import typing
 from contextlib import contextmanager
@@ -50,9 +51,13 @@ class ParamInfo:
     """Allowed values of a choice parameter, or None."""
 
 
+_hints = functools.cache(typing.get_type_hints)
+"""A params dataclass's resolved field types, once per class (described at every build and validation)."""
+
+
 def describe(params_cls) -> list[ParamInfo]:
     """Every parameter of a params dataclass, in declaration order."""
-    hints = typing.get_type_hints(params_cls)
+    hints = _hints(params_cls)
     out = []
     for f in fields(params_cls):
         m = f.metadata
