@@ -77,6 +77,31 @@ def test_packaged_csv_subset():
     assert 0.05 < ds.x_train.mean() < 0.3  # MNIST digits: mostly background
 
 
+def test_a_process_parses_each_split_prefix_once_and_slices_it_after(tmp_path, monkeypatch):
+    """Loads of as many rows or fewer reuse the longest prefix parsed so far: the same arrays as a fresh parse,
+    writable copies for the caller; more rows than held parse again."""
+    header = "label," + ",".join(f"p{k}" for k in range(784))
+    rng = np.random.default_rng(1)
+    for name, n in (("train", 40), ("test", 15)):
+        table = np.column_stack([rng.integers(0, 10, n), rng.integers(0, 256, (n, 784))])
+        np.savetxt(tmp_path / f"mnist_{name}.csv", table, fmt="%d", delimiter=",", header=header, comments="")
+    monkeypatch.setattr(data_mod, "mnist_csv_dir", lambda: tmp_path)
+    monkeypatch.setattr(data_mod, "_PARSED", {})
+    parsed, parse = [], data_mod.read_mnist_csv
+    monkeypatch.setattr(data_mod, "read_mnist_csv", lambda path, rows=None: (parsed.append(rows), parse(path, rows))[1])
+    first = load_mnist(train_samples=30, test_samples=10)
+    again = load_mnist(train_samples=20, test_samples=10)
+    assert parsed == [30, 10]
+    np.testing.assert_array_equal(again.x_train, first.x_train[:20])
+    np.testing.assert_array_equal(again.y_test, first.y_test)
+    again.x_train[:] = 0  # the caller's copy, not the held prefix
+    assert load_mnist(train_samples=20, test_samples=10).x_train.any()
+    more = load_mnist(train_samples=35, test_samples=100)  # more rows than held: parsed again
+    assert parsed == [30, 10, 35, 100] and more.x_train.shape == (35, 784) and more.y_test.shape == (15,)
+    np.testing.assert_array_equal(more.x_train[:30], first.x_train)
+    assert load_mnist(train_samples=35, test_samples=500).y_test.shape == (15,) and len(parsed) == 4  # 15: whole
+
+
 def test_reduce_features_to_chip_rows():
     rng = np.random.default_rng(1)
     ds = data_mod.Dataset(rng.random((40, 784), dtype=np.float32), np.arange(40) % 10,
