@@ -41,3 +41,24 @@ def pytest_collection_modifyitems(config, items):
 def _catalog_in_tmp(tmp_path, monkeypatch):
     """Every test records its runs in its own catalog under tmp_path, never in the user data dir."""
     monkeypatch.setenv("LABCTL_CATALOG", str(tmp_path / "catalog.sqlite"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _click_command_built_once():
+    """typer rebuilds an app's click command at every ``CliRunner.invoke`` and console-script call (~10 ms of
+    CPU, some 300 times a suite run); the command holds no state between invocations, so tests build it once
+    per app."""
+    import typer.main
+    import typer.testing
+
+    build, built = typer.main.get_command, {}
+
+    def get_command(app):
+        if id(app) not in built:
+            built[id(app)] = (app, build(app))  # the app kept alive: its id is not reused
+        return built[id(app)][1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(typer.main, "get_command", get_command)
+        patch.setattr(typer.testing, "_get_command", get_command)
+        yield
