@@ -60,6 +60,7 @@ def test_visa_log_inside_an_out_folder_not_made_yet(tmp_path, backend):
 def test_visa_log_that_cannot_be_written_is_one_line(tmp_path):
     (tmp_path / "file").write_text("")
     code, output = labctl(["run", "ltp_ltd", "--backend", "sim-instruments", "--out", str(tmp_path / "o"),
+                           "--param", "n_devices=1", "--param", "pulses=2",  # the estimate before it: a short run's
                            "--visa-log", str(tmp_path / "file" / "visa.log")])
     errors = [line for line in output.splitlines() if line.startswith("error:")]
     assert code == 2 and len(errors) == 1 and errors[0].startswith("error: --visa-log=") and "Traceback" not in output
