@@ -57,6 +57,17 @@ def splits(n: int) -> bool:
     return THREADS > 1 and n >= SPLIT_MIN
 
 
+def in_halves(run, n: int, h: int | None = None) -> tuple:
+    """``(run(0, n),)``, or, when :func:`splits` says so, ``(run(0, h), run(h, n))`` with the second on
+    :func:`worker` while this thread runs the first (``h``: ``n // 2`` unless given)."""
+    if not splits(n):
+        return (run(0, n),)
+    h = n // 2 if h is None else h
+    second = worker().submit(run, h, n)
+    first = run(0, h)
+    return first, second.result()
+
+
 def worker() -> ThreadPoolExecutor:
     """The thread that runs second halves (one per process: a forked child starts its own). The kernels
     release the GIL (``nogil``), so the two halves run at once."""

@@ -237,11 +237,12 @@ def _pulse_block(m, dev, signed, g, age, dt, per_pulse, k, xi, g_min, g_max, bef
 @compiled.kernel
 def _pulse_kernel(dyn, par, cond, log_dev, idx, counts, part, polarity, partner_mode, scalars, fractions, noise,
                   cells_g, cells_var, maps, floats, ints):
-    """Relax, pulse, store and re-cell devices ``idx[lo:hi]``; returns [LTP pulses, longest LTP, LTD pulses, longest LTD].
+    """Relax, pulse, store and re-cell devices ``idx``; returns [LTP pulses, longest LTP, LTD pulses, longest LTD].
 
-    ``part``: (lo, hi, trains before ``lo``, LTD trains before ``lo``, LTP trains in all ``idx``): the
-    noise a train takes depends on its place among all trains, so parts of one call (disjoint cells,
-    see :func:`sim_backend.fast_paths.pulse`) may run on different threads and give the same values.
+    ``part``: (trains before these, LTD trains among them, LTP trains of the whole call) when ``idx`` is a
+    part of one call (0, 0, LTP trains for a whole call): the noise a train takes depends on its place
+    among all trains, so parts of one call (disjoint cells, see :func:`sim_backend.fast_paths.pulse`) may
+    run on different threads and give the same values.
 
     ``polarity`` -1: ``counts`` are signed (LTP > 0, LTD < 0, zeros skipped, as ``pulse_and_read_at``);
     0 / 1: every listed device gets an LTP / LTD train of ``counts[i]`` >= 1 pulses (as ``apply_pulses``). ``noise``: the normals of the LTP trains in device order, then the LTD trains'.
@@ -260,13 +261,14 @@ def _pulse_kernel(dyn, par, cond, log_dev, idx, counts, part, polarity, partner_
                                                   floats[6], floats[7])
     before, room, a, t, work, out = floats[8], floats[9], floats[10], floats[11], floats[12], floats[13]
     dev, signed, bits, multi = ints[0], ints[1], ints[2], ints[3]  # signed: the train's length, negative for LTD
-    i, end, done, n_down, n_up = part  # done: trains handled before (earlier parts and blocks), n_down: LTD among them
+    done, n_down, n_up = part  # done: trains handled before (earlier parts and blocks), n_down: LTD among them
     stats = np.zeros(4, dtype=np.int64)
     dyn_flat, par_flat, cond_flat = dyn.reshape(-1), par.reshape(-1), cond.reshape(-1)
-    while i < end:  # in blocks: a block's rows stay in cache from the gather to the store
+    i = 0
+    while i < idx.size:  # in blocks: a block's rows stay in cache from the gather to the store
         m = 0
-        while i < end and m < g.size:  # gather: short, no data-dependent branches (many loads in flight)
-            if i + PREFETCH_AHEAD < end:  # the rows and conductance a few dozen devices ahead
+        while i < idx.size and m < g.size:  # gather: short, no data-dependent branches (many loads in flight)
+            if i + PREFETCH_AHEAD < idx.size:  # the rows and conductance a few dozen devices ahead
                 ahead = idx[i + PREFETCH_AHEAD]
                 _prefetch(dyn_flat, 4 * ahead)
                 _prefetch(par_flat, 8 * ahead)
@@ -311,21 +313,22 @@ def _pulse_kernel(dyn, par, cond, log_dev, idx, counts, part, polarity, partner_
 
 
 @compiled.kernel
-def _relax_all(dyn, cond, g_min, g_max, log_dev, any_log, clock, nu, t0, relaxed_state, factor, lo, hi):
-    """``SimulatedArray._relax`` and the conductance of devices ``lo:hi``; False (nothing done) if no time is pending.
+def _relax_all(dyn, cond, g_min, g_max, log_dev, any_log, clock, nu, t0, relaxed_state, factor):
+    """``SimulatedArray._relax`` and the conductance of every device (or of a slice of rows of all the
+    tables: a half on its own thread); False (nothing done) if no time is pending.
 
     In blocks of ``factor.size`` devices (a work buffer): the block's factors as series (a loop that
     vectorises), then the block's update while its rows are still in cache (one pass over the table).
     """
     pending = False
-    for d in range(lo, hi):
+    for d in range(dyn.shape[0]):
         if clock - dyn[d, 2] != 0.0:
             pending = True
             break
     if not pending:
         return False
-    for start in range(lo, hi, factor.size):
-        block = min(factor.size, hi - start)
+    for start in range(0, dyn.shape[0], factor.size):
+        block = min(factor.size, dyn.shape[0] - start)
         for i in range(block):
             d = start + i
             factor[i] = (clock - dyn[d, 2]) / (dyn[d, 1] + t0)
@@ -359,6 +362,15 @@ def cell_values(cond: np.ndarray, cell_dev: np.ndarray, cell_partner: np.ndarray
     cells_g, cells_var = np.empty(cell_dev.size, dtype=np.float32), np.empty(cell_dev.size, dtype=np.float32)
     _build_cells(cond, cells_g, cells_var, cell_dev, cell_partner, partner_mode, sigma)
     return cells_g, cells_var
+
+
+@compiled.kernel
+def _shared_reading(g_cell, var, noise, out):
+    """``out = sqrt(var) * noise + g_cell`` in float32, flat (one noisy reading of every cell:
+    ``SimulatedArray._shared_reading`` in one pass, the same values). Indices from 0: then the loop vectorises
+    (from a start passed in, a possibly negative index stops it: 3x slower)."""
+    for i in range(out.size):
+        out[i] = np.sqrt(var[i]) * noise[i] + g_cell[i]
 
 
 @compiled.kernel

@@ -239,8 +239,12 @@ class SimulatedArray(DeviceRows, CellCache, BackendBase):
         """The cells as one noisy reading of each of their devices gives them (``shared``): a cell's
         devices read with independent noise, so its reading is ``g + sqrt(var) * N(0, 1)`` with the
         variance ``_mvm_read_noise`` sums per sample, drawn once per call for every sample alike."""
+        noise = self.noise.standard_normal(g_var.shape)
+        fast = fast_paths.shared_reading(self, g_cell, g_var, noise)
+        if fast is not None:
+            return fast
         noisy = np.sqrt(g_var)
-        noisy *= self.noise.standard_normal(g_var.shape)
+        noisy *= noise
         noisy += g_cell
         return noisy
 

@@ -7,13 +7,11 @@ several populations, faults, polynomial step shapes): the caller then runs numpy
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from device_models import compiled, physics
 from device_models.kernels import (N_FLOATS, N_INTS, PULSE_BLOCK, RELAX_BLOCK, _build_cells, _count_signs, _noisy,
-                                   _pulse_kernel, _relax_all)
+                                   _pulse_kernel, _relax_all, _shared_reading)
 from labctl.layout import Role
 
 
@@ -62,35 +60,35 @@ def pulse(array, idx: np.ndarray, counts: np.ndarray, amplitude_v: float, width_
     cells_g, cells_var = (_NO_CELLS, _NO_CELLS) if mode < 0 else (c.reshape(-1) for c in cells)
     scalars = np.array([array._clock_s, physics.retention_exponent(consts.params.retention, array._temperature_k),
                         *consts.scalars])
-    run = functools.partial(_pulse_kernel, array._dyn, array._par, array._cond_dev, array._log_dev, idx, counts)
-    tail = (polarity, mode, scalars, fractions, noise, cells_g, cells_var, consts.maps)
-    n_up = sizes[0]
-    cut = _halves(idx, counts, polarity, mode <= 0 or consts.maps[0][0] >= 0)
-    if cut is None:
-        return run((0, idx.size, 0, 0, n_up), *tail, *_scratch(array, 0))
-    h, trains, down = cut
-    second = compiled.worker().submit(run, (h, idx.size, trains, down, n_up), *tail, *_scratch(array, 1))
-    first = run((0, h, 0, 0, n_up), *tail, *_scratch(array, 0))
-    other = second.result()
+    paired = mode <= 0 or consts.maps[0][0] >= 0
+    h, before = _cut(idx, counts, polarity) if paired and compiled.splits(idx.size) else (idx.size, (0, 0))
+
+    def run(lo, hi):  # (the kernel indexes its arguments from 0: slices, not a start, let its loops vectorise)
+        return _pulse_kernel(array._dyn, array._par, array._cond_dev, array._log_dev, idx[lo:hi], counts[lo:hi],
+                             (*(before if lo else (0, 0)), sizes[0]), polarity, mode, scalars, fractions, noise,
+                             cells_g, cells_var, consts.maps, *_scratch(array, int(lo > 0)))
+    halves = compiled.in_halves(run, idx.size, h) if paired else (run(0, idx.size),)
+    if len(halves) == 1:
+        return halves[0]
+    first, other = halves
     return np.array([first[0] + other[0], max(first[1], other[1]), first[2] + other[2], max(first[3], other[3])])
 
 
-def _halves(idx: np.ndarray, counts: np.ndarray, polarity: int, paired: bool) -> tuple[int, int, int] | None:
-    """Where a pulse call splits in two for two threads: (first train of the second half, trains before it,
-    LTD trains before it), or None (one thread: see :func:`device_models.compiled.splits`, or cells not paired).
+def _cut(idx: np.ndarray, counts: np.ndarray, polarity: int) -> tuple[int, tuple[int, int]]:
+    """Where a pulse call is cut in two halves: (first train of the second half, (trains before it, LTD
+    trains among them)), the noise offsets of the second half.
 
-    Each half writes its own devices' rows and cells: the cut falls between cells (``paired``: a cell is
-    one device, or owns devices ``2c`` and ``2c + 1``; other two-device cells may take them anywhere).
+    Each half writes its own devices' rows and cells, so the cut falls between cells: a cell is one
+    device or owns devices ``2c`` and ``2c + 1`` (``pulse`` cuts nothing else: other two-device cells
+    may take their devices anywhere).
     """
-    if not (paired and compiled.splits(idx.size)):
-        return None
     h = idx.size // 2
     if idx[h] >> 1 == idx[h - 1] >> 1:
         h += 1
     if polarity < 0:
         up, down = _count_signs(counts[:h])
-        return h, up + down, down
-    return h, h, h if polarity == 1 else 0
+        return h, (up + down, down)
+    return h, (h, h if polarity == 1 else 0)
 
 
 class _Constants:
@@ -136,6 +134,21 @@ def noisy_read(array, flat: np.ndarray) -> np.ndarray | None:
     return _noisy(array._cond_dev, flat, noise, np.float32(array._read_sigma(None)))
 
 
+def shared_reading(array, g_cell: np.ndarray, g_var: np.ndarray, noise: np.ndarray) -> np.ndarray | None:
+    """``g_cell + sqrt(g_var) * noise`` (``SimulatedArray._shared_reading``) in one pass, in halves on two
+    threads for a large array, into a buffer the array keeps (the caller multiplies it at once); None
+    without the kernels."""
+    if not (compiled.enabled() and g_cell.dtype == g_var.dtype == noise.dtype == np.float32
+            and g_cell.flags.c_contiguous and g_var.flags.c_contiguous):
+        return None
+    out = getattr(array, "_shared_buffer", None)
+    if out is None or out.shape != g_cell.shape:
+        out = array._shared_buffer = np.empty(g_cell.shape, dtype=np.float32)
+    flat = (g_cell.reshape(-1), g_var.reshape(-1), noise.reshape(-1), out.reshape(-1))
+    compiled.in_halves(lambda lo, hi: _shared_reading(*(a[lo:hi] for a in flat)), out.size)
+    return out
+
+
 def relax_all(array) -> bool:
     """``SimulatedArray._relax`` in one pass that also keeps every conductance valid (False: not covered,
     numpy relaxes them)."""
@@ -145,15 +158,12 @@ def relax_all(array) -> bool:
     factors = getattr(array, "_relax_block", None)
     if factors is None:
         factors = array._relax_block = (np.empty(RELAX_BLOCK), np.empty(RELAX_BLOCK))
-    run = functools.partial(_relax_all, array._dyn, array._cond_dev, array._g_min_dev, array._g_max_dev,
-                            array._log_dev, array._any_log, array._clock_s,
-                            physics.retention_exponent(ret, array._temperature_k), ret.t0_s, ret.relaxed_state)
-    n = array._dyn.shape[0]
-    h = n // 2 if compiled.splits(n) else n
-    second = compiled.worker().submit(run, factors[1], h, n) if h < n else None
-    first = run(factors[0], 0, h)
-    rest = True if second is None else second.result()
-    if first and rest:  # every conductance computed (a half with no time pending computed none of its own:
+    tables = (array._dyn, array._cond_dev, array._g_min_dev, array._g_max_dev, array._log_dev)
+    constants = (array._any_log, array._clock_s, physics.retention_exponent(ret, array._temperature_k), ret.t0_s,
+                 ret.relaxed_state)
+    done = compiled.in_halves(lambda lo, hi: _relax_all(*(t[lo:hi] for t in tables), *constants, factors[lo > 0]),
+                              array._dyn.shape[0])
+    if all(done):  # every conductance computed (a half with no time pending computed none of its own:
         array._cond_valid = True  # they stay as valid as they were)
     return True
 

@@ -147,7 +147,7 @@ def select(optimizer, k: int, grad_w: np.ndarray, alpha: np.float32) -> tuple[np
 
         def mixed_in(lo, hi):
             return _mixed_precision(acc[lo:hi], grad[lo:hi], neg_lr, alpha, up, down, max_pulses, work[0][lo:hi])
-        return _two_halves(mixed_in, grad.size // 2, grad.size) if compiled.splits(grad.size) else mixed_in(0, grad.size)
+        return _joined(compiled.in_halves(mixed_in, grad.size, grad.size // 2), grad.size // 2)
     ratio, cells = work
     inv_step, rng = np.float32(1 / optimizer.device_step), optimizer.rng
 
@@ -161,18 +161,17 @@ def select(optimizer, k: int, grad_w: np.ndarray, alpha: np.float32) -> tuple[np
     ahead = np.random.PCG64()
     ahead.state = bits.state
     ahead.advance(h // 2)
-    flat, counts = _two_halves(lambda lo, hi: plain(lo, hi, (bits if lo == 0 else ahead).random_raw(
-        (hi - lo) // 2).view(np.uint32)), h, grad.size)
+    halves = compiled.in_halves(lambda lo, hi: plain(lo, hi, (ahead if lo else bits).random_raw(
+        (hi - lo) // 2).view(np.uint32)), grad.size, h)
     bits.advance((grad.size - h) // 2)
-    return flat, counts
+    return _joined(halves, h)
 
 
-def _two_halves(select_in, h: int, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """``select_in(0, n)`` (flat indices, signed counts of the cells to pulse) as ``select_in(0, h)`` here and
-    ``select_in(h, n)`` on :func:`device_models.compiled.worker` at once (the kernels release the GIL)."""
-    second = compiled.worker().submit(select_in, h, n)
-    flat, counts = select_in(0, h)
-    flat_2, counts_2 = second.result()
+def _joined(halves: tuple, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """(flat indices, signed counts) of a selection run whole or in two halves (the second's from cell ``h``)."""
+    if len(halves) == 1:
+        return halves[0]
+    (flat, counts), (flat_2, counts_2) = halves
     return np.concatenate([flat, flat_2 + h]), np.concatenate([counts, counts_2])
 
 
