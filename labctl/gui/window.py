@@ -117,7 +117,10 @@ def make_window(name: str, directory: str | Path, parent=None):
             mark_failed(procedure, csv, reason)
             self.failure_label.setText(f"{csv.name} failed: {reason}")
             self.failure_label.show()
+            browser = experiment.browser_item.treeWidget()
+            blocked = browser.blockSignals(True)  # a tooltip is item data: itemChanged would re-load its curves
             experiment.browser_item.setToolTip(0, reason)
+            browser.blockSignals(blocked)
             self.finished(experiment)  # buttons as after any run's end (Abort off, Clear on)
 
     return ProcedureWindow()

@@ -61,7 +61,7 @@ def test_array_map_draws_a_live_heat_map(qtbot, tmp_path):
     assert window.tabs.widget(0).bar.levels() == pytest.approx((g.min(), g.max()))
 
 
-def test_failed_run_says_why_in_one_line_and_marks_its_csv(qtbot, tmp_path):
+def test_failed_run_says_why_in_one_line_and_marks_its_csv(qtbot, tmp_path, recwarn):
     window = make_window("ltp_ltd", tmp_path)
     qtbot.addWidget(window)
     missing = tmp_path / "no-such-bench.yaml"
@@ -76,6 +76,7 @@ def test_failed_run_says_why_in_one_line_and_marks_its_csv(qtbot, tmp_path):
     assert len(read_records(csv)) == 0
     _queue(qtbot, window, pulses=2, n_devices=1)  # the next run clears the message
     assert window.failure_label.isHidden()
+    assert not [w for w in recwarn if "already added" in str(w.message)]  # the failed run's curve is loaded once
 
 
 def test_model_is_picked_from_the_presets_or_a_file(qtbot, tmp_path, monkeypatch):
