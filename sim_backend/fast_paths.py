@@ -177,8 +177,9 @@ def build_cells(array) -> bool:
     consts = _constants(array)
     shape = array.layout.cell_shape
     cells_g, cells_var = np.empty(shape, dtype=np.float32), np.empty(shape, dtype=np.float32)
-    _build_cells(array._cond_dev, cells_g.reshape(-1), cells_var.reshape(-1), consts.maps[2], consts.maps[3],
-                 consts.partner_mode, consts.scalars[4])
+    per_cell = (cells_g.reshape(-1), cells_var.reshape(-1), consts.maps[2], consts.maps[3])
+    compiled.in_halves(lambda lo, hi: _build_cells(array._cond_dev, *(a[lo:hi] for a in per_cell), consts.partner_mode,
+                                                   consts.scalars[4]), cells_g.size)
     array._cells_cache = (cells_g, cells_var)
     return True
 

@@ -92,7 +92,7 @@ def test_kernels_match_the_numpy_reference(make, covered):
 @pytest.mark.parametrize("layout", [CellLayout.with_reference(40, 30), CellLayout.dense(30, 40)],
                          ids=["reference-pairs", "dense"])
 def test_calls_cut_in_halves_on_two_threads_give_one_threads_values(monkeypatch, layout):
-    """Pulse, relaxation and shared-reading calls split across two threads (``compiled.THREADS``) give the
+    """Pulse, relaxation, cell-rebuild and shared-reading calls split across two threads (``compiled.THREADS``) give the
     one-thread values bit for bit: each half its own devices and cells, each train the noise of its place."""
     in_halves, parts = compiled.in_halves, []
 
