@@ -132,9 +132,11 @@ class ArrayBackendContract:
         rows[4] = True
         cols[backend.layout.weight_cols[2]] = True
         everything = np.ones(backend.shape, dtype=bool)
-        before = np.mean([backend.read(everything) for _ in range(6)], axis=0)
+        # 3 whole-array reads each side, not 6 (sim-instruments, seeds 1, 2, 7: the others' largest change 0.002 of
+        # g_max either way; a bench reading with 1 % of g_max noise: ~0.027 of the 0.05 allowed, 0.019 with 6)
+        before = np.mean([backend.read(everything) for _ in range(3)], axis=0)
         report = backend.apply_vector_update(rows, cols, _write(backend, +1), count=20)
-        after = np.mean([backend.read(everything) for _ in range(6)], axis=0)
+        after = np.mean([backend.read(everything) for _ in range(3)], axis=0)
         change = (after - before) / backend.model.weight.g_max_s
         target = (4, backend.layout.weight_cols[2])
         assert report.pulses == 20
