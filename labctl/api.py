@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-
-from device_models.fitting import DEFAULT_BASE_MODEL, FitResult
 
 from .backend import ArrayBackend
 from .backends import open_backend
 from .training import train
+
+if TYPE_CHECKING:  # the fitting stack (scipy) loads when fit() runs: 0.45 s of every `labctl run` otherwise
+    from device_models.fitting import FitResult
 
 __all__ = ["fit", "open_backend", "run_procedure", "train"]
 
@@ -61,7 +63,7 @@ def run_procedure(name: str, backend: ArrayBackend | str = "sim", out: str | Pat
 
 
 def fit(files: str | Path | list[str | Path], out: str | Path | None = None, *,
-        base_model: str = DEFAULT_BASE_MODEL, retention: str | Path | None = None, force: bool = False,
+        base_model: str | None = None, retention: str | Path | None = None, force: bool = False,
         **mapping) -> FitResult:
     """Fit a device model to measured LTP/LTD pulse trains; write it to ``out`` (model JSON) if given.
 
@@ -71,8 +73,9 @@ def fit(files: str | Path | list[str | Path], out: str | Path | None = None, *,
     ``read_voltage`` in V or ``read_voltage_col``), ``width_col`` (s) or ``width_s`` (s, one width for
     the file), ``columns`` (names of a header-less file), ``rows`` (a pandas query keeping rows),
     ``polarity`` ("auto", "positive" or "negative": the amplitude sign that raises G), ``branch``
-    ("both", "ltp", "ltd") and ``scale`` ("auto", "linear", "log"). ``base_model`` supplies what pulse
-    trains cannot show (kinetics over widths, retention, transfer curve); ``retention``, a retention
+    ("both", "ltp", "ltd") and ``scale`` ("auto", "linear", "log"). ``base_model`` (default
+    ``device_models.fitting.DEFAULT_BASE_MODEL``, ``garg-hzo-2us``) supplies what pulse trains cannot show
+    (kinetics over widths, retention, transfer curve); ``retention``, a retention
     JSON (``labctl fit --kind retention``), replaces the base model's retention with the measured one.
     With ``out`` the model JSON and PNG plots of data vs fit are written (refused if the model fails
     the gate, unless ``force``); their paths are in ``result.saved``. ``result.report`` is the fit
@@ -88,9 +91,9 @@ def fit(files: str | Path | list[str | Path], out: str | Path | None = None, *,
     >>> list(result.report.index), result.saved[0].name
     (['LTP', 'LTD'], 'model.json')
     """
-    from device_models.fitting import fit_files, save_fit
+    from device_models.fitting import DEFAULT_BASE_MODEL, fit_files, save_fit
 
-    result = fit_files(files, base_model=base_model, **mapping)
+    result = fit_files(files, base_model=base_model or DEFAULT_BASE_MODEL, **mapping)
     if retention is not None:
         from device_models.fitting.retention import with_measured_retention
 
