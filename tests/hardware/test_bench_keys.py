@@ -13,6 +13,7 @@ from labctl.benchfile import ceilings, load_bench
 from labctl.errors import ConfigError, InstrumentError
 from labctl.instruments import flex
 from labctl.instruments.modules import MODULES, same_model
+from tests.reliability.fuzz import dump_yaml
 
 MAP = SIM_BENCH_FILE.parent / "sim-instruments-probecard.yaml"
 
@@ -58,7 +59,7 @@ def test_every_misspelt_key_is_refused_naming_it_and_the_key_meant(tmp_path, whi
             shutil.copy(MAP, tmp_path / MAP.name)
             target = tmp_path / ("bench.yaml" if which == "bench" else MAP.name)
             shutil.copy(SIM_BENCH_FILE, tmp_path / "bench.yaml")
-            target.write_text(yaml.safe_dump(data))
+            target.write_text(dump_yaml(data))
             with pytest.raises(ConfigError) as info:
                 load_bench(tmp_path / "bench.yaml")
             message = str(info.value)

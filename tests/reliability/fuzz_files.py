@@ -20,7 +20,7 @@ from labctl.benchfile import ceilings, load_bench
 from labctl.errors import LabctlError
 from labctl.specs import SafetyLimits
 
-from .fuzz import bench_tree
+from .fuzz import bench_tree, dump_yaml
 
 CLASSES = ("misspelt key", "widened limit", "binary", "truncated")
 """The classes of bad bench file generated."""
@@ -49,7 +49,7 @@ def bad_bench_files(draw, tree: dict):
     kind = draw(st.sampled_from(CLASSES))
     if kind == "binary":
         return kind, os.urandom(draw(st.integers(1, 4096))), ()
-    text = yaml.safe_dump(tree)
+    text = dump_yaml(tree)
     if kind == "truncated":
         return kind, text[:draw(st.integers(0, len(text) - 1))].encode(), ()
     data = yaml.safe_load(text)
@@ -62,11 +62,11 @@ def bad_bench_files(draw, tree: dict):
         if slip in node:
             slip = slip + "x"
         node[slip] = node.pop(path[-1])
-        return kind, yaml.safe_dump(data).encode(), path[:-1] + (slip,)
+        return kind, dump_yaml(data).encode(), path[:-1] + (slip,)
     name = draw(st.sampled_from(sorted(WIDENABLE)))
     data["limits"] = {name: WIDENABLE[name] * draw(st.sampled_from([0.1, 0.5, 0.99])) if name == "min_width_s"
                       else WIDENABLE[name] * draw(st.sampled_from([1.01, 2.0, 100.0]))}
-    return kind, yaml.safe_dump(data).encode(), ("limits", name)
+    return kind, dump_yaml(data).encode(), ("limits", name)
 
 
 WIDENABLE = {"compliance_a": 0.1, "max_read_v": 100.0, "max_gate_v": 100.0, "max_drain_v": 100.0,
