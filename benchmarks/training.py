@@ -7,13 +7,11 @@ MP-SGD, on a full MNIST epoch with 2 threads) and the threads and load it ran wi
     python benchmarks/training.py [--samples 60000] [--test-samples 10000] [--epochs 1] [--rounds 3] [--breakdown]
 
 Threads: the float epoch's BLAS takes ``OPENBLAS_NUM_THREADS`` (all cores by default) and so do the
-simulator's products; its compiled kernels cut large calls in two halves on two threads as long as
-BLAS may use two (``OPENBLAS_NUM_THREADS=1`` or ``LABCTL_KERNEL_THREADS=1``: one; the numbers are the
-same either way, see ``device_models.compiled.THREADS``). On a
-loaded machine two BLAS threads spin against the other load (a float epoch of ~0.8 s took 2-47 s):
-``--rounds R`` trains the three in turn R times and keeps each one's fastest epoch, and ``--cpu-time``
-times epochs in this process's CPU seconds (with one BLAS thread and one kernel thread the ratios are
-then steady under load; with more, CPU seconds count every thread and hide the gain).
+simulator's products; its compiled kernels run on one thread. On a loaded machine two BLAS threads
+spin against the other load (a float epoch of ~1.6 s took 20-47 s): ``--rounds R`` trains the three in
+turn R times and keeps each one's fastest epoch, and ``--cpu-time`` times epochs in this process's CPU
+seconds (with one BLAS thread the ratios are then steady under load; with more, CPU seconds count
+every thread and hide the gain).
 Pulses per epoch are reported beside the ratios (the simulator's cost grows with the devices pulsed).
 
 ``--breakdown`` adds where each epoch's time goes (forward product, the read-noise variance product of
@@ -139,7 +137,7 @@ def main() -> None:
     gc.freeze()
     table = Table("algorithm", f"{clock} s / epoch", "ratio to float", "target", "pulses / epoch", "test accuracy",
                   title=f"{args.samples} samples, batch {args.batch_size}, {args.layers}, {args.model}, "
-                        f"{args.read_model} reads; BLAS threads: {blas_threads()}; kernel threads: {compiled.THREADS}")
+                        f"{args.read_model} reads; BLAS threads: {blas_threads()}")
     load = os.getloadavg()[0]
     best = {}
     for _ in range(args.rounds):  # in turn: load that comes and goes hits all three alike

@@ -14,7 +14,6 @@ clone pays the compile once (a few seconds), not every run.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 try:
@@ -31,50 +30,6 @@ _enabled = AVAILABLE and os.environ.get("LABCTL_NUMBA", "1") != "0"
 def enabled() -> bool:
     """Whether callers should take the compiled kernels now."""
     return _enabled
-
-
-def _threads() -> int:
-    for name in ("LABCTL_KERNEL_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        if os.environ.get(name, "").strip().isdigit():
-            return max(1, min(2, int(os.environ[name])))
-    return min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
-
-
-THREADS = _threads()
-"""Threads a large kernel call is cut over (1 or 2): ``LABCTL_KERNEL_THREADS`` if set, else as many as the
-BLAS products may use (``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``, ``MKL_NUM_THREADS``: a dask worker
-gets 1), else 2 when the process may use two CPUs. The halves of a call own disjoint cells and take
-the random numbers of their place, so one seed gives the same values on one thread or two."""
-
-SPLIT_MIN = 4096
-"""Items (trains, devices, cells) below which a call stays on one thread (a hand-over costs ~20-50 us)."""
-
-_WORKER: tuple[int, ThreadPoolExecutor] | None = None
-
-
-def splits(n: int) -> bool:
-    """Whether a call over ``n`` items is cut in two halves, the second on :func:`worker`."""
-    return THREADS > 1 and n >= SPLIT_MIN
-
-
-def in_halves(run, n: int, h: int | None = None) -> tuple:
-    """``(run(0, n),)``, or, when :func:`splits` says so, ``(run(0, h), run(h, n))`` with the second on
-    :func:`worker` while this thread runs the first (``h``: ``n // 2`` unless given)."""
-    if not splits(n):
-        return (run(0, n),)
-    h = n // 2 if h is None else h
-    second = worker().submit(run, h, n)
-    first = run(0, h)
-    return first, second.result()
-
-
-def worker() -> ThreadPoolExecutor:
-    """The thread that runs second halves (one per process: a forked child starts its own). The kernels
-    release the GIL (``nogil``), so the two halves run at once."""
-    global _WORKER
-    if _WORKER is None or _WORKER[0] != os.getpid():
-        _WORKER = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="labctl-kernels"))
-    return _WORKER[1]
 
 
 @contextmanager

@@ -235,14 +235,9 @@ def _pulse_block(m, dev, signed, g, age, dt, per_pulse, k, xi, g_min, g_max, bef
 
 
 @compiled.kernel
-def _pulse_kernel(dyn, par, cond, log_dev, idx, counts, part, polarity, partner_mode, scalars, fractions, noise,
-                  cells_g, cells_var, maps, floats, ints):
+def _pulse_kernel(dyn, par, cond, log_dev, idx, counts, polarity, partner_mode, scalars, fractions, noise, cells_g,
+                  cells_var, maps, floats, ints):
     """Relax, pulse, store and re-cell devices ``idx``; returns [LTP pulses, longest LTP, LTD pulses, longest LTD].
-
-    ``part``: (trains before these, LTD trains among them, LTP trains of the whole call) when ``idx`` is a
-    part of one call (0, 0, LTP trains for a whole call): the noise a train takes depends on its place
-    among all trains, so parts of one call (disjoint cells, see :func:`sim_backend.fast_paths.pulse`) may
-    run on different threads and give the same values.
 
     ``polarity`` -1: ``counts`` are signed (LTP > 0, LTD < 0, zeros skipped, as ``pulse_and_read_at``);
     0 / 1: every listed device gets an LTP / LTD train of ``counts[i]`` >= 1 pulses (as ``apply_pulses``). ``noise``: the normals of the LTP trains in device order, then the LTD trains'.
@@ -261,9 +256,12 @@ def _pulse_kernel(dyn, par, cond, log_dev, idx, counts, part, polarity, partner_
                                                   floats[6], floats[7])
     before, room, a, t, work, out = floats[8], floats[9], floats[10], floats[11], floats[12], floats[13]
     dev, signed, bits, multi = ints[0], ints[1], ints[2], ints[3]  # signed: the train's length, negative for LTD
-    done, n_down, n_up = part  # done: trains handled before (earlier parts and blocks), n_down: LTD among them
+    n_up = 0
+    for i in range(idx.size):
+        n_up += polarity == 0 or (polarity < 0 and counts[i] > 0)
     stats = np.zeros(4, dtype=np.int64)
     dyn_flat, par_flat, cond_flat = dyn.reshape(-1), par.reshape(-1), cond.reshape(-1)
+    done = n_down = 0  # trains handled in earlier blocks, LTD trains among them
     i = 0
     while i < idx.size:  # in blocks: a block's rows stay in cache from the gather to the store
         m = 0
@@ -314,8 +312,7 @@ def _pulse_kernel(dyn, par, cond, log_dev, idx, counts, part, polarity, partner_
 
 @compiled.kernel
 def _relax_all(dyn, cond, g_min, g_max, log_dev, any_log, clock, nu, t0, relaxed_state, factor):
-    """``SimulatedArray._relax`` and the conductance of every device (or of a slice of rows of all the
-    tables: a half on its own thread); False (nothing done) if no time is pending.
+    """``SimulatedArray._relax`` and the conductance of every device; False (nothing done) if no time is pending.
 
     In blocks of ``factor.size`` devices (a work buffer): the block's factors as series (a loop that
     vectorises), then the block's update while its rows are still in cache (one pass over the table).
@@ -367,8 +364,7 @@ def cell_values(cond: np.ndarray, cell_dev: np.ndarray, cell_partner: np.ndarray
 @compiled.kernel
 def _shared_reading(g_cell, var, noise, out):
     """``out = sqrt(var) * noise + g_cell`` in float32, flat (one noisy reading of every cell:
-    ``SimulatedArray._shared_reading`` in one pass, the same values). Indices from 0: then the loop vectorises
-    (from a start passed in, a possibly negative index stops it: 3x slower)."""
+    ``SimulatedArray._shared_reading`` in one pass, the same values)."""
     for i in range(out.size):
         out[i] = np.sqrt(var[i]) * noise[i] + g_cell[i]
 

@@ -14,7 +14,6 @@ from device_models.kernels import (N_FLOATS, N_INTS, PULSE_BLOCK, RELAX_BLOCK, _
                                    _pulse_kernel, _relax_all, _shared_reading)
 from labctl.layout import Role
 
-
 _NO_NOISE = np.empty(0, dtype=np.float32)
 _NO_NOISE.flags.writeable = False
 _NO_CELLS = np.empty(0, dtype=np.float32)
@@ -60,35 +59,9 @@ def pulse(array, idx: np.ndarray, counts: np.ndarray, amplitude_v: float, width_
     cells_g, cells_var = (_NO_CELLS, _NO_CELLS) if mode < 0 else (c.reshape(-1) for c in cells)
     scalars = np.array([array._clock_s, physics.retention_exponent(consts.params.retention, array._temperature_k),
                         *consts.scalars])
-    paired = mode <= 0 or consts.maps[0][0] >= 0
-    h, before = _cut(idx, counts, polarity) if paired and compiled.splits(idx.size) else (idx.size, (0, 0))
-
-    def run(lo, hi):  # (the kernel indexes its arguments from 0: slices, not a start, let its loops vectorise)
-        return _pulse_kernel(array._dyn, array._par, array._cond_dev, array._log_dev, idx[lo:hi], counts[lo:hi],
-                             (*(before if lo else (0, 0)), sizes[0]), polarity, mode, scalars, fractions, noise,
-                             cells_g, cells_var, consts.maps, *_scratch(array, int(lo > 0)))
-    halves = compiled.in_halves(run, idx.size, h) if paired else (run(0, idx.size),)
-    if len(halves) == 1:
-        return halves[0]
-    first, other = halves
-    return np.array([first[0] + other[0], max(first[1], other[1]), first[2] + other[2], max(first[3], other[3])])
-
-
-def _cut(idx: np.ndarray, counts: np.ndarray, polarity: int) -> tuple[int, tuple[int, int]]:
-    """Where a pulse call is cut in two halves: (first train of the second half, (trains before it, LTD
-    trains among them)), the noise offsets of the second half.
-
-    Each half writes its own devices' rows and cells, so the cut falls between cells: a cell is one
-    device or owns devices ``2c`` and ``2c + 1`` (``pulse`` cuts nothing else: other two-device cells
-    may take their devices anywhere).
-    """
-    h = idx.size // 2
-    if idx[h] >> 1 == idx[h - 1] >> 1:
-        h += 1
-    if polarity < 0:
-        up, down = _count_signs(counts[:h])
-        return h, (up + down, down)
-    return h, (h, h if polarity == 1 else 0)
+    stats = _pulse_kernel(array._dyn, array._par, array._cond_dev, array._log_dev, idx, counts, polarity, mode,
+                          scalars, fractions, noise, cells_g, cells_var, consts.maps, *_scratch(array, idx.size))
+    return stats
 
 
 class _Constants:
@@ -135,17 +108,15 @@ def noisy_read(array, flat: np.ndarray) -> np.ndarray | None:
 
 
 def shared_reading(array, g_cell: np.ndarray, g_var: np.ndarray, noise: np.ndarray) -> np.ndarray | None:
-    """``g_cell + sqrt(g_var) * noise`` (``SimulatedArray._shared_reading``) in one pass, in halves on two
-    threads for a large array, into a buffer the array keeps (the caller multiplies it at once); None
-    without the kernels."""
+    """``g_cell + sqrt(g_var) * noise`` (``SimulatedArray._shared_reading``) in one pass into a buffer the
+    array keeps (the caller multiplies it at once), or None (kernels off, or not float32 contiguous cells)."""
     if not (compiled.enabled() and g_cell.dtype == g_var.dtype == noise.dtype == np.float32
             and g_cell.flags.c_contiguous and g_var.flags.c_contiguous):
         return None
     out = getattr(array, "_shared_buffer", None)
     if out is None or out.shape != g_cell.shape:
         out = array._shared_buffer = np.empty(g_cell.shape, dtype=np.float32)
-    flat = (g_cell.reshape(-1), g_var.reshape(-1), noise.reshape(-1), out.reshape(-1))
-    compiled.in_halves(lambda lo, hi: _shared_reading(*(a[lo:hi] for a in flat)), out.size)
+    _shared_reading(g_cell.reshape(-1), g_var.reshape(-1), noise.reshape(-1), out.reshape(-1))
     return out
 
 
@@ -155,16 +126,13 @@ def relax_all(array) -> bool:
     if not covers(array):
         return False
     ret = array._pops[0].params.retention
-    factors = getattr(array, "_relax_block", None)
-    if factors is None:
-        factors = array._relax_block = (np.empty(RELAX_BLOCK), np.empty(RELAX_BLOCK))
-    tables = (array._dyn, array._cond_dev, array._g_min_dev, array._g_max_dev, array._log_dev)
-    constants = (array._any_log, array._clock_s, physics.retention_exponent(ret, array._temperature_k), ret.t0_s,
-                 ret.relaxed_state)
-    done = compiled.in_halves(lambda lo, hi: _relax_all(*(t[lo:hi] for t in tables), *constants, factors[lo > 0]),
-                              array._dyn.shape[0])
-    if all(done):  # every conductance computed (a half with no time pending computed none of its own:
-        array._cond_valid = True  # they stay as valid as they were)
+    factor = getattr(array, "_relax_block", None)
+    if factor is None:
+        factor = array._relax_block = np.empty(RELAX_BLOCK)
+    if _relax_all(array._dyn, array._cond_dev, array._g_min_dev, array._g_max_dev, array._log_dev, array._any_log,
+                  array._clock_s, physics.retention_exponent(ret, array._temperature_k), ret.t0_s, ret.relaxed_state,
+                  factor):
+        array._cond_valid = True
     return True
 
 
@@ -177,9 +145,8 @@ def build_cells(array) -> bool:
     consts = _constants(array)
     shape = array.layout.cell_shape
     cells_g, cells_var = np.empty(shape, dtype=np.float32), np.empty(shape, dtype=np.float32)
-    per_cell = (cells_g.reshape(-1), cells_var.reshape(-1), consts.maps[2], consts.maps[3])
-    compiled.in_halves(lambda lo, hi: _build_cells(array._cond_dev, *(a[lo:hi] for a in per_cell), consts.partner_mode,
-                                                   consts.scalars[4]), cells_g.size)
+    _build_cells(array._cond_dev, cells_g.reshape(-1), cells_var.reshape(-1), consts.maps[2], consts.maps[3],
+                 consts.partner_mode, consts.scalars[4])
     array._cells_cache = (cells_g, cells_var)
     return True
 
@@ -192,11 +159,10 @@ def _read_only(noise: np.ndarray) -> np.ndarray:
     return noise
 
 
-def _scratch(array, thread: int) -> tuple[np.ndarray, np.ndarray]:
-    """The pulse kernel's work buffers of ``array`` for ``thread`` (0 or 1; one block; kept: fresh ones page-fault)."""
+def _scratch(array, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The pulse kernel's work buffers of ``array`` (one block; kept: fresh ones page-fault)."""
     scratch = getattr(array, "_kernel_scratch", None)
     if scratch is None:
-        scratch = array._kernel_scratch = [None, None]
-    if scratch[thread] is None:
-        scratch[thread] = (np.empty((N_FLOATS, PULSE_BLOCK)), np.empty((N_INTS, PULSE_BLOCK), dtype=np.int64))
-    return scratch[thread]
+        scratch = array._kernel_scratch = (np.empty((N_FLOATS, PULSE_BLOCK)),
+                                           np.empty((N_INTS, PULSE_BLOCK), dtype=np.int64))
+    return scratch

@@ -143,36 +143,10 @@ def select(optimizer, k: int, grad_w: np.ndarray, alpha: np.float32) -> tuple[np
         work = optimizer.work[k] = (*ratio, np.empty(grad.size, dtype=np.int32))
     if mixed:
         up, down = optimizer.steps
-        acc = optimizer.accumulators[k].reshape(-1)
-
-        def mixed_in(lo, hi):
-            return _mixed_precision(acc[lo:hi], grad[lo:hi], neg_lr, alpha, up, down, max_pulses, work[0][lo:hi])
-        return _joined(compiled.in_halves(mixed_in, grad.size, grad.size // 2), grad.size // 2)
-    ratio, cells = work
-    inv_step, rng = np.float32(1 / optimizer.device_step), optimizer.rng
-
-    def plain(lo, hi, words):
-        return _plain(grad[lo:hi], neg_lr, alpha, words, inv_step, max_pulses, ratio[lo:hi], cells[lo:hi])
-    if not (compiled.splits(grad.size) and _raw_words(rng, grad.size)):
-        return plain(0, grad.size, uniform_words(rng, grad.size))  # the draws of _plain_at
-    # two threads, each drawing its half's words from its own copy of the generator's stream: the second
-    # half's start h / 2 outputs ahead; afterwards the generator is moved to where one draw of all leaves it
-    bits, h = rng.bit_generator, grad.size // 4 * 2
-    ahead = np.random.PCG64()
-    ahead.state = bits.state
-    ahead.advance(h // 2)
-    halves = compiled.in_halves(lambda lo, hi: plain(lo, hi, (ahead if lo else bits).random_raw(
-        (hi - lo) // 2).view(np.uint32)), grad.size, h)
-    bits.advance((grad.size - h) // 2)
-    return _joined(halves, h)
-
-
-def _joined(halves: tuple, h: int) -> tuple[np.ndarray, np.ndarray]:
-    """(flat indices, signed counts) of a selection run whole or in two halves (the second's from cell ``h``)."""
-    if len(halves) == 1:
-        return halves[0]
-    (flat, counts), (flat_2, counts_2) = halves
-    return np.concatenate([flat, flat_2 + h]), np.concatenate([counts, counts_2])
+        return _mixed_precision(optimizer.accumulators[k].reshape(-1), grad, neg_lr, alpha, up, down, max_pulses,
+                                *work)
+    uniform = uniform_words(optimizer.rng, grad.size)  # the draws of _plain_at
+    return _plain(grad, neg_lr, alpha, uniform, np.float32(1 / optimizer.device_step), max_pulses, *work)
 
 
 def uniform_words(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -183,15 +157,11 @@ def uniform_words(rng: np.random.Generator, n: int) -> np.ndarray:
     half-word buffer is ``random_raw(n // 2)`` viewed as words (40 % cheaper than the float draws: plain
     SGD draws one per cell every batch, 140 M an MNIST epoch). Otherwise the float draws, as words.
     """
-    if _raw_words(rng, n):
-        return rng.bit_generator.random_raw(n // 2).view(np.uint32)
-    return (rng.random(n, dtype=np.float32) * np.float32(2 ** 24)).astype(np.uint32) << np.uint32(8)
-
-
-def _raw_words(rng: np.random.Generator, n: int) -> bool:
-    """Whether ``n`` float32 draws of ``rng`` are its next ``n // 2`` raw 64-bit outputs, low half first."""
     bits = rng.bit_generator
-    return n % 2 == 0 and type(bits) is np.random.PCG64 and sys.byteorder == "little" and not bits.state["has_uint32"]
+    if (n % 2 == 0 and type(bits) is np.random.PCG64 and sys.byteorder == "little"
+            and not bits.state["has_uint32"]):
+        return bits.random_raw(n // 2).view(np.uint32)
+    return (rng.random(n, dtype=np.float32) * np.float32(2 ** 24)).astype(np.uint32) << np.uint32(8)
 
 
 def store(w: np.ndarray, g_reference: np.ndarray, flat: np.ndarray, g: np.ndarray, half_range_s: float) -> None:

@@ -89,29 +89,6 @@ def test_kernels_match_the_numpy_reference(make, covered):
 
 
 @needs_numba
-@pytest.mark.parametrize("layout", [CellLayout.with_reference(40, 30), CellLayout.dense(30, 40)],
-                         ids=["reference-pairs", "dense"])
-def test_calls_cut_in_halves_on_two_threads_give_one_threads_values(monkeypatch, layout):
-    """Pulse, relaxation, cell-rebuild and shared-reading calls split across two threads (``compiled.THREADS``) give the
-    one-thread values bit for bit: each half its own devices and cells, each train the noise of its place."""
-    in_halves, parts = compiled.in_halves, []
-
-    def counted(*args):
-        results = in_halves(*args)
-        parts.append(len(results))
-        return results
-    monkeypatch.setattr(compiled, "in_halves", counted)
-    monkeypatch.setattr(compiled, "SPLIT_MIN", 16)
-    runs = []
-    for threads in (1, 2):
-        monkeypatch.setattr(compiled, "THREADS", threads)
-        runs.append(_session(SimulatedArray("garg-hzo-20ns", seed=3, layout=layout, initial_state=0.5)))
-    assert 2 in parts
-    for got, want in zip(*runs):
-        np.testing.assert_array_equal(got, want)
-
-
-@needs_numba
 def test_log_scale_conductance_and_fresh_noise_draws_match():
     """Digital devices read on a log scale, and requests longer than the noise table (fresh draws)."""
     model = load_model("garg-hzo-20ns")
@@ -128,11 +105,9 @@ def test_log_scale_conductance_and_fresh_noise_draws_match():
 
 
 @needs_numba
-@pytest.mark.parametrize("threads", [1, 2])
-def test_update_rule_kernels_give_the_numpy_rules_counts(monkeypatch, threads):
-    """Plain SGD (same uniform draws) and MP-SGD (same accumulator) select identical cells and counts, on one
-    thread or in two halves (each drawing from its place in the generator's stream)."""
-    monkeypatch.setattr(compiled, "THREADS", threads)
+def test_update_rule_kernels_give_the_numpy_rules_counts():
+    """Plain SGD (same uniform draws, the generator left alike) and MP-SGD (same accumulator) select identical
+    cells and counts."""
     alpha = np.float32(12 / np.sqrt(300))
     for algo in ("sgd", "mpsgd"):
         runs = []
@@ -175,9 +150,7 @@ def test_uniform_words_are_the_float_draws_and_leave_the_generator_alike(first, 
 
 @needs_numba
 @pytest.mark.parametrize("algo", ["sgd", "mpsgd", "symshift"])
-def test_a_seed_trains_to_the_same_metrics_with_and_without_kernels(algo, monkeypatch):
-    monkeypatch.setattr(compiled, "THREADS", 2)  # kernel calls of 256 or more cut in halves on two threads
-    monkeypatch.setattr(compiled, "SPLIT_MIN", 256)
+def test_a_seed_trains_to_the_same_metrics_with_and_without_kernels(algo):
     data = load_mnist(400, 200)
     # symshift's setup with 30 alternating pairs, not 300: the same single-pulse calls on the same kernels (300 pairs
     # per layer cost 3 s and test nothing more); sgd and mpsgd have no such setup
