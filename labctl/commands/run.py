@@ -18,6 +18,7 @@ from __future__ import annotations
 import signal
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -80,6 +81,19 @@ class _StopFlag:
 
     def __exit__(self, *exc) -> None:
         signal.signal(signal.SIGINT, self._previous)
+
+
+@contextmanager
+def estimating(what: str, backend: str, how: str):
+    """A status line while ``what``'s bench-time estimate runs on a simulated copy of ``backend`` (``how``);
+    Ctrl-C ends it and the command (exit 130), saying that nothing was sent."""
+    try:
+        with console.status(f"estimating {what} on {backend} ({how}; Ctrl-C stops)"):
+            yield
+    except KeyboardInterrupt:
+        console.print(f"interrupted: the estimate of {what} stopped; nothing was sent to the bench and no run "
+                      "was started (run the same command again)", highlight=False, soft_wrap=True)
+        sys.exit(EXIT_INTERRUPTED)
 
 
 def confirm_long_run(what: str, estimated_s: float, max_bench_hours: float, known: bool = True) -> None:
@@ -151,16 +165,11 @@ def run(
     # the estimate, before anything is sent (a resumed run's was printed when it started: a fresh dry
     # run would time the whole run, with today's command-line parameters, against the remainder)
     if dry_run or (backend != "sim" and not resume):
-        try:  # seconds before a run (ESTIMATE_WALL_S), minutes for --dry-run of a large one; Ctrl-C ends it
-            with console.status(f"estimating {procedure} on {backend} (a run on simulated instruments; "
-                                "Ctrl-C stops)"):
-                estimates = estimate_run(procedure, backend, model, seed, params, every_operation=dry_run,
-                                         max_bench_s=None if dry_run or yes else 3600 * max_bench_hours,
-                                         max_wall_s=None if dry_run else ESTIMATE_WALL_S)
-        except KeyboardInterrupt:
-            console.print(f"interrupted: the estimate of {procedure} stopped; nothing was sent to the bench "
-                          "and no run was started (run the same command again)", highlight=False, soft_wrap=True)
-            sys.exit(EXIT_INTERRUPTED)
+        # seconds before a run (ESTIMATE_WALL_S), minutes for --dry-run of a large one
+        with estimating(procedure, backend, "a run on simulated instruments"):
+            estimates = estimate_run(procedure, backend, model, seed, params, every_operation=dry_run,
+                                     max_bench_s=None if dry_run or yes else 3600 * max_bench_hours,
+                                     max_wall_s=None if dry_run else ESTIMATE_WALL_S)
         for e in estimates:
             Console().print(f"{procedure} on {backend}: {describe_estimate(e)}", highlight=False, soft_wrap=True)
         if dry_run:

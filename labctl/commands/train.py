@@ -22,21 +22,13 @@ def parse_layers(text: str) -> tuple[int, ...]:
 def check_bench_time(backend: str, max_bench_hours: float, yes: bool, **run) -> None:
     """Print a bench run's estimate (:mod:`labctl.training.estimate`, seconds) and, past ``max_bench_hours``,
     ask at a terminal or refuse without ``--yes``, as ``labctl run`` does; Ctrl-C ends the estimate (exit 130)."""
-    import sys
-
     from rich.console import Console
 
-    from labctl.commands.run import EXIT_INTERRUPTED, confirm_long_run
+    from labctl.commands.run import confirm_long_run, estimating
     from labctl.training.estimate import estimate_training
 
-    err = Console(stderr=True)
-    try:
-        with err.status(f"estimating the run on {backend} (a few batches on simulated instruments; Ctrl-C stops)"):
-            estimate = estimate_training(backend, **run)
-    except KeyboardInterrupt:
-        err.print("interrupted: the estimate of train stopped; nothing was sent to the bench and no run was "
-                  "started (run the same command again)", highlight=False, soft_wrap=True)
-        sys.exit(EXIT_INTERRUPTED)
+    with estimating("train", backend, "a few batches on simulated instruments"):
+        estimate = estimate_training(backend, **run)
     Console().print(f"train on {backend}: {estimate.describe()}", highlight=False, soft_wrap=True)
     if not yes and estimate.estimated_s > 3600 * max_bench_hours:
         confirm_long_run("train", estimate.estimated_s, max_bench_hours)
