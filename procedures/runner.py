@@ -54,8 +54,9 @@ def run_procedure(name: str, backend, out_dir, emit: Callable[[str, object], Non
         raise field_error(ConfigError, "resume", str(out_dir), f"no unfinished {name} run in this folder")
     procedure = procedure_class(name)(backend=backend)
     if csv_path is not None:
-        _same_chip(backend, csv_path)
-        params = _original_parameters(procedure, csv_path, params)
+        original = _recorded_parameters(csv_path)
+        _same_chip(backend, original)
+        params = _original_parameters(procedure, original, params)
     _set_parameters(procedure, backend, params)
     spec.preflight(backend, procedure.params(), procedure.chip_model())  # refused before any file or pulse
     procedure.record_applied()  # the header records what is sent, not 0, and the backend's chip id
@@ -181,18 +182,21 @@ def _set_parameters(procedure, backend, params: dict) -> None:
 def interrupted_run(name: str, out_dir) -> dict | None:
     """Parameters of the newest unfinished run of ``name`` in ``out_dir`` (what ``--resume`` continues;
     its ``model`` and ``seed`` open the same chip), or None."""
-    import json
-
     csv_path = _resume_path(name, Path(out_dir)) if Path(out_dir).is_dir() else None
-    return None if csv_path is None else json.loads(csv_path.with_suffix(".json").read_text())["parameters"]
+    return None if csv_path is None else _recorded_parameters(csv_path)
 
 
-def _same_chip(backend, csv_path: Path) -> None:
-    """A resume continues on the chip the run started on: another model (or, simulated, another seed) is
-    refused, naming the value to give (a restored state on another chip's devices would be nonsense data)."""
+def _recorded_parameters(csv_path: Path) -> dict:
+    """The parameters a run recorded in its JSON (``model`` and ``seed`` among them)."""
     import json
 
-    original = json.loads(csv_path.with_suffix(".json").read_text())["parameters"]
+    return json.loads(csv_path.with_suffix(".json").read_text())["parameters"]
+
+
+def _same_chip(backend, original: dict) -> None:
+    """A resume continues on the chip the run started on (``original``: its recorded parameters): another model
+    (or, simulated, another seed) is refused, naming the value to give (a restored state on another chip's
+    devices would be nonsense data)."""
     about = backend.describe()
     checks = [("model", about.model)] + ([("seed", about.seed or 0)] if backend.simulation is not None else [])
     for key, now in checks:
@@ -201,11 +205,9 @@ def _same_chip(backend, csv_path: Path) -> None:
                               f"resume with --{key} {original[key]}")
 
 
-def _original_parameters(procedure, csv_path: Path, given: dict) -> dict:
-    """The interrupted run's procedure parameters; a different value given now is refused."""
-    import json
-
-    original = json.loads(csv_path.with_suffix(".json").read_text())["parameters"]
+def _original_parameters(procedure, original: dict, given: dict) -> dict:
+    """The interrupted run's procedure parameters (of its recorded ``original``); a different value given now
+    is refused."""
     own = {i.name for i in describe(procedure.spec.params_cls)}
     reference = procedure.spec.params_cls(**{k: v for k, v in original.items() if k in own})
     for key, value in given.items():
