@@ -125,9 +125,12 @@ def _simulate(name, backend_spec, model, seed, values, operation, scale=1.0, cho
         before, start = _counters(chip), _now()
         scaling, first = (max_wall_s or float("inf"), max(max_wall_s or float("inf"), FIRST_POINT_WALL_S))
 
+        def past_budget(now) -> bool:  # a lower bound past the bench budget: refused as it is
+            return max_bench_s is not None and scale * (now[2] - before[2]) > max_bench_s
+
         def over() -> bool:
-            if max_bench_s is not None and scale * (_counters(chip)[2] - before[2]) > max_bench_s:
-                return True  # a lower bound past the budget: refused as it is
+            if past_budget(_counters(chip)):
+                return True
             spent = _now() - start
             return spent > first or (spent > scaling and progress[0] > 0)
 
@@ -142,8 +145,7 @@ def _simulate(name, backend_spec, model, seed, values, operation, scale=1.0, cho
             pass
         after = _counters(chip)
     done = progress[0] >= 100.0
-    past = max_bench_s is not None and scale * (after[2] - before[2]) > max_bench_s  # a lower bound is enough
-    scaled = not done and not past and progress[0] > 0
+    scaled = not done and not past_budget(after) and progress[0] > 0
     extent = scale * (100.0 / progress[0] if scaled else 1.0)
     messages, routings, seconds = (extent * (a - b) for a, b in zip(after, before))
     return BenchEstimate(operation, round(messages), round(routings), seconds, scale, chosen, done, progress[0],
