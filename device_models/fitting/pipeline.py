@@ -29,7 +29,7 @@ from .gate import gate_reasons, replay
 from .ramps import fit_activation, is_ramp
 from .steps import StepFit, fit_bounds, fit_phase
 from .traces import PhaseTrains, phase_trains, plateaus, train_scales
-from .variation import fit_variation
+from .variation import fit_variation, why_borrowed
 
 DEFAULT_BASE_MODEL = "garg-hzo-2us"
 """Model whose kinetics, retention and transfer curve a fit keeps (the pulse data cannot fix them)."""
@@ -380,9 +380,8 @@ def _provenance(measurements, base: ChipModel, report: pd.DataFrame, sym: float,
         if phase in report.index and report.loc[phase, "bound"] != "asymptote":
             assumptions.append(f"{phase} trains do not saturate: {bound} is extrapolated (longer trains fix it)")
     for name, column in (("step", "d2d_step_source"), ("bounds", "d2d_bounds_source")):
-        source = report[column].iloc[0]
-        if source != "fit":
-            assumptions.append(f"d2d {name} spread not resolved ({source.split('(', 1)[1]}: value of {base.name!r}")
+        if (why := why_borrowed(report[column].iloc[0])) is not None:
+            assumptions.append(f"d2d {name} spread not resolved ({why}): value of {base.name!r}")
     if not amp_known:
         assumptions.append(f"no amplitude column: reference amplitude of {base.name!r}")
     if not width_known:

@@ -21,6 +21,12 @@ FEW_DEVICES = f"base model (fewer than {MIN_DEVICES} devices)"
 """Source of a spread the data cannot give because they hold too few devices."""
 
 
+def why_borrowed(source: str) -> str | None:
+    """Why a spread came from the base model (the reason in a ``"base model (why)"`` source), or None when
+    it was fitted."""
+    return None if source == "fit" else source.split("(", 1)[1].removesuffix(")")
+
+
 def fit_variation(chosen: dict, trains: dict, scales: list, lo: dict, hi: dict, log: bool, in_s,
                   base: Variation) -> tuple[Variation, dict[str, str]]:
     """(variation, where each spread came from: "fit" or "base model (why)") of the fitted ``phases``.

@@ -99,6 +99,8 @@ def print_report(console, result, n_files: int, retention: Path | None = None) -
     """The fit-quality table, one column per fitted phase, the spreads, retention and symmetry point."""
     from rich.table import Table
 
+    from device_models.fitting.variation import why_borrowed
+
     report = result.report
     table = Table("quantity", *report.index, title=f"fit of {n_files} file(s)")
     rows = [("model (lower AIC)", "model", "{}"), ("nRMSE, mean trace vs fit", "nrmse_mean", "{:.4f}"),
@@ -117,8 +119,8 @@ def print_report(console, result, n_files: int, retention: Path | None = None) -
     devices = {d for tr in result.trains.values() for d in tr.device}
     v = result.model.weight.variation
     base = result.model.provenance["base_model"]
-    borrowed = "".join(f"; {k} from base model {base!r}: {source.split('(', 1)[1].rstrip(')')}"
-                       for k in ("bounds", "step") if (source := report[f"d2d_{k}_source"].iloc[0]) != "fit")
+    borrowed = "".join(f"; {k} from base model {base!r}: {why}" for k in ("bounds", "step")
+                       if (why := why_borrowed(report[f"d2d_{k}_source"].iloc[0])) is not None)
     console.print(f"device-to-device spread over {len(devices)} devices in {n_files} file(s): "
                   f"bounds {v.d2d_bounds:.4f}, step {v.d2d_step:.4f} (relative{borrowed})")
     if retention is not None:
