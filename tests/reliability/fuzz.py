@@ -26,6 +26,8 @@ from sim_backend.instruments.limit_audit import violations
 BENCH_LIMITS = SafetyLimits(max_write_v=6.0, max_width_s=1e-3, min_width_s=100e-9, max_read_v=0.3,
                             max_gate_v=5.0, max_drain_v=1.0, max_pulse_count=10_000)
 """A chip's narrowed limits, stricter than the defaults, so the bench's own check is what is tested."""
+
+
 def dump_yaml(tree) -> str:
     """``yaml.safe_dump(tree)``'s text, written by libyaml's emitter where PyYAML has it (the same text for the bench
     and probe-card trees, 4x faster: a 60-pin probe card 7.1 -> 1.8 ms, most of a mutated-file case)."""
