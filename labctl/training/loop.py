@@ -94,6 +94,13 @@ class TrainOptions:
     """A data set already in memory (experiments reuse one)."""
 
 
+def check_outputs(layers: tuple[int, ...], n_classes: int) -> None:
+    """The last layer is the output layer: one output per class of the data set."""
+    if layers[-1] != n_classes:
+        raise field_error(ConfigError, "layers", ",".join(map(str, layers)),
+                          f"ends in {layers[-1]} outputs but the data set has {n_classes} classes; end it in {n_classes}")
+
+
 def _options(options: dict) -> TrainOptions:
     known = TrainOptions.__dataclass_fields__
     for key in options:
@@ -195,10 +202,7 @@ def train(backend: str = "sim", model: str = "garg-hzo-20ns", algo: str = "mpsgd
         _check_backend(backend, chip_model, len(layers) - 1, opts)
     data = opts.data if opts.data is not None else load_mnist(train_samples, test_samples, opts.data_dir)
     data = reduce_features(data, layers[0])
-    if layers[-1] != data.n_classes:
-        raise field_error(ConfigError, "layers", ",".join(map(str, layers)),
-                          f"ends in {layers[-1]} outputs but the data set has {data.n_classes} classes; "
-                          f"end it in {data.n_classes}")
+    check_outputs(layers, data.n_classes)
     config = {"backend": backend, "model": chip_model.name, "algo": algo, "epochs": epochs, "layers": list(layers),
               "seed": seed, "train_samples": len(data.x_train), "test_samples": len(data.x_test),
               **{k: getattr(opts, k) for k in ("lr", "batch_size", "max_pulses", "gain", "out_bound",
