@@ -38,5 +38,5 @@ def test_runs_list_keeps_ids_and_names_whole(tmp_path):
 
 def test_train_help_keeps_the_option_text():
     printed = " ".join(narrow("train", "--help").split())
-    assert "run directory: metrics.csv, training_curve.png, checkpoint.npz" in printed
+    assert "run directory (required): metrics.csv, training_curve.png, checkpoint.npz" in printed
     assert "…" not in printed
