@@ -41,18 +41,18 @@ def simulate_trains(model, n_pulses: int = 120, cycles: int = 1, size: int = 8, 
     read = ReadSpec(voltage_v=op.read_v)
     amps = np.linspace(*ramp_v, n_pulses) if ramp_v else np.full(n_pulses, op.write_amplitude_v)
     ramps = {"LTP": amps, "LTD": np.linspace(*ltd_ramp_v, n_pulses) if ltd_ramp_v else amps}
-    records = []
+    reads, pulses = [], []  # one table at the end: a DataFrame per read was most of the time taken here
     for _ in range(cycles):
         for phase, sign in (("LTP", 1), ("LTD", -1)):
             amps = ramps[phase]
             for k, amp in enumerate(amps):
                 chip.apply_pulses(mask, PulseSpec(sign * amp, op.write_width_s))
-                g = chip.read(mask, read)[mask]
-                records.append(pd.DataFrame({
-                    "Device row": rows, "Device col": cols, "Phase": phase, "Pulse": k + 1,
-                    "Amplitude (V)": sign * amp, "Width (s)": op.write_width_s, "Conductance (S)": g,
-                    "Time (s)": chip.time_s}))
-    return pd.concat(records, ignore_index=True)[list(PROCEDURE_COLUMNS)]
+                reads.append(chip.read(mask, read)[mask])
+                pulses.append((phase, k + 1, sign * amp, chip.time_s))
+    phase, pulse, amplitude, time_s = (np.repeat(np.array(v), rows.size) for v in zip(*pulses))
+    return pd.DataFrame({"Device row": np.tile(rows, len(pulses)), "Device col": np.tile(cols, len(pulses)),
+                         "Phase": phase, "Pulse": pulse, "Amplitude (V)": amplitude, "Width (s)": op.write_width_s,
+                         "Conductance (S)": np.concatenate(reads), "Time (s)": time_s})[list(PROCEDURE_COLUMNS)]
 
 
 def low_voltage_ramp_model():
