@@ -35,7 +35,7 @@ def pulse_groups(counts: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, int]]
 def read_chunks(mask: np.ndarray, sensors: int) -> list[tuple[int, np.ndarray]]:
     """(row, columns) reads: one drive SMU per row, up to ``sensors`` column SMUs at a time."""
     out = []
-    for r in range(mask.shape[0]):
+    for r in np.flatnonzero(mask.any(axis=1)).tolist():  # rows with a device: most reads are of a few
         cols = np.flatnonzero(mask[r])
         for k in range(0, cols.size, sensors):
             out.append((r, cols[k:k + sensors]))

@@ -105,11 +105,18 @@ class ProbeCardMap:
 
     def channel_at(self, mainframe: str, input_port: int) -> int | None:
         """Instrument channel wired to an input port, or None."""
-        return next((p.channel for p in self.inputs if p.mainframe == mainframe and p.input == input_port), None)
+        return self._channels.get((mainframe, input_port))
 
     @cached_property
     def _pins(self) -> dict[tuple[str, int], Pin]:
         return {(p.kind, p.index): p for p in self.pins}
+
+    @cached_property
+    def _channels(self) -> dict[tuple[str, int], int]:
+        out: dict[tuple[str, int], int] = {}
+        for p in self.inputs:
+            out.setdefault((p.mainframe, p.input), p.channel)
+        return out
 
     @cached_property
     def _lines(self) -> dict[tuple[str, int, int], tuple[str, int]]:

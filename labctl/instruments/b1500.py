@@ -11,13 +11,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 
-from pymeasure.instruments import Instrument
-
 from labctl.errors import InstrumentError, field_error
 from labctl.specs import DEFAULT_LIMITS, SafetyLimits
 
 from . import flex
 from .ascii_data import OK_STATUS, Reading, parse_block
+from .plain import PlainInstrument
 from .smu import SMU
 from .spgu import SPGU
 
@@ -25,7 +24,7 @@ MAX_ERRORS_DRAINED = 32
 """Most queued errors read when clearing the queue before giving up (a stuck queue is an error)."""
 
 
-class B1500(Instrument):
+class B1500(PlainInstrument):
     """Keysight B1500A semiconductor device analyzer (FLEX command set, ASCII data ``FMT 1``)."""
 
     def __init__(self, adapter, name: str = "Keysight B1500A", limits: SafetyLimits = DEFAULT_LIMITS,

@@ -14,10 +14,11 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterable
-
-from pymeasure.instruments import Instrument
+from functools import lru_cache
 
 from labctl.errors import InstrumentError, field_error
+
+from .plain import PlainInstrument
 
 MAX_CARDS = 4
 """Cards per mainframe."""
@@ -36,6 +37,9 @@ _CHANNEL = re.compile(r"^(\d)(\d\d)(\d\d)$")
 
 def to_channel(card: int, input_port: int, output_pin: int) -> str:
     """``CIIOO`` for one crosspoint, refusing ports out of range."""
+    text = _CHANNEL_TEXT.get((card, input_port, output_pin))
+    if text is not None and type(card) is type(input_port) is type(output_pin) is int:  # not 1.0, True, numpy
+        return text
     for name, value, top in (("card", card, MAX_CARDS), ("input", input_port, MAX_INPUTS),
                              ("output", output_pin, MAX_OUTPUTS)):
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
@@ -54,8 +58,16 @@ def to_channel_list(channels: Iterable[Channel]) -> str:
     return "(@" + ",".join(to_channel(*c) for c in chans) + ")"
 
 
-def parse_channel_list(text: str) -> set[Channel]:
-    """Parse ``(@CIIOO,...)`` (ranges ``a:b`` over outputs of one card and input too); empty ``(@)``."""
+_CHANNEL_TEXT = {(c, i, o): f"{c}{i:02d}{o:02d}" for c in range(1, MAX_CARDS + 1) for i in range(1, MAX_INPUTS + 1)
+                 for o in range(1, MAX_OUTPUTS + 1)}
+"""Every valid crosspoint's ``CIIOO``: each relay change writes and parses a few (both ends, simulated)."""
+
+
+@lru_cache(maxsize=4096)
+def parse_channel_list(text: str) -> frozenset[Channel]:
+    """Parse ``(@CIIOO,...)`` (ranges ``a:b`` over outputs of one card and input too); empty ``(@)``.
+
+    Cached: a read-back repeats the few routings of an operation (a refused text raises every time)."""
     text = text.strip()
     if not (text.startswith("(@") and text.endswith(")")):
         raise field_error(InstrumentError, "channel list", text, "must look like (@CIIOO,...)")
@@ -67,7 +79,7 @@ def parse_channel_list(text: str) -> set[Channel]:
         if a[0] != b[0] or a[1] != b[1] or b[2] < a[2]:
             raise field_error(InstrumentError, "channel range", item, "must run over outputs of one card and input")
         out.update((a[0], a[1], o) for o in range(a[2], b[2] + 1))
-    return out
+    return frozenset(out)
 
 
 def _parse_one(item: str, text: str) -> Channel:
@@ -79,7 +91,7 @@ def _parse_one(item: str, text: str) -> Channel:
     return card, inp, out
 
 
-class SwitchMatrix(Instrument):
+class SwitchMatrix(PlainInstrument):
     """One B2200A/E5250A mainframe; every routing change is followed by ``:SYST:ERR?``."""
 
     def __init__(self, adapter, name: str = "Keysight B2200A", **kwargs) -> None:
@@ -130,7 +142,8 @@ class SwitchMatrix(Instrument):
         """Open the crosspoints (``:ROUT:OPEN``)."""
         self.send(f":ROUT:OPEN {to_channel_list(channels)}")
 
-    def reroute(self, opened: Iterable[Channel], closed: Iterable[Channel], cards: Iterable[int]) -> dict[int, set[Channel]]:
+    def reroute(self, opened: Iterable[Channel], closed: Iterable[Channel],
+                cards: Iterable[int]) -> dict[int, frozenset[Channel]]:
         """Open ``opened``, then close ``closed``, and read back the closed crosspoints of each of ``cards``,
         in one message (``:ROUT:OPEN (@..);:ROUT:CLOS (@..);:ROUT:CLOS:CARD? c;...``; SCPI answers the
         queries of a message in one reply, ``;``-separated). Returns {card: closed crosspoints}.
@@ -165,7 +178,7 @@ class SwitchMatrix(Instrument):
         """Open every relay of every card (``:ROUT:OPEN:CARD ALL``)."""
         self.send(":ROUT:OPEN:CARD ALL")
 
-    def closed_channels(self, card: int) -> set[Channel]:
+    def closed_channels(self, card: int) -> frozenset[Channel]:
         """Get the closed crosspoints of ``card`` (``:ROUT:CLOS:CARD?``)."""
         to_channel(card, 1, 1)
         return parse_channel_list(self.ask(f":ROUT:CLOS:CARD? {card}"))

@@ -78,6 +78,9 @@ class BenchWorld:
         """What the instruments were asked to put on the chip, in order (the limit audit's evidence)."""
         self.fault_plan = None
         """The injected faults (``FaultPlan``) or None."""
+        self._wiring: tuple[tuple, dict[tuple[str, int], int], dict[int, list[tuple[bool, int]]]] = ((), {}, {})
+        """(closed relays of every matrix, :meth:`line_channels`, channel -> [(is row, line index)] in that
+        order): the wiring changes with the relays only, and every trigger asks for it."""
 
     # -- timing ------------------------------------------------------------------------------------
     def bus(self) -> None:
@@ -122,21 +125,32 @@ class BenchWorld:
 
     def line_channels(self) -> dict[tuple[str, int], int]:
         """Array line -> instrument channel, through every closed relay."""
-        out = {}
-        for name, switch in self.switches.items():
-            for card, inp, pin in switch.closed:
-                line = self.map.line_at(name, card, pin)
-                channel = self.map.channel_at(name, inp)
-                if line is not None and channel is not None:
-                    out[line] = channel
-        return out
+        return self._wired()[1]
+
+    def _wired(self) -> tuple[tuple, dict[tuple[str, int], int], dict[int, list[tuple[bool, int]]]]:
+        """:attr:`_wiring`, rebuilt when a relay changed (compared by value: a test may close one by hand)."""
+        closed = tuple(frozenset(sw.closed) for sw in self.switches.values())
+        if closed != self._wiring[0]:
+            lines = {}
+            for name, switch in self.switches.items():
+                for card, inp, pin in switch.closed:
+                    line = self.map.line_at(name, card, pin)
+                    channel = self.map.channel_at(name, inp)
+                    if line is not None and channel is not None:
+                        lines[line] = channel
+            by_channel: dict[int, list[tuple[bool, int]]] = {}
+            for (kind, index), channel in lines.items():
+                by_channel.setdefault(channel, []).append((kind == "row", index))
+            self._wiring = (closed, lines, by_channel)
+        return self._wiring
 
     def potentials(self, levels: dict[int, float]) -> tuple[np.ndarray, np.ndarray]:
         """Row and column potentials when each enabled channel sits at ``levels[channel]``."""
         rows, cols = np.zeros(self.chip.shape[0]), np.zeros(self.chip.shape[1])
-        for (kind, index), channel in self.line_channels().items():
+        for channel, lines in self._wired()[2].items():
             if channel in levels:
-                (rows if kind == "row" else cols)[index] = levels[channel]
+                for is_row, index in lines:
+                    (rows if is_row else cols)[index] = levels[channel]
         return rows, cols
 
     # -- physics -----------------------------------------------------------------------------------
@@ -158,22 +172,22 @@ class BenchWorld:
         rows, cols = self.potentials(dc)
         dv = rows[:, None] - cols[None, :]
         self.outputs.append(Output("read", float(np.abs(dv).max())))
-        lines = self.line_channels()
+        lines = self._wired()[2]
         touched = np.zeros(self.chip.shape, dtype=bool)
-        for (kind, index), channel in lines.items():
-            if channel in sense and kind == "row":
-                touched[index, :] = True
-            elif channel in sense:
-                touched[:, index] = True
+        for channel in set(sense):
+            for is_row, index in lines.get(channel, ()):
+                if is_row:
+                    touched[index, :] = True
+                else:
+                    touched[:, index] = True
         touched &= dv != 0
         g = self.chip.read(touched, READ_PROBE) if touched.any() else np.full(self.chip.shape, np.nan)
         i = np.where(touched, np.nan_to_num(g) * dv, 0.0)
         out = []
         for channel in sense:
             total = 0.0
-            for (kind, index), ch in lines.items():
-                if ch == channel:
-                    total += i[index].sum() if kind == "row" else -i[:, index].sum()
+            for is_row, index in lines.get(channel, ()):
+                total += i[index].sum() if is_row else -i[:, index].sum()
             out.append(float(total))
         return out
 

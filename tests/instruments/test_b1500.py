@@ -163,3 +163,18 @@ def test_read_timeout_is_computed_from_the_measurement():
                                    ("ERRX?", OK)], connection_attributes={"timeout": 2000}) as b:
         b.measure(["MM 2,3", "CMM 3,1"], expected_s=30.0)
         assert b.adapter.connection.timeout == 1000 * (2 * 30 + 2)
+
+
+def test_a_driver_with_a_dynamic_property_is_refused_by_plain_instrument():
+    """The drivers read attributes plainly (labctl.instruments.plain); pymeasure's guard is what a dynamic
+    property needs, so a PlainInstrument that declares one fails at construction, naming it."""
+    from pymeasure.adapters import FakeAdapter
+
+    from labctl.instruments.plain import PlainInstrument
+
+    class Dynamic(PlainInstrument):
+        level = PlainInstrument.control("LEV?", "LEV %g", "A level.", dynamic=True)
+
+    with pytest.raises(TypeError, match="level_"):
+        Dynamic(FakeAdapter(), "dynamic", includeSCPI=False)
+    assert B1500(FakeAdapter())._special_names == []
