@@ -20,7 +20,7 @@ def pulse_groups(counts: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, int]]
     update of a whole block is one group, and one row of any pattern is at most one group per count.
     """
     groups: dict[tuple[bytes, int], list[int]] = defaultdict(list)
-    for r in range(counts.shape[0]):
+    for r in np.flatnonzero((counts > 0).any(axis=1)).tolist():  # rows with a pulse: most updates touch a few
         for n in np.unique(counts[r][counts[r] > 0]):
             cols = counts[r] == n
             groups[(cols.tobytes(), int(n))].append(r)
