@@ -3,7 +3,7 @@
 A fresh clone would otherwise compile them on the first simulated training run (~3 s, see
 :mod:`device_models.compiled`); after this every run loads them from the cache next to their sources. It
 trains a tiny network on random data with each update rule, which takes every kernel with the
-argument types real runs use.
+argument types real runs use, and a fitter's trajectory of each step shape.
 """
 
 from __future__ import annotations
@@ -28,6 +28,10 @@ def warm_up() -> float:
                    rng.random((50, 16), dtype=np.float32), rng.integers(0, 10, 50))
     for algo in ("sgd", "mpsgd", "symshift"):
         train(algo=algo, layers=(16, 12, 10), data=data, progress=False)
+    from device_models.fitting.steps import StepShape, trajectory
+
+    for shape in (StepShape("power", exponent=1.0), StepShape("polynomial", coefficients=(0.1, 0.0))):
+        trajectory(shape, 0.1, 0.5, np.ones((1, 3)), True)  # the fitter's trajectory kernel, both shapes
     return time.perf_counter() - started
 
 
