@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from matplotlib.figure import Figure
+if TYPE_CHECKING:  # matplotlib loads when a run plots: ~0.5 s that `labctl run --list`, a refused or killed run skip
+    from matplotlib.figure import Figure
 
 
 def new_figure(ncols: int = 1, width_in: float = 5.0, height_in: float = 3.6):
     """A figure with ``ncols`` axes side by side."""
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(width_in * ncols, height_in), layout="constrained")
     axes = fig.subplots(1, ncols, squeeze=False)[0]
     return fig, axes
