@@ -18,6 +18,8 @@ MANY_DEVICES = 8
 """Above this many devices a figure shows median, 10-90 % band and :data:`EXAMPLES` devices."""
 EXAMPLES = 3
 """Example devices drawn over the band."""
+MINOR_DECADES = 3
+"""A log axis spanning more decades than this gets no minor ticks (:func:`finish`)."""
 
 
 def si_scale(values, unit: str) -> tuple[float, str]:
@@ -89,3 +91,25 @@ def spread_band(ax, x, traces, labels, picks=None, colour: str = "C0", what: str
     picks = examples(traces[:, -1]) if picks is None else picks
     for k, idx in enumerate(picks):
         ax.plot(x, traces[idx], lw=0.7, color="0.35", ls=("-", "--", ":")[k % 3], label=f"example {labels[idx]}")
+
+
+def finish(fig) -> None:
+    """Last touches before ``fig`` is saved: no minor ticks on a log axis of more than :data:`MINOR_DECADES`.
+
+    At 8 a decade over 9 decades (Id-Vg currents, retention times) minor ticks blur into a grey comb
+    and are most of the figure's artists: matplotlib updates every tick ~20 times per save (each layout
+    pass asks each axis, spine and title for its box), so they cost a third of such a plot's CPU.
+    """
+    from matplotlib.ticker import NullLocator
+
+    for ax in fig.axes:
+        for axis, (lo, hi) in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+            if axis.get_scale() == "log" and lo > 0 and hi > 0 and abs(np.log10(hi / lo)) > MINOR_DECADES:
+                axis.set_minor_locator(NullLocator())
+
+
+def save_png(fig, path, dpi: int = 110):
+    """:func:`finish` ``fig`` and write it to ``path`` as PNG; return ``path``."""
+    finish(fig)
+    fig.savefig(path, dpi=dpi)
+    return path

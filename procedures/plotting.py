@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from device_models import plotstyle
+
 if TYPE_CHECKING:  # matplotlib loads when a run plots: ~0.5 s that `labctl run --list`, a refused or killed run skip
     from matplotlib.figure import Figure
 
@@ -20,9 +22,7 @@ def new_figure(ncols: int = 1, width_in: float = 5.0, height_in: float = 3.6):
 
 def save(fig: Figure, stem: Path, suffix: str) -> Path:
     """Save ``fig`` as ``<stem>_<suffix>.png`` and return the path."""
-    path = stem.with_name(f"{stem.name}_{suffix}.png")
-    fig.savefig(path, dpi=110)
-    return path
+    return plotstyle.save_png(fig, stem.with_name(f"{stem.name}_{suffix}.png"))
 
 
 def show_map(fig: Figure, ax, values, title: str, label: str, cmap: str = "viridis", **kwargs) -> None:

@@ -18,8 +18,8 @@ from device_models import plotstyle
 def save_plots(result, stem: Path) -> list[Path]:
     """Write ``<stem>_trains.png`` and ``<stem>_steps.png``; return their paths."""
     paths = [Path(f"{stem}_trains.png"), Path(f"{stem}_steps.png")]
-    trains_figure(result).savefig(paths[0], dpi=110)
-    steps_figure(result).savefig(paths[1], dpi=110)
+    plotstyle.save_png(trains_figure(result), paths[0])
+    plotstyle.save_png(steps_figure(result), paths[1])
     return paths
 
 

@@ -98,3 +98,30 @@ def test_training_curve_ticks_whole_epochs():
     for ax in fig.axes:
         ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
         assert ticks and all(float(t).is_integer() for t in ticks)  # was 1.00, 1.25, ... 3.00
+
+
+def test_log_axes_over_many_decades_lose_their_minor_ticks_few_decades_keep_them():
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    wide, narrow = fig.subplots(1, 2)
+    wide.semilogy([0, 1], [1e-14, 1e-6])  # Id-Vg currents: 8 decades
+    narrow.semilogy([0, 1], [1.0, 100.0])
+    plotstyle.finish(fig)
+    fig.canvas.draw()
+    assert len(wide.yaxis.get_minorticklocs()) == 0 and len(wide.yaxis.get_majorticklocs()) >= 5
+    assert len(narrow.yaxis.get_minorticklocs()) >= 8
+
+
+def test_retention_fit_plot_reads_in_si_prefixed_units(tmp_path, monkeypatch):
+    from device_models.fitting import retention_plot
+    from device_models.fitting.retention import TEN_YEARS_S, fit_retention, predict
+
+    t_s = np.linspace(0, 6000, 11)
+    g = predict("relaxation", {"g0_s": 10e-6, "g_inf_s": 4e-6, "t0_s": 10.0, "nu": 0.15}, t_s)
+    saved = []
+    monkeypatch.setattr(plotstyle, "save_png", lambda fig, path, dpi: saved.append(fig) or path)
+    retention_plot.save_retention_plot(fit_retention(t_s, g, TEN_YEARS_S, 0), tmp_path / "r.png")
+    (ax,) = saved[0].axes
+    assert ax.get_ylabel() == "conductance (µS)" and 4 < max(ax.get_ylim()) < 12
+    assert any(" µS [" in t.get_text() for t in ax.get_legend().get_texts())
