@@ -11,6 +11,8 @@ real module does; ``UNT?`` reports a CMU with its adapter (``B1520A/N1301A``), a
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from labctl.errors import SafetyLimitError
@@ -87,14 +89,13 @@ class FakeB1500(FakeInstrument):
 
     # -- parsing -----------------------------------------------------------------------------------
     def handle(self, message: str) -> None:
-        for command in filter(None, (c.strip() for c in message.split(";"))):
-            head, _, rest = command.partition(" ")
-            handler = self.handlers.get(head.upper())
+        for command, head, args in _commands(message):
+            handler = self.handlers.get(head)
             if handler is None:
                 self.error(UNDEFINED, f"Undefined GPIB command: {command}")
                 return
             try:
-                handler([a.strip() for a in rest.split(",")] if rest.strip() else [])
+                handler(args)
             except CommandError as exc:
                 self.error(exc.code, f"{exc}: {command}")
                 return
@@ -320,6 +321,17 @@ class FakeB1500(FakeInstrument):
                     base[ch] = peak[ch] = v
             self.world.pulse(base, peak, first["width"], first["rise"], first["fall"], spgu["count"])
         self.world.advance(spgu["count"] * spgu["period_s"])
+
+
+@lru_cache(maxsize=4096)
+def _commands(message: str) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """(command, upper-case mnemonic, arguments) of each ``;``-joined command of a message: parsed once per
+    text (a run repeats its few set-up and trigger messages thousands of times; handlers only read them)."""
+    out = []
+    for command in filter(None, (c.strip() for c in message.split(";"))):
+        head, _, rest = command.partition(" ")
+        out.append((command, head.upper(), tuple(a.strip() for a in rest.split(",")) if rest.strip() else ()))
+    return tuple(out)
 
 
 def _within(what: str, value: float, low: str, high: str) -> None:
