@@ -94,15 +94,19 @@ def spread_band(ax, x, traces, labels, picks=None, colour: str = "C0", what: str
 
 
 def finish(fig) -> None:
-    """Last touches before ``fig`` is saved: no minor ticks on a log axis of more than :data:`MINOR_DECADES`.
+    """Last touches before ``fig`` is saved, which cut what matplotlib redoes on each of its layout passes.
 
-    At 8 a decade over 9 decades (Id-Vg currents, retention times) minor ticks blur into a grey comb
-    and are most of the figure's artists: matplotlib updates every tick ~20 times per save (each layout
-    pass asks each axis, spine and title for its box), so they cost a third of such a plot's CPU.
+    Each pass asks every axis, spine and title for its box, and each ask updates all the axis' ticks
+    (~20 updates a tick per save). So: no minor ticks on a log axis of more than
+    :data:`MINOR_DECADES` (at 8 a decade over 9 decades they blur into a grey comb and are most of
+    the figure's artists: a third of such a plot's CPU), and spines out of the layout (their box is
+    inside the tick labels' boxes, which stay in it: the same positions, the same pixels).
     """
     from matplotlib.ticker import NullLocator
 
     for ax in fig.axes:
+        for spine in ax.spines.values():
+            spine.set_in_layout(False)
         for axis, (lo, hi) in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
             if axis.get_scale() == "log" and lo > 0 and hi > 0 and abs(np.log10(hi / lo)) > MINOR_DECADES:
                 axis.set_minor_locator(NullLocator())

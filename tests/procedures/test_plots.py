@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import procedures.plotting as plotting
@@ -63,3 +64,14 @@ def test_enough_transfer_curves_get_the_normal_fit(ning, tmp_path, figures):
     assert "normal fit, 10 devices" in ax_mw.get_title()
     assert any(len(line.get_xdata()) == 200 for line in ax_mw.lines)
     assert _legend_outside(ax_iv) and len(ax_iv.get_legend().get_texts()) == 5
+
+
+def test_map_colour_bars_carry_a_few_round_ticks(ning, tmp_path, figures):
+    run_procedure("array_map", ning, tmp_path, rows=2, write_verify=False)
+    bars = [ax for ax in figures[0].axes if ax.get_label() == "<colorbar>"]
+    assert len(bars) >= 2
+    for bar in bars:
+        lo, hi = sorted(bar.get_ylim())
+        ticks = [t for t in bar.get_yticks() if lo <= t <= hi]
+        steps = {round(float(s) / 10 ** np.floor(np.log10(s)), 6) for s in np.diff(ticks)}
+        assert 2 <= len(ticks) <= 6 and steps <= {1.0, 2.0, 5.0}  # was ~9 ticks, 0.16 / 0.08 steps with 5 bins
