@@ -9,7 +9,19 @@ they never cover data. Many devices: the median and the 10-90 % band with a few 
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
+
+PLOTS_ENV = "LABCTL_PLOTS"
+"""``LABCTL_PLOTS=0`` in the environment: runs, trainings, fits, sweeps and experiments write no PNG."""
+
+
+def plots_wanted() -> bool:
+    """Whether to draw the PNGs. Off (``LABCTL_PLOTS=0``) for headless batch work: drawing a figure costs
+    0.1-0.3 s of CPU, often more than the simulated run it shows (the test suite draws only in the tests
+    that look at plots). The data, summaries and run records are written either way."""
+    return os.environ.get(PLOTS_ENV, "1") != "0"
 
 PREFIXES = {-15: "f", -12: "p", -9: "n", -6: "µ", -3: "m", 0: "", 3: "k", 6: "M", 9: "G"}
 """SI prefixes by power of ten."""

@@ -19,6 +19,7 @@ def fit_retention_file(files: list[Path], out: Path, project_s: float | None = N
     from device_models.fitting.retention import TEN_YEARS_S, fit_retention
     from device_models.fitting.retention_file import load_retention
     from device_models.fitting.retention_plot import save_retention_plot
+    from device_models.plotstyle import plots_wanted
 
     if len(files) != 1:
         raise ConfigError(f"--kind retention fits one file at a time, got {len(files)}")
@@ -32,7 +33,7 @@ def fit_retention_file(files: list[Path], out: Path, project_s: float | None = N
                 "retention_fit": fit.to_json()}
     with replacing(out) as tmp:
         tmp.write_text(json.dumps(document, indent=2) + "\n")
-    png = save_retention_plot(fit, out.with_suffix(".png"))
+    written = [out, *([save_retention_plot(fit, out.with_suffix(".png"))] if plots_wanted() else [])]
 
     table = Table("parameter", "value", "std. error", title=f"retention fit: {fit.law} law, {fit.n_points} readings")
     for name, v in fit.parameters.items():
@@ -44,4 +45,4 @@ def fit_retention_file(files: list[Path], out: Path, project_s: float | None = N
     console.print(f"projection at {p['time_s']:.4g} s: {p['g_s']:.4g} S, 95 % interval [{p['g_low_s']:.4g}, "
                   f"{p['g_high_s']:.4g}] S ({100 * (p['g_high_s'] - p['g_low_s']) / max(p['g_s'], 1e-300):.0f} % "
                   f"of the projection); G(0) {fit.parameters['g0_s']['value']:.4g} S")
-    console.print(f"wrote {out}, {png}")
+    console.print(f"wrote {', '.join(map(str, written))}")

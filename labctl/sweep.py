@@ -46,6 +46,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from device_models.plotstyle import plots_wanted
+
 from .errors import ConfigError, LabctlError, field_error
 
 CHIP_KEYS = ("seed", "model")
@@ -275,7 +277,8 @@ def write_outputs(result: SweepResult, spec: SweepSpec, out_dir) -> list[Path]:
         pass
     from .sweep_plot import plot_sweep
 
-    paths.append(plot_sweep(result.table, spec, out_dir / "sweep.png"))
+    if plots_wanted():
+        paths.append(plot_sweep(result.table, spec, out_dir / "sweep.png"))
     return paths
 
 

@@ -224,13 +224,18 @@ def plot(df: pd.DataFrame, summary: dict, stem: Path) -> list[Path]:
                       vmin=-0.2, vmax=0.2)
     if len(axes) == 3:
         plotting.show_map(fig, axes[2], np.log10(sparse), "sparsity devices", "log10 G (S)", "magma")
+    return [plotting.save(fig, stem, "maps")]
+
+
+def save(df: pd.DataFrame, summary: dict, stem: Path) -> list[Path]:
+    """The maps as arrays (``<stem>_maps.h5``, or ``.npz`` as the run's ``map_format`` says)."""
     fmt = "h5" if summary.get("map_format", "h5") == "h5" else "npz"
-    return [plotting.save(fig, stem, "maps"), save_maps(m, stem.with_name(f"{stem.name}_maps.{fmt}"))]
+    return [save_maps(maps(df), stem.with_name(f"{stem.name}_maps.{fmt}"))]
 
 
 SPEC = ProcedureSpec(name="array_map", title="Write and read all devices from a target pattern (maps, error map)",
                      params_cls=ArrayMapParams, columns=COLUMNS, run=run_array_map, preflight=write_plan,
-                     analyse=analyse, plot=plot, selection=selection,
+                     analyse=analyse, plot=plot, save=save, selection=selection,
                      x_axis="Target conductance (S)", y_axis="Conductance (S)", map_z="Conductance (S)")
 
 

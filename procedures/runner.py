@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 from pymeasure.experiment import Results
 
+from device_models.plotstyle import plots_wanted
 from labctl.catalog import recorded
 from labctl.errors import ConfigError, field_error
 
@@ -135,7 +136,10 @@ def write_outputs(procedure, csv_path: Path, df: pd.DataFrame, status: str) -> d
     """
     spec = procedure.spec
     summary = spec.analyse(df, procedure.params(), procedure.chip_model()) if len(df) else {}
-    plots = [p.name for p in spec.plot(df, summary, csv_path.with_suffix(""))] if len(df) else []
+    stem, written = csv_path.with_suffix(""), []
+    if len(df):  # the PNGs unless LABCTL_PLOTS=0, then the data files a procedure keeps besides the CSV
+        written = [*(spec.plot(df, summary, stem) if plots_wanted() else []), *(spec.save(df, summary, stem) if spec.save else [])]
+    plots = [p.name for p in written]
     write_run_json(csv_path.with_suffix(".json"), {**_meta(procedure, csv_path), "status": status,
                                                    "summary": summary, "plots": plots})
     df.attrs.update(summary=summary, status=status)

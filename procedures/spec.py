@@ -59,7 +59,7 @@ class ProcedureSpec:
     analyse: Callable[[pd.DataFrame, object, ChipModel], dict]
     """Summary (JSON-ready dict) from the records."""
     plot: Callable[[pd.DataFrame, dict, Path], list[Path]]
-    """Write PNG plots for ``stem`` (a path without suffix); return their paths."""
+    """Write PNG plots for ``stem`` (a path without suffix); return their paths (skipped with ``LABCTL_PLOTS=0``)."""
     selection: Callable[[CellLayout, object], np.ndarray]
     """Device mask the procedure measures (for the header's device ids)."""
     x_axis: str
@@ -68,6 +68,8 @@ class ProcedureSpec:
     """Default y column of the GUI's live plot."""
     map_z: str | None = None
     """Column the GUI shows live as a heat map over the array (device row x column); None: no map."""
+    save: Callable[[pd.DataFrame, dict, Path], list[Path]] | None = None
+    """Write data files besides the CSV for ``stem`` (array_map's maps), plots or not; return their paths."""
     log_columns: tuple[str, ...] = ()
     """Columns the GUI's live plot puts on a log axis (decades of current or time)."""
     not_curves: tuple[tuple[str, str], ...] = ()

@@ -38,6 +38,14 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _plots_where_looked_at(request, monkeypatch):
+    """PNGs only in the tests marked ``plots`` (the ones that look at them): drawing was ~30 % of the suite's
+    CPU, ~370 figures that no other test reads. Every other test runs as ``LABCTL_PLOTS=0`` (its processes too)."""
+    if request.node.get_closest_marker("plots") is None:
+        monkeypatch.setenv("LABCTL_PLOTS", "0")
+
+
+@pytest.fixture(autouse=True)
 def _catalog_in_tmp(tmp_path, monkeypatch):
     """Every test records its runs in its own catalog under tmp_path, never in the user data dir."""
     monkeypatch.setenv("LABCTL_CATALOG", str(tmp_path / "catalog.sqlite"))

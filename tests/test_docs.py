@@ -184,7 +184,12 @@ def run_page(path: Path, tmp: Path) -> int:
     return ran
 
 
-@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+SHOWS_PLOTS = {"index.md", "own-data.md"}
+"""Pages that list or print the PNGs their commands write: run with plots (tests/conftest.py)."""
+
+
+@pytest.mark.parametrize("page", [pytest.param(p, marks=pytest.mark.plots) if p.name in SHOWS_PLOTS else p
+                                  for p in PAGES], ids=[p.name for p in PAGES])
 def test_page_examples_run(page, tmp_path):
     run_page(page, tmp_path)
     if page.name == "index.md":

@@ -24,7 +24,12 @@ def _modules():
                 yield info.name
 
 
-@pytest.mark.parametrize("name", sorted(_modules()))
+SHOWS_PLOTS = {"labctl.api"}
+"""Modules whose examples list the PNGs a run writes: run with plots (tests/conftest.py)."""
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.plots) if n in SHOWS_PLOTS else n
+                                  for n in sorted(_modules())])
 def test_doctests(name):
     if name in OPTIONAL:
         pytest.importorskip(OPTIONAL[name])

@@ -264,6 +264,7 @@ def save_fit(result: FitResult, out_json_path: str | Path, force: bool = False) 
     A model that fails the gate (``result.gate``) is refused with the reasons unless ``force`` (it is
     then written with ``"gate": "failed"`` in its provenance).
     """
+    from ..plotstyle import plots_wanted
     from .plots import save_plots
 
     if result.gate and not force:
@@ -279,7 +280,7 @@ def save_fit(result: FitResult, out_json_path: str | Path, force: bool = False) 
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return [out, *save_plots(result, out.with_suffix(""))]
+    return [out, *(save_plots(result, out.with_suffix("")) if plots_wanted() else [])]
 
 
 def symmetry_point(weight: DeviceParams, op: OperatingPoint) -> float:

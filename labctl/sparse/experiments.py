@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from device_models import load_model
+from device_models.plotstyle import plots_wanted
 from labctl.backends import open_backend
 from labctl.layout import CellLayout
 from labctl.training import device_steps
@@ -111,6 +112,12 @@ def run_vau_mse(out, runs: int = 50, seeds: int = 20, accuracy_data: Dataset | N
     tx = update_transactions(transactions_backend) if transactions_backend else pd.DataFrame()
     if len(tx):
         tx.to_csv(out / "update_transactions.csv", index=False)
+    if plots_wanted():
+        _plot_vau(mse, acc, out / "vau_mse.png")
+    return {"mse": mse, "accuracy": acc, "summary": summary, "transactions": tx}
+
+
+def _plot_vau(mse: pd.DataFrame, acc: pd.DataFrame, path: Path) -> None:
     plt = _pyplot()
     fig, axes = plt.subplots(1, 2 if len(acc) else 1, figsize=(9 if len(acc) else 5, 3.5), squeeze=False)
     levels = sorted(mse["sparsity"].unique())
@@ -121,9 +128,8 @@ def run_vau_mse(out, runs: int = 50, seeds: int = 20, accuracy_data: Dataset | N
                            tick_labels=["cell-by-cell", "VAU"], whis=(0, 100))
         axes[0, 1].set(ylabel="test accuracy (%)")
     fig.tight_layout()
-    fig.savefig(out / "vau_mse.png", dpi=100)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
-    return {"mse": mse, "accuracy": acc, "summary": summary, "transactions": tx}
 
 
 def classify_word(net, word: str = WORD, classes: str = DEFAULT_CLASSES, seed: int = 12345) -> tuple[np.ndarray, str]:
@@ -155,11 +161,13 @@ def run_sparse_letters(out, sparsity: float = 0.75, backend: str = "sim", update
                     snapshot_epochs=tuple(snapshot_epochs), extra={"visa_log": str(visa_log)} if visa_log else {})
     df, net = train_msnet(data, run, out=out, resume=resume, progress=progress, close=False)
     try:  # the word is classified on the trained array, so it stays open until then
-        _plot_maps(df.attrs["maps"], out / "maps.png")
+        if plots_wanted():
+            _plot_maps(df.attrs["maps"], out / "maps.png")
         word_classes = classes or LETTERS
         if set(WORD) <= set(word_classes):
             images, predicted = classify_word(net, WORD, word_classes)
-            _plot_word(images, predicted, out / "word.png")
+            if plots_wanted():
+                _plot_word(images, predicted, out / "word.png")
             (out / "word.txt").write_text(f"true: {'-'.join(WORD)}\npredicted: {'-'.join(predicted)}\n")
             df.attrs["word"] = predicted
     finally:
@@ -222,11 +230,16 @@ def run_granularity(out, sparsity: float = 0.75, update: str = "float", epochs: 
         + markdown_table(table) + "\n\n# Latency / energy per inference of the 75 x "
         f"{data.n_classes} FC layer at {sparsity:.0%} sparsity\n\n" + markdown_table(costs)
         + "\n\n## Assumptions of the estimator\n\n" + assumptions_markdown(assumptions) + "\n")
+    if plots_wanted():
+        _plot_granularity(table, out / "granularity.png")
+    return table
+
+
+def _plot_granularity(table: pd.DataFrame, path: Path) -> None:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.5))
     ax.bar(table["granularity"], 100 * table["test_accuracy"])
     ax.set(ylabel="test accuracy (%)", ylim=(max(0, 100 * table["test_accuracy"].min() - 10), 100))
     fig.tight_layout()
-    fig.savefig(out / "granularity.png", dpi=100)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
-    return table

@@ -90,6 +90,7 @@ def test_symmetry_point_matches_the_physics(truth, fitted):
     assert fitted[2].symmetry_point == pytest.approx(expected, abs=0.05)
 
 
+@pytest.mark.plots
 def test_saved_model_runs_on_the_simulator_with_provenance(fitted, tmp_path):
     path, _, result = fitted
     written = save_fit(result, tmp_path / "model.json")

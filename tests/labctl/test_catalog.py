@@ -61,6 +61,7 @@ def test_newer_schema_is_refused(tmp_path):
         Catalog(path)
 
 
+@pytest.mark.plots
 def test_procedure_run_is_recorded_with_provenance_and_hashes(tmp_path):
     _, csv = _ltp(tmp_path / "runs", width_s=20e-9)
     (row,) = query().to_dict(orient="records")

@@ -11,6 +11,7 @@ from device_models import load_model, load_preset
 from labctl.demo import CHIP_MODEL, run_demo
 
 
+@pytest.mark.plots
 def test_quick_demo_writes_data_model_plots_and_summary(tmp_path):
     summary = run_demo(tmp_path, quick=True, seed=3, progress=False)
     assert json.loads((tmp_path / "summary.json").read_text()) == summary

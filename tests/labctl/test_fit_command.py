@@ -19,6 +19,7 @@ def _run(monkeypatch, *args):
     return 0
 
 
+@pytest.mark.plots
 def test_fit_writes_model_and_plots(tmp_path, monkeypatch, capsys):
     data = write_procedure_csv(simulate_trains(noisy_model(), n_pulses=120, size=2, seed=3), tmp_path / "d.csv")
     assert _run(monkeypatch, "fit", data, "--out", tmp_path / "m.json") == 0

@@ -31,6 +31,7 @@ def _log_file(path, placeholders: int = 0, seed: int = 1):
     return path
 
 
+@pytest.mark.plots
 def test_a_noisy_100_minute_decay_gives_a_wide_ten_year_interval_within_0_and_g0(tmp_path, monkeypatch, capsys):
     log = _log_file(tmp_path / "log.csv")
     assert _run(monkeypatch, "fit", log, "--kind", "retention", "--time-col", "Time (min)",

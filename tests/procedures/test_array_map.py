@@ -12,6 +12,7 @@ from procedures import run_procedure
 from procedures.array_map import ArrayMapParams, run_array_map, targets
 
 
+@pytest.mark.plots
 def test_write_verify_reaches_the_pattern_on_all_devices(ning, tmp_path):
     df, csv = run_procedure("array_map", ning, tmp_path, pattern="gradient", sparsity=0.75, tolerance=0.03)
     assert len(df) == 900 and df[["Device row", "Device col"]].drop_duplicates().shape[0] == 900

@@ -31,6 +31,7 @@ def _run_in_window(qtbot, tmp_path, name, **values):
     return window, csv
 
 
+@pytest.mark.plots
 def test_gui_run_matches_headless_columns(qtbot, tmp_path):
     window, csv = _run_in_window(qtbot, tmp_path, "ltp_ltd", pulses=5, n_devices=2, seed=3)
     gui_df = read_records(csv)
@@ -92,6 +93,7 @@ def test_every_procedure_has_a_short_gui_run():
 
 
 @pytest.mark.parametrize("name", sorted(SHORT_RUNS))
+@pytest.mark.plots
 def test_each_procedure_window_runs(qtbot, tmp_path, name):
     """The first-day page's GUI: every procedure's window opens, runs once, saves CSV, JSON and plots."""
     window, csv = _run_in_window(qtbot, tmp_path, name, **SHORT_RUNS[name])

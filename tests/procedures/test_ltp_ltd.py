@@ -37,6 +37,7 @@ def test_amplitude_ramp_width_and_pulse_numbering(garg20, collect):
     assert one["Time (s)"].is_monotonic_increasing
 
 
+@pytest.mark.plots
 def test_csv_header_and_columns(ning, tmp_path):
     df, csv = run_procedure("ltp_ltd", ning, tmp_path, pulses=5, n_devices=2, chip_id="chip-7")
     assert list(df.columns) == CONTRACT == list(COLUMNS)

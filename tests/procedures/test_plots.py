@@ -8,6 +8,8 @@ import pytest
 import procedures.plotting as plotting
 from procedures import run_procedure
 
+pytestmark = pytest.mark.plots
+
 
 @pytest.fixture
 def figures(monkeypatch):

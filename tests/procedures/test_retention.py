@@ -36,6 +36,7 @@ def test_hot_chip_decays_monotonically_and_faster(collect):
     assert 0 < nus[300.0] < nus[398.0]
 
 
+@pytest.mark.plots
 def test_levels_stay_ordered_over_ten_years(ning, tmp_path):
     df, csv = run_procedure("retention", ning, tmp_path, n_devices=16, levels=4, duration_s=100, points=5)
     s = df.attrs["summary"]

@@ -25,6 +25,7 @@ def test_memory_window_of_the_model(ning, collect):
     assert summary["log10_on_off"]["mean"] > 2
 
 
+@pytest.mark.plots
 def test_array_maps_and_refusal(ning, tmp_path):
     df, _ = run_procedure("transfer_curve", ning, tmp_path, devices="0:1,3:5,7:9", gate_step_v=0.2)
     assert df.groupby(["Device row", "Device col"]).ngroups == 3

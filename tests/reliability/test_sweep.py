@@ -42,6 +42,7 @@ def _check_table(out: Path, n: int) -> pd.DataFrame:
     return table
 
 
+@pytest.mark.plots
 def test_sweep_on_a_local_cluster(tmp_path):
     result = runner.invoke(app, ["sweep", str(_spec(tmp_path)), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
@@ -50,6 +51,7 @@ def test_sweep_on_a_local_cluster(tmp_path):
     assert table["worker_pid"].nunique() == 2  # both LocalCluster worker processes ran runs
 
 
+@pytest.mark.plots
 def test_sweep_connects_to_an_existing_scheduler(tmp_path):
     with distributed.LocalCluster(n_workers=1, processes=False, threads_per_worker=1, protocol="tcp", host="127.0.0.1", dashboard_address=None) as cluster:
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")

@@ -74,6 +74,7 @@ def test_cost_estimate_orders_the_schemes():
     assert "sram_energy_per_bit_j" in assumptions_markdown()
 
 
+@pytest.mark.plots
 def test_granularity_and_vau_mse_commands(tmp_path):
     runner = CliRunner()
     result = runner.invoke(app, ["experiment", "granularity", "--out", str(tmp_path / "g"), "--epochs", "2",

@@ -30,6 +30,7 @@ def data() -> Dataset:
 SMALL = dict(layers=(784, 32, 10), progress=False, batch_size=50)
 
 
+@pytest.mark.plots
 def test_mpsgd_learns_and_counts_pulses_and_energy(data, tmp_path):
     df = train(algo="mpsgd", epochs=2, data=data, out=tmp_path, **SMALL)
     assert list(df.columns) == METRIC_COLUMNS
