@@ -98,7 +98,11 @@ def test_ctrl_c_mid_epoch_prints_the_command_that_continues_and_it_does(tmp_path
         time.sleep(0.05)
     os.killpg(child.pid, signal.SIGINT)
     stdout, stderr = child.communicate(timeout=60)
-    assert child.returncode == 130, stdout + stderr
+    # exit 130, or death by SIGINT after the same clean-up: a shell reports both as status 130. CPython ends a
+    # process with SIGINT itself when a KeyboardInterrupt once escaped code it ran through exec() of a string
+    # (a flag set in pythonrun.c, cleared by nothing the program does later): seen ~1 run in 15 under load, always
+    # with Ctrl-C at the first batch ("after epoch 0"), where numba loads the cached kernels
+    assert child.returncode in (130, -signal.SIGINT), stdout + stderr
     line = next(row for row in stderr.splitlines() if "--resume" in row)
     assert re.match(r"interrupted after epoch [01]; continue with: python -m labctl train ", line), line
     resumed = CliRunner().invoke(app, shlex.split(line.split("continue with: ")[1])[3:])
