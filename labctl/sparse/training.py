@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 
 from device_models import load_model
-from device_models.plotstyle import plots_wanted
 from labctl.backends import open_backend
 from labctl.errors import ConfigError, field_error
 from labctl.layout import CellLayout
@@ -197,8 +196,7 @@ def _loop(net, fc, data, run, optimizer, rng, groups, done, rows, extra, out_dir
 
             pd.DataFrame(rows, columns=COLUMNS).to_csv(out_dir / "metrics.csv", index=False)
             (out_dir / "run.json").write_text(json.dumps({"config": config}, indent=2) + "\n")
-            if plots_wanted():
-                plot_training_curve(rows, out_dir / "training_curve.png", title=f"MSNet FC {run.update}")
+            plot_training_curve(rows, out_dir / "training_curve.png", title=f"MSNet FC {run.update}")
             save_checkpoint(out_dir, config, epoch, rows, net.layers, optimizer.accumulators, rng, extra)
 
 

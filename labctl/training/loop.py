@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 
 from device_models import load_model, physics
-from device_models.plotstyle import plots_wanted
 from labctl.backends import Transactions, open_backend
 from labctl.preflight import check_operating_point
 from labctl.catalog import input_ref, recorded
@@ -342,5 +341,4 @@ def _write_outputs(out_dir: Path, config: dict, rows: list[dict], extra: dict) -
     pd.DataFrame(rows, columns=METRIC_COLUMNS).to_csv(out_dir / "metrics.csv", index=False)
     (out_dir / "run.json").write_text(json.dumps({"config": config, **extra, "blas_threads": blas_threads()},
                                                  indent=2) + "\n")
-    if plots_wanted():
-        plot_training_curve(rows, out_dir / "training_curve.png", title=f"{config['algo']} on {config['model']}")
+    plot_training_curve(rows, out_dir / "training_curve.png", title=f"{config['algo']} on {config['model']}")

@@ -19,8 +19,11 @@ def _pyplot():
     return plt
 
 
-def plot_training_curve(rows: list[dict], path: Path, title: str = "") -> Path:
-    """Train loss and test accuracy per epoch."""
+def plot_training_curve(rows: list[dict], path: Path, title: str = "") -> Path | None:
+    """Train loss and test accuracy per epoch; None, nothing drawn, with ``LABCTL_PLOTS=0`` (every training
+    loop that writes a curve calls this after each epoch)."""
+    if not plotstyle.plots_wanted():
+        return None
     training_figure(rows, title).savefig(path, dpi=100)
     return path
 

