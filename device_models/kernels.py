@@ -236,8 +236,12 @@ def _pulse_block(m, dev, signed, g, age, dt, per_pulse, k, xi, g_min, g_max, bef
 
 @compiled.kernel
 def _pulse_kernel(dyn, par, cond, log_dev, idx, counts, polarity, partner_mode, scalars, fractions, noise, cells_g,
-                  cells_var, maps, floats, ints):
+                  cells_var, maps, floats, ints, read_noise, readings):
     """Relax, pulse, store and re-cell devices ``idx``; returns [LTP pulses, longest LTP, LTD pulses, longest LTD].
+
+    ``readings`` (empty: none): the read-back of every listed device (no zero counts) from its new
+    conductance with the standard normals ``read_noise`` (``_noisy``, the same values), while the
+    device is in cache.
 
     ``polarity`` -1: ``counts`` are signed (LTP > 0, LTD < 0, zeros skipped, as ``pulse_and_read_at``);
     0 / 1: every listed device gets an LTP / LTD train of ``counts[i]`` >= 1 pulses (as ``apply_pulses``). ``noise``: the normals of the LTP trains in device order, then the LTD trains'.
@@ -251,6 +255,7 @@ def _pulse_kernel(dyn, par, cond, log_dev, idx, counts, polarity, partner_mode, 
     clock, nu, t0, relaxed_state, c2c, rewrite_threshold, sigma = (scalars[0], scalars[1], scalars[2], scalars[3],
                                                                    scalars[4], scalars[5], scalars[6])
     any_log = scalars[7] != 0.0
+    read_sigma = np.float32(sigma)
     pairs, dev_cell, cell_dev, cell_partner = maps
     g, age, dt, per_pulse, k, xi, g_min, g_max = (floats[0], floats[1], floats[2], floats[3], floats[4], floats[5],
                                                   floats[6], floats[7])
@@ -295,6 +300,9 @@ def _pulse_kernel(dyn, par, cond, log_dev, idx, counts, polarity, partner_mode, 
             d = dev[j]
             dyn[d, 0], dyn[d, 1], dyn[d, 2] = g[j], age[j], clock
             cond[d] = t[j]
+        if readings.size:
+            for j in range(m):
+                readings[done + j] = t[j] * np.float64(np.float32(1.0) + read_sigma * read_noise[done + j])
         if partner_mode >= 0:
             for j in range(m):  # CellCache._cell_values (a cell whose other device comes later is redone then)
                 if pairs[0] >= 0:

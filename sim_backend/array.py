@@ -341,10 +341,12 @@ class SimulatedArray(DeviceRows, CellCache, BackendBase):
         return max(physics.retention_exponent(pop.params.retention, self._temperature_k)
                    / pop.params.retention.t0_s for pop in self._pops) * pending
 
-    def _flush_if_stale(self) -> None:
-        """Relax every device once the relaxation not yet applied could exceed ``RELAX_TOLERANCE``."""
+    def _flush_if_stale(self) -> bool:
+        """Relax every device once the relaxation not yet applied could exceed ``RELAX_TOLERANCE``; whether it did."""
         if self._stale_bound() > RELAX_TOLERANCE:
             self._flush_relaxation()
+            return True
+        return False
 
     def _flush_relaxation(self) -> None:
         """Relax every device up to the clock (at this temperature); invalidates the cell cache."""

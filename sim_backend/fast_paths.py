@@ -17,6 +17,7 @@ from labctl.layout import Role
 _NO_NOISE = np.empty(0, dtype=np.float32)
 _NO_NOISE.flags.writeable = False
 _NO_CELLS = np.empty(0, dtype=np.float32)
+_NO_READINGS = np.empty(0)
 
 
 def covers(array) -> bool:
@@ -33,6 +34,22 @@ def covers(array) -> bool:
 def pulse(array, idx: np.ndarray, counts: np.ndarray, amplitude_v: float, width_s: float,
           down_v: float | None) -> np.ndarray | None:
     """``DeviceRows._pulse`` in one kernel: [LTP pulses, longest, LTD pulses, longest], or None (not covered)."""
+    done = _pulse(array, idx, counts, amplitude_v, width_s, down_v, read=False)
+    return None if done is None else done[0]
+
+
+def pulse_and_read(array, idx: np.ndarray, counts: np.ndarray, up_v: float, width_s: float,
+                   down_v: float) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Signed trains (no zero counts) and the read-back of the same devices from their new conductance, in one
+    kernel: (stats as :func:`pulse`, readings, the read noise they took), or None (not covered).
+
+    The read noise is drawn after the trains' noise, as a read that follows draws it; a caller whose read
+    finds the array stale relaxes it and reads again with the same noise (:func:`noisy_read`)."""
+    return _pulse(array, idx, counts, up_v, width_s, down_v, read=True)
+
+
+def _pulse(array, idx, counts, amplitude_v, width_s, down_v, read: bool):
+    """:func:`pulse` (``read`` False: no readings) or :func:`pulse_and_read`."""
     if not covers(array) or amplitude_v == 0 or (down_v is not None and not amplitude_v > 0 > down_v):
         return None
     consts = _constants(array)
@@ -52,6 +69,8 @@ def pulse(array, idx: np.ndarray, counts: np.ndarray, amplitude_v: float, width_
         fractions = consts.fractions[volts, width_s] = _fractions(consts.params, volts, width_s)
     noise = [array.noise.standard_normal(n) for n in sizes if consts.c2c and n]  # the numpy path's order
     noise = _NO_NOISE if not noise else _read_only(noise[0] if len(noise) == 1 else np.concatenate(noise))
+    read_noise, readings = (_read_only(array.noise.standard_normal(idx.size)), np.empty(idx.size)) if read else \
+        (_NO_NOISE, _NO_READINGS)
     if not array._cond_valid:  # the cells need every device's conductance (numpy computes it on the next read)
         array._conductance(None)
     cells = array._cells_cache  # updated cell by cell however many devices were pulsed (numpy rebuilds them
@@ -60,8 +79,9 @@ def pulse(array, idx: np.ndarray, counts: np.ndarray, amplitude_v: float, width_
     scalars = np.array([array._clock_s, physics.retention_exponent(consts.params.retention, array._temperature_k),
                         *consts.scalars])
     stats = _pulse_kernel(array._dyn, array._par, array._cond_dev, array._log_dev, idx, counts, polarity, mode,
-                          scalars, fractions, noise, cells_g, cells_var, consts.maps, *_scratch(array, idx.size))
-    return stats
+                          scalars, fractions, noise, cells_g, cells_var, consts.maps, *_scratch(array, idx.size),
+                          read_noise, readings)
+    return stats, readings, read_noise
 
 
 class _Constants:
@@ -97,13 +117,14 @@ def _fractions(params, volts: tuple[float, float], width_s: float) -> np.ndarray
     return out
 
 
-def noisy_read(array, flat: np.ndarray) -> np.ndarray | None:
-    """``array._noisy(array._conductance(flat), flat)`` in one pass, or None (not covered)."""
+def noisy_read(array, flat: np.ndarray, noise: np.ndarray | None = None) -> np.ndarray | None:
+    """``array._noisy(array._conductance(flat), flat)`` in one pass (``noise``: its standard normals, default
+    drawn now), or None (not covered)."""
     if not covers(array):
         return None
     if not array._cond_valid:
         array._conductance(None)
-    noise = _read_only(array.noise.standard_normal(flat.size))
+    noise = _read_only(array.noise.standard_normal(flat.size)) if noise is None else noise
     return _noisy(array._cond_dev, flat, noise, np.float32(array._read_sigma(None)))
 
 

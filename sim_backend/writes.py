@@ -71,18 +71,25 @@ class DeviceRows:
         up, down = pulses[+1], pulses[-1]
         if not (self._one_pop and up.amplitude_v > 0 > down.amplitude_v and up.width_s == down.width_s):
             return super()._do_pulse_and_read_at(flat, counts, pulses, read)
+        if counts.all() and (fused := fast_paths.pulse_and_read(self, flat, counts, up.amplitude_v, up.width_s,
+                                                                 down.amplitude_v)) is not None:
+            stats, readings, noise = fused  # the read-back taken by the pulse kernel: reread only if the read relaxes
+            report = self._pulse_report(stats, up, down)
+            self._advance(read.duration_s)
+            return report, fast_paths.noisy_read(self, flat, noise) if self._flush_if_stale() else readings
         pulsed, signed = flat, counts
         if not counts.all():  # zero-length trains: not pulsed, not relaxed (the update rules send none)
             nonzero = counts != 0
             pulsed, signed = flat[nonzero], counts[nonzero]
         stats = self._pulse(pulsed, signed, up.amplitude_v, up.width_s, down.amplitude_v)
         if stats is None:  # the numpy path: count them here
-            stats = [(n.sum(), n.max() if n.size else 0) for n in (signed[signed > 0], -signed[signed < 0])]
-        else:  # the kernel counted them: [LTP pulses, longest, LTD pulses, longest]
-            stats = (stats[:2], stats[2:])
-        report = total_report(self._report(int(total), int(longest), pulse)
-                              for pulse, (total, longest) in zip((up, down), stats) if longest)
-        return report, self._do_read_at(flat, read)
+            stats = [x for n in (signed[signed > 0], -signed[signed < 0]) for x in (n.sum(), n.max() if n.size else 0)]
+        return self._pulse_report(stats, up, down), self._do_read_at(flat, read)
+
+    def _pulse_report(self, stats, up: PulseSpec, down: PulseSpec) -> PulseReport:
+        """The report of both polarities' trains from [LTP pulses, longest, LTD pulses, longest] (the clock advanced)."""
+        return total_report(self._report(int(stats[2 * k]), int(stats[2 * k + 1]), pulse)
+                            for k, pulse in enumerate((up, down)) if stats[2 * k + 1])
 
     def _pulse(self, idx: np.ndarray, counts: np.ndarray, amplitude_v: float, width_s: float,
                down_v: float | None = None) -> np.ndarray | None:

@@ -71,13 +71,15 @@ def _both(make) -> tuple[list[np.ndarray], list[np.ndarray]]:
 @needs_numba
 @pytest.mark.parametrize("make, covered", [
     (lambda: SimulatedArray("garg-hzo-20ns", seed=3, layout=CellLayout.with_reference(16, 12), initial_state=0.5), True),
+    # ~3700 trains in one update: the kernel's blocks of 2048 (noise and readings offset per block)
+    (lambda: SimulatedArray("garg-hzo-20ns", seed=8, layout=CellLayout.with_reference(96, 96), initial_state=0.5), True),
     (lambda: SimulatedArray("garg-hzo-2ms", seed=4, layout=CellLayout.dense(10, 9), initial_state=0.3), True),
     (lambda: SimulatedArray(_model(c2c_write=0.0, d2d_nonlinearity=0.0), seed=5,
                             layout=CellLayout.with_reference(8, 8), initial_state=0.7), True),
     (lambda: SimulatedArray("ning-mos2-fefet", seed=6), False),  # two populations (sparse layout)
     (lambda: SimulatedArray("garg-hzo-20ns", seed=7, layout=CellLayout.with_reference(10, 10), initial_state=0.5,
                             faults=Faults(stuck_on=[(1, 2)], dead_rows=[4], dead_cols=[7])), False),
-], ids=["reference-pairs", "dense-2ms", "no-noise-linear", "two-populations", "faults"])
+], ids=["reference-pairs", "blocks", "dense-2ms", "no-noise-linear", "two-populations", "faults"])
 def test_kernels_match_the_numpy_reference(make, covered):
     """Where the kernels cover an array they land on the numpy results; where not (or with LABCTL_NUMBA=0)
     they step aside."""
@@ -107,18 +109,19 @@ def test_log_scale_conductance_and_fresh_noise_draws_match():
 @needs_numba
 def test_update_rule_kernels_give_the_numpy_rules_counts():
     """Plain SGD (same uniform draws, the generator left alike) and MP-SGD (same accumulator) select identical
-    cells and counts."""
-    alpha = np.float32(12 / np.sqrt(300))
+    cells and counts. 301 x 69 cells: not a multiple of the 8 cells MP-SGD's gather looks at as one word."""
+    shape = (301, 69)
+    alpha = np.float32(12 / np.sqrt(shape[0]))
     for algo in ("sgd", "mpsgd"):
         runs = []
         for use_kernels in (True, False):
             rng = np.random.default_rng(4)
             opt = Optimizer(algo, [], lr=0.1, steps=(0.0123, 0.0071), max_pulses=15, rng=np.random.default_rng(9))
-            opt.accumulators = [np.zeros((300, 70), dtype=np.float32)]
+            opt.accumulators = [np.zeros(shape, dtype=np.float32)]
             out = []
             for _ in range(10):
-                grad = (rng.standard_normal((300, 70)) * 0.02).astype(np.float32)
-                grad[rng.random((300, 70)) < 0.05] *= 50  # some cells past the cap
+                grad = (rng.standard_normal(shape) * 0.02).astype(np.float32)
+                grad[rng.random(shape) < 0.05] *= 50  # some cells past the cap
                 if use_kernels:
                     flat, counts = training_kernels.select(opt, 0, grad, alpha)
                 else:
