@@ -209,6 +209,8 @@ class ArrayBackendContract:
             call(np.array([3, 1]), np.array([0, 0]))
         with pytest.raises(ConfigError, match="rows"):
             call(np.array([0, backend.shape[0]]), np.array([0, 0]))
+        with pytest.raises(ConfigError, match="cols"):  # (its flat index would be the next row's first device)
+            call(np.array([0, 0]), np.array([0, backend.shape[1]]))
 
     def test_over_limit_trains_per_coordinate_are_refused(self, backend):
         pulses = {+1: _write(backend, 1), -1: _write(backend, -1)}
