@@ -153,8 +153,21 @@ class SafetyLimits:
     def check_pulse(self, pulse: PulseSpec, count: int | np.ndarray = 1) -> None:
         """Raise ``SafetyLimitError`` naming the field if ``pulse`` (times ``count``) is not allowed.
 
-        ``count`` is one train length or an array of per-device train lengths.
+        ``count`` is one train length or an array of per-device train lengths. A spec built against these
+        very limits (``pulse.limits is self``; both frozen) passed :meth:`check_pulse_shape` when it was
+        made, so only its counts are checked again (a training update checks two pulses every batch).
         """
+        if pulse.limits is not self:
+            self.check_pulse_shape(pulse)
+        counts = np.asarray(count)
+        if counts.dtype.kind not in "iu" and not (counts.dtype.kind == "f" and np.all(counts == np.round(counts))):
+            raise field_error(SafetyLimitError, "count", count, "must be whole numbers")
+        if counts.size and (counts.min() < 0 or counts.max() > self.max_pulse_count):
+            raise field_error(SafetyLimitError, "count", int(counts.max() if counts.min() >= 0 else counts.min()),
+                              f"outside [0, {self.max_pulse_count}]")
+
+    def check_pulse_shape(self, pulse: PulseSpec) -> None:
+        """Raise ``SafetyLimitError`` naming the field if one ``pulse`` is not allowed (amplitude, width, edges)."""
         if abs(pulse.amplitude_v) > self.max_write_v:
             raise field_error(SafetyLimitError, "PulseSpec.amplitude_v", pulse.amplitude_v,
                               f"|amplitude| exceeds max_write_v={self.max_write_v!r} V")
@@ -164,12 +177,6 @@ class SafetyLimits:
         # each SPGU output carries half the pulse (V/2 scheme): its swing sets the shortest edge
         self.check_spgu_output("PulseSpec", pulse.amplitude_v / WRITE_OUTPUTS, pulse.rise_s, pulse.fall_s,
                                shown_v=pulse.amplitude_v)
-        counts = np.asarray(count)
-        if counts.dtype.kind not in "iu" and not (counts.dtype.kind == "f" and np.all(counts == np.round(counts))):
-            raise field_error(SafetyLimitError, "count", count, "must be whole numbers")
-        if counts.size and (counts.min() < 0 or counts.max() > self.max_pulse_count):
-            raise field_error(SafetyLimitError, "count", int(counts.max() if counts.min() >= 0 else counts.min()),
-                              f"outside [0, {self.max_pulse_count}]")
 
     def check_read(self, read: ReadSpec) -> None:
         """Raise ``SafetyLimitError`` if the read voltage could disturb the stored state."""
@@ -226,7 +233,7 @@ class PulseSpec:
         for name in ("width_s", "rise_s", "fall_s"):
             if getattr(self, name) <= 0:
                 raise field_error(ConfigError, f"PulseSpec.{name}", getattr(self, name), "must be > 0")
-        self.limits.check_pulse(self)
+        self.limits.check_pulse_shape(self)
 
     @property
     def polarity(self) -> int:

@@ -102,6 +102,7 @@ class SimulatedArray(DeviceRows, CellCache, BackendBase):
         self._temperature_k = float(temperature_k)
         self._clock_s = 0.0
         self._flushed_at_s = 0.0  # every device is relaxed at least up to this clock
+        self._stale_rate: tuple[float | None, float] = (None, 0.0)  # (temperature, the stale bound's rate there)
         sparse = layout.role_mask(Role.SPARSITY).ravel()
         self._pops = [Population.draw(self.model.weight, np.flatnonzero(~sparse), self.rng)]
         if sparse.any():
@@ -338,8 +339,12 @@ class SimulatedArray(DeviceRows, CellCache, BackendBase):
         pending = self._clock_s - self._flushed_at_s
         if pending <= 0:
             return 0.0
-        return max(physics.retention_exponent(pop.params.retention, self._temperature_k)
-                   / pop.params.retention.t0_s for pop in self._pops) * pending
+        at, rate = self._stale_rate
+        if at != self._temperature_k:  # (every read asks: the Arrhenius factor once per temperature)
+            at, rate = self._stale_rate = self._temperature_k, max(
+                physics.retention_exponent(pop.params.retention, self._temperature_k) / pop.params.retention.t0_s
+                for pop in self._pops)
+        return rate * pending
 
     def _flush_if_stale(self) -> bool:
         """Relax every device once the relaxation not yet applied could exceed ``RELAX_TOLERANCE``; whether it did."""

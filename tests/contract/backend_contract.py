@@ -6,6 +6,7 @@ and its ``model`` (a ChipModel) as ``backend.model``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -212,8 +213,11 @@ class ArrayBackendContract:
         with pytest.raises(ConfigError, match="cols"):  # (its flat index would be the next row's first device)
             call(np.array([0, 0]), np.array([0, backend.shape[1]]))
 
-    def test_over_limit_trains_per_coordinate_are_refused(self, backend):
+    @pytest.mark.parametrize("own_limits", [False, True])  # specs made against the backend's limits skip re-checking
+    def test_over_limit_trains_per_coordinate_are_refused(self, backend, own_limits):  # their shape, not their counts
         pulses = {+1: _write(backend, 1), -1: _write(backend, -1)}
+        if own_limits:
+            pulses = {sign: dataclasses.replace(p, limits=backend.limits) for sign, p in pulses.items()}
         too_long = backend.limits.max_pulse_count + 1
         with pytest.raises(SafetyLimitError, match="count"):
             backend.pulse_and_read_at(np.array([0]), np.array([0]), pulses, np.array([-too_long]))

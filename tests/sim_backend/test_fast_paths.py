@@ -92,6 +92,24 @@ def test_mvm_cells_stay_within_the_relaxation_tolerance():
         assert np.abs(g_cached - g_exact).max() <= (RELAX_TOLERANCE + 1e-6) * span
 
 
+@pytest.mark.parametrize("temperature_k", [300.0, 400.0])
+def test_an_mvm_relaxes_everything_once_the_bound_at_this_temperature_crosses_the_tolerance(temperature_k):
+    """The stale bound's rate follows the chuck: at 400 K retention runs ~18x faster, so the pending time
+    an MVM may skip is ~18x shorter (a rate kept from the 300 K reads before would skip 18x too much)."""
+    chip = _chip()
+    x = np.full(12, 0.3)
+    chip.read_mvm(x)  # at 300 K first
+    chip.set_temperature(temperature_k)  # (relaxes everything up to now)
+    ret = chip.model.weight.retention
+    allowed_s = RELAX_TOLERANCE * ret.t0_s / physics.retention_exponent(ret, temperature_k)
+    chip._advance(0.5 * allowed_s)
+    chip.read_mvm(x)
+    assert chip._flushed_at_s < chip.time_s  # within the tolerance: the MVM skips it
+    chip._advance(0.6 * allowed_s)
+    chip.read_mvm(x)
+    assert chip._flushed_at_s == chip.time_s  # past it: every device relaxed before the product
+
+
 def test_pulse_and_read_at_matches_two_trains_and_a_read():
     """The fused update (both polarities, then the read-back) lands where the separate calls do (to ~1e-7)."""
     a, b = _chip(), _chip()
