@@ -11,6 +11,7 @@ from the optimiser's Generator as the numpy path takes them), so the counts are 
 
 from __future__ import annotations
 
+import functools
 import sys
 
 import numpy as np
@@ -126,6 +127,7 @@ def _adc(currents, width, per_unit, to_levels, from_levels, levels, alpha, scale
     return out
 
 
+@functools.cache  # (every forward pass asks, twice per layer)
 def converters(bound: float, bits: int) -> tuple[np.float32, np.float32, np.float32]:
     """(scale to levels, scale back, levels) of ``analog.quantize`` for a converter, as numpy computes them."""
     levels = np.float32(2 ** (bits - 1) - 1)
