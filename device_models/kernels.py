@@ -388,6 +388,21 @@ def _noisy(cond, flat, noise, sigma):
 
 
 @compiled.kernel
+def _flat_coordinates(n_rows, n_cols, rows, cols):
+    """(flat row-major indices of ``(rows[i], cols[i])`` on an ``n_rows x n_cols`` grid, whether every pair is
+    inside it and the indices increase): the seam's coordinate check in one pass (``labctl.backend.flat_indices``
+    is the reference and names what is wrong)."""
+    flat = np.empty(rows.size, dtype=np.int64)
+    ok = True
+    last = -1
+    for i in range(rows.size):
+        index = rows[i] * n_cols + cols[i]
+        ok &= (rows[i] >= 0) & (rows[i] < n_rows) & (cols[i] >= 0) & (cols[i] < n_cols) & (index > last)
+        flat[i] = last = index
+    return flat, ok
+
+
+@compiled.kernel
 def _count_signs(counts):
     """(LTP trains, LTD trains) of signed ``counts``."""
     up = down = 0

@@ -367,14 +367,7 @@ def checked_mask(mask, shape: tuple[int, ...], name: str) -> np.ndarray:
 def flat_indices(shape: tuple[int, int], rows, cols) -> np.ndarray:
     """Flat device indices of coordinate arrays, checked in range, row-major and without repeats."""
     rows, cols = np.asarray(rows), np.asarray(cols)
-    if rows.ndim == 1 and rows.shape == cols.shape and rows.dtype.kind in "iu" and cols.dtype.kind in "iu":
-        # the training update's path (~1800 calls an epoch): columns in range and flat indices increasing
-        # inside the array put the rows in range too, so the rows need no pass of their own
-        flat = rows.astype(np.int64) * shape[1] + cols
-        if not flat.size or (flat[0] >= 0 and flat[-1] < shape[0] * shape[1] and cols.min() >= 0
-                             and cols.max() < shape[1] and np.all(flat[1:] > flat[:-1])):
-            return flat
-    for name, arr, size in (("rows", rows, shape[0]), ("cols", cols, shape[1])):  # name what is wrong
+    for name, arr, size in (("rows", rows, shape[0]), ("cols", cols, shape[1])):
         if arr.ndim != 1 or arr.dtype.kind not in "iu":
             raise field_error(ConfigError, f"{name}.dtype", f"{arr.dtype}{arr.shape}", "must be 1-D integers")
         if arr.size and (arr.min() < 0 or arr.max() >= size):
@@ -382,7 +375,10 @@ def flat_indices(shape: tuple[int, int], rows, cols) -> np.ndarray:
                               f"outside 0..{size - 1}")
     if rows.shape != cols.shape:
         raise field_error(ConfigError, "cols.shape", cols.shape, f"expected {rows.shape} like rows")
-    raise field_error(ConfigError, "rows, cols", "order", "must be row-major without repeats")
+    flat = rows.astype(np.int64) * shape[1] + cols
+    if flat.size > 1 and not np.all(flat[1:] > flat[:-1]):
+        raise field_error(ConfigError, "rows, cols", "order", "must be row-major without repeats")
+    return flat
 
 
 class BackendProxy:

@@ -214,6 +214,11 @@ class SimulatedArray(DeviceRows, CellCache, BackendBase):
         self._pulse(np.flatnonzero(half), np.full(int(half.sum()), count), pulse.amplitude_v / 2, pulse.width_s)
         return self._report(int(full.sum()) * count, count, pulse)
 
+    def _flat(self, rows, cols) -> np.ndarray:
+        """The seam's coordinate check (``BackendBase._flat``), compiled where it passes (every training update)."""
+        fast = fast_paths.flat(self, np.asarray(rows), np.asarray(cols))
+        return super()._flat(rows, cols) if fast is None else fast
+
     def _do_read(self, mask: np.ndarray, read: ReadSpec) -> np.ndarray:
         idx = np.flatnonzero(mask)
         out = np.full(self._g.size, np.nan)

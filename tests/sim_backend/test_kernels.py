@@ -13,6 +13,8 @@ import pytest
 from device_models.modelfile import load_model
 from device_models import compiled
 from labctl import PulseSpec, ReadSpec
+from labctl.backend import flat_indices
+from labctl.errors import ConfigError
 from labctl.layout import CellLayout
 from labctl.training import AnalogLayer, load_mnist, train
 from labctl.training import kernels as training_kernels
@@ -104,6 +106,39 @@ def test_log_scale_conductance_and_fresh_noise_draws_match():
     fast, reference = _both(make)
     for got, want in zip(fast, reference):
         np.testing.assert_allclose(got, want, rtol=RTOL, atol=0)
+
+
+@needs_numba
+def test_the_compiled_coordinate_check_passes_exactly_what_the_seam_passes():
+    """``fast_paths.flat`` returns the seam's flat indices for coordinates ``flat_indices`` accepts and None
+    (the seam then names the problem) for any it refuses: rows or columns off the grid (also where the flat
+    index would land inside it), repeats, wrong order."""
+    chip = SimulatedArray("garg-hzo-20ns", seed=1, layout=CellLayout.with_reference(16, 12))
+    n_rows, n_cols = chip.shape
+    rng = np.random.default_rng(5)
+    refused = 0
+    for k in range(400):
+        flat = np.sort(rng.choice(n_rows * n_cols, int(rng.integers(1, 40)), replace=False))
+        rows, cols = flat // n_cols, flat % n_cols
+        i = int(rng.integers(rows.size))
+        if k % 5 == 1:  # one step left of the grid's first column, as the previous row's last flat index
+            rows[i], cols[i] = rows[i] + 1, -1
+        elif k % 5 == 2:  # one past the last column: the next row's first flat index
+            rows[i], cols[i] = rows[i] - 1, n_cols
+        elif k % 5 == 3 and rows.size > 1:  # a repeat
+            rows[i], cols[i] = rows[i - 1], cols[i - 1]
+        elif k % 5 == 4 and rows.size > 1:  # out of order
+            rows, cols = rows[::-1].copy(), cols[::-1].copy()
+        try:
+            want = flat_indices(chip.shape, rows, cols)
+        except ConfigError:
+            want = None
+            refused += 1
+        got = fast_paths.flat(chip, rows, cols)
+        assert (got is None) == (want is None), (k, rows, cols)
+        if want is not None:
+            np.testing.assert_array_equal(got, want)
+    assert refused > 200
 
 
 @needs_numba
