@@ -16,8 +16,10 @@ row gather per pulsed device, not seven scattered ones), and
 read-back) in one pass (one compiled kernel with the ``fast`` extra, :mod:`sim_backend.fast_paths`).
 What remains is the work per pulsed device, the MVM's second product (the exact read-noise
 variance) and the full relaxation every ``RELAX_TOLERANCE`` worth of clock (25 ms; a training batch
-advances a layer's clock by ~1 ms of reads and pulse trains, so an MP-SGD MNIST epoch on garg-hzo-20ns
-relaxes each layer's whole array ~27 times, ~5 % of the epoch).
+advances a layer's clock by ~0.4 ms of reads and pulse trains, so an MP-SGD MNIST epoch on garg-hzo-20ns
+crosses the bound ~10 times per layer; each crossing at a read-back is followed by a second full
+relaxation at the next MVM, which rebuilds the cells after relaxing again: ~20 in all, 82 ms for the
+401,408 devices of 784-256-128-10's first layer, 15 ms for the second, ~7 % of the epoch).
 """
 
 from __future__ import annotations
