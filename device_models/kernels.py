@@ -235,8 +235,8 @@ def _pulse_block(m, dev, signed, g, age, dt, per_pulse, k, xi, g_min, g_max, bef
 
 
 @compiled.kernel
-def _pulse_kernel(dyn, par, cond, log_dev, idx, counts, polarity, partner_mode, scalars, fractions, noise, cells_g,
-                  cells_var, maps, floats, ints, read_noise, readings):
+def _pulse_kernel(dyn, par, cond, log_dev, idx, counts, polarity, partner_mode, scalars, fractions, up_noise,
+                  down_noise, cells_g, cells_var, maps, floats, ints, read_noise, readings):
     """Relax, pulse, store and re-cell devices ``idx``; returns [LTP pulses, longest LTP, LTD pulses, longest LTD].
 
     ``readings`` (empty: none): the read-back of every listed device (no zero counts) from its new
@@ -244,7 +244,8 @@ def _pulse_kernel(dyn, par, cond, log_dev, idx, counts, polarity, partner_mode, 
     device is in cache.
 
     ``polarity`` -1: ``counts`` are signed (LTP > 0, LTD < 0, zeros skipped, as ``pulse_and_read_at``);
-    0 / 1: every listed device gets an LTP / LTD train of ``counts[i]`` >= 1 pulses (as ``apply_pulses``). ``noise``: the normals of the LTP trains in device order, then the LTD trains'.
+    0 / 1: every listed device gets an LTP / LTD train of ``counts[i]`` >= 1 pulses (as ``apply_pulses``). ``up_noise``,
+    ``down_noise``: the normals of the LTP and of the LTD trains, each in device order.
     ``partner_mode``: -1 no cell cache to update, 0 no partner, 1 sparsity, 2 reference; ``pairs``:
     (weight, partner) offsets when cell ``c`` owns devices ``2c + offset`` (else (-1, -1): the maps).
     ``scalars``: clock, nu, t0, relaxed state, c2c, rewrite threshold, read noise, any log-scale device;
@@ -261,9 +262,6 @@ def _pulse_kernel(dyn, par, cond, log_dev, idx, counts, polarity, partner_mode, 
                                                   floats[6], floats[7])
     before, room, a, t, work, out = floats[8], floats[9], floats[10], floats[11], floats[12], floats[13]
     dev, signed, bits, multi = ints[0], ints[1], ints[2], ints[3]  # signed: the train's length, negative for LTD
-    n_up = 0
-    for i in range(idx.size):
-        n_up += polarity == 0 or (polarity < 0 and counts[i] > 0)
     stats = np.zeros(4, dtype=np.int64)
     dyn_flat, par_flat, cond_flat = dyn.reshape(-1), par.reshape(-1), cond.reshape(-1)
     done = n_down = 0  # trains handled in earlier blocks, LTD trains among them
@@ -289,9 +287,8 @@ def _pulse_kernel(dyn, par, cond, log_dev, idx, counts, polarity, partner_mode, 
             g[m], age[m], dt[m] = dyn[d, 0], dyn[d, 1], clock - dyn[d, 2]
             g_min[m], g_max[m], k[m] = par[d, side, 0], par[d, side, 1], par[d, side, 3]
             per_pulse[m] = par[d, side, 2] * fractions[side]  # physics.pulse_train: scale * switched fraction
-            if c2c != 0.0:  # the LTP trains' normals, then the LTD trains', each in device order
-                j = done + m
-                xi[m] = noise[j - n_down + side * (n_up + 2 * n_down - j)]
+            if c2c != 0.0:  # the LTP trains' normals and the LTD trains', each in device order
+                xi[m] = down_noise[n_down] if side else up_noise[done + m - n_down]
             n_down += side
             m += 1
         _pulse_block(m, dev, signed, g, age, dt, per_pulse, k, xi, g_min, g_max, before, room, a, t, work, out, bits,

@@ -78,8 +78,8 @@ def _pulse(array, idx, counts, amplitude_v, width_s, down_v, read: bool):
     fractions = consts.fractions.get((volts, width_s))
     if fractions is None:
         fractions = consts.fractions[volts, width_s] = _fractions(consts.params, volts, width_s)
-    noise = [array.noise.standard_normal(n) for n in sizes if consts.c2c and n]  # the numpy path's order
-    noise = _NO_NOISE if not noise else _read_only(noise[0] if len(noise) == 1 else np.concatenate(noise))
+    up_noise, down_noise = (_read_only(array.noise.standard_normal(n)) if consts.c2c and n else _NO_NOISE
+                            for n in sizes)  # (LTP's drawn first, as the numpy path draws them)
     read_noise, readings = (_read_only(array.noise.standard_normal(idx.size)), np.empty(idx.size)) if read else \
         (_NO_NOISE, _NO_READINGS)
     if not array._cond_valid:  # the cells need every device's conductance (numpy computes it on the next read)
@@ -87,11 +87,9 @@ def _pulse(array, idx, counts, amplitude_v, width_s, down_v, read: bool):
     cells = array._cells_cache  # updated cell by cell however many devices were pulsed (numpy rebuilds them
     mode = -1 if cells is None else consts.partner_mode  # all past a quarter of the array: the same values)
     cells_g, cells_var = (_NO_CELLS, _NO_CELLS) if mode < 0 else (c.reshape(-1) for c in cells)
-    scalars = np.array([array._clock_s, physics.retention_exponent(consts.params.retention, array._temperature_k),
-                        *consts.scalars])
     stats = _pulse_kernel(array._dyn, array._par, array._cond_dev, array._log_dev, idx, counts, polarity, mode,
-                          scalars, fractions, noise, cells_g, cells_var, consts.maps, *_scratch(array, idx.size),
-                          read_noise, readings)
+                          consts.scalars_at(array), fractions, up_noise, down_noise, cells_g, cells_var, consts.maps,
+                          *_scratch(array, idx.size), read_noise, readings)
     return stats, readings, read_noise
 
 
@@ -105,11 +103,20 @@ class _Constants:
                         float(params.variation.read_noise), float(array._any_log))
         """t0, relaxed state, c2c, rewrite threshold, read noise, any log-scale device (after clock and nu)."""
         self.c2c = self.scalars[2]
+        self._buffer = np.array([0.0, 0.0, *self.scalars])
+        self._nu_at: tuple[float | None, float] = (None, 0.0)  # (temperature, retention exponent there)
         self.partner_mode = {None: 0, Role.SPARSITY: 1}.get(array.layout.partner, 2)
         pairs = array._pair_offsets or (-1, -1)
         partner = array._cell_partner if array._cell_partner is not None else array._cell_dev
         self.maps = (np.array(pairs), array._dev_cell, array._cell_dev, partner)
         self.fractions: dict = {}
+
+    def scalars_at(self, array) -> np.ndarray:
+        """The pulse kernel's scalars now (clock, nu, then ``scalars``), in a buffer kept between calls."""
+        if self._nu_at[0] != array._temperature_k:
+            self._nu_at = (array._temperature_k, physics.retention_exponent(self.params.retention, array._temperature_k))
+        self._buffer[0], self._buffer[1] = array._clock_s, self._nu_at[1]
+        return self._buffer
 
 
 def _constants(array) -> _Constants:
