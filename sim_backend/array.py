@@ -104,7 +104,7 @@ class SimulatedArray(DeviceRows, CellCache, BackendBase):
         self._temperature_k = float(temperature_k)
         self._clock_s = 0.0
         self._flushed_at_s = 0.0  # every device is relaxed at least up to this clock
-        self._stale_rate: tuple[float | None, float] = (None, 0.0)  # (temperature, the stale bound's rate there)
+        self._retention_at: tuple = (None, [], 0.0)  # (temperature, exponents, stale rate): _retention_rates
         sparse = layout.role_mask(Role.SPARSITY).ravel()
         self._pops = [Population.draw(self.model.weight, np.flatnonzero(~sparse), self.rng)]
         if sparse.any():
@@ -346,12 +346,16 @@ class SimulatedArray(DeviceRows, CellCache, BackendBase):
         pending = self._clock_s - self._flushed_at_s
         if pending <= 0:
             return 0.0
-        at, rate = self._stale_rate
-        if at != self._temperature_k:  # (every read asks: the Arrhenius factor once per temperature)
-            at, rate = self._stale_rate = self._temperature_k, max(
-                physics.retention_exponent(pop.params.retention, self._temperature_k) / pop.params.retention.t0_s
-                for pop in self._pops)
-        return rate * pending
+        return self._retention_rates()[1] * pending
+
+    def _retention_rates(self) -> tuple[list[float], float]:
+        """Each population's retention exponent at the chuck's temperature, and the stale bound's rate (the
+        largest ``nu / t0``): kept per temperature (every read, MVM and pulse asks)."""
+        if self._retention_at[0] != self._temperature_k:
+            exponents = [physics.retention_exponent(pop.params.retention, self._temperature_k) for pop in self._pops]
+            rate = max(nu / pop.params.retention.t0_s for nu, pop in zip(exponents, self._pops))
+            self._retention_at = (self._temperature_k, exponents, rate)
+        return self._retention_at[1], self._retention_at[2]
 
     def _flush_if_stale(self) -> bool:
         """Relax every device once the relaxation not yet applied could exceed ``RELAX_TOLERANCE``; whether it did."""

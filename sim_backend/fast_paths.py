@@ -104,7 +104,6 @@ class _Constants:
         """t0, relaxed state, c2c, rewrite threshold, read noise, any log-scale device (after clock and nu)."""
         self.c2c = self.scalars[2]
         self._buffer = np.array([0.0, 0.0, *self.scalars])
-        self._nu_at: tuple[float | None, float] = (None, 0.0)  # (temperature, retention exponent there)
         self.partner_mode = {None: 0, Role.SPARSITY: 1}.get(array.layout.partner, 2)
         pairs = array._pair_offsets or (-1, -1)
         partner = array._cell_partner if array._cell_partner is not None else array._cell_dev
@@ -113,9 +112,7 @@ class _Constants:
 
     def scalars_at(self, array) -> np.ndarray:
         """The pulse kernel's scalars now (clock, nu, then ``scalars``), in a buffer kept between calls."""
-        if self._nu_at[0] != array._temperature_k:
-            self._nu_at = (array._temperature_k, physics.retention_exponent(self.params.retention, array._temperature_k))
-        self._buffer[0], self._buffer[1] = array._clock_s, self._nu_at[1]
+        self._buffer[0], self._buffer[1] = array._clock_s, array._retention_rates()[0][0]
         return self._buffer
 
 
@@ -169,7 +166,7 @@ def relax_all(array) -> bool:
     if factor is None:
         factor = array._relax_block = np.empty(RELAX_BLOCK)
     if _relax_all(array._dyn, array._cond_dev, array._g_min_dev, array._g_max_dev, array._log_dev, array._any_log,
-                  array._clock_s, physics.retention_exponent(ret, array._temperature_k), ret.t0_s, ret.relaxed_state,
+                  array._clock_s, array._retention_rates()[0][0], ret.t0_s, ret.relaxed_state,
                   factor):
         array._cond_valid = True
     return True
