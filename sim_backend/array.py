@@ -227,11 +227,15 @@ class SimulatedArray(DeviceRows, CellCache, BackendBase):
         out[idx] = self._do_read_at(idx, read)
         return out.reshape(self.shape)
 
-    def _do_read_at(self, flat: np.ndarray, read: ReadSpec) -> np.ndarray:
+    def _do_read_at(self, flat: np.ndarray, read: ReadSpec, taken: tuple | None = None) -> np.ndarray:
+        """``taken``: (readings, their noise) the pulse kernel already took of these devices
+        (:func:`sim_backend.fast_paths.pulse_and_read`): kept unless this read finds the array stale and
+        relaxes it, then taken again with the same noise."""
         self._advance(read.duration_s)
-        self._flush_if_stale()
-        fast = fast_paths.noisy_read(self, flat)
-        return self._noisy(self._conductance(flat), flat) if fast is None else fast
+        if self._flush_if_stale() or taken is None:
+            fast = fast_paths.noisy_read(self, flat, None if taken is None else taken[1])
+            return self._noisy(self._conductance(flat), flat) if fast is None else fast
+        return taken[0]
 
     def _do_read_mvm(self, inputs: np.ndarray, read: ReadSpec) -> np.ndarray:
         self._advance(read.duration_s)

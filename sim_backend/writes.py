@@ -73,10 +73,8 @@ class DeviceRows:
             return super()._do_pulse_and_read_at(flat, counts, pulses, read)
         if counts.all() and (fused := fast_paths.pulse_and_read(self, flat, counts, up.amplitude_v, up.width_s,
                                                                  down.amplitude_v)) is not None:
-            stats, readings, noise = fused  # the read-back taken by the pulse kernel: reread only if the read relaxes
-            report = self._pulse_report(stats, up, down)
-            self._advance(read.duration_s)
-            return report, fast_paths.noisy_read(self, flat, noise) if self._flush_if_stale() else readings
+            stats, readings, noise = fused  # the read-back taken by the pulse kernel
+            return self._pulse_report(stats, up, down), self._do_read_at(flat, read, taken=(readings, noise))
         pulsed, signed = flat, counts
         if not counts.all():  # zero-length trains: not pulsed, not relaxed (the update rules send none)
             nonzero = counts != 0
