@@ -71,12 +71,13 @@ class DeviceRows:
         up, down = pulses[+1], pulses[-1]
         if not (self._one_pop and up.amplitude_v > 0 > down.amplitude_v and up.width_s == down.width_s):
             return super()._do_pulse_and_read_at(flat, counts, pulses, read)
-        if counts.all() and (fused := fast_paths.pulse_and_read(self, flat, counts, up.amplitude_v, up.width_s,
-                                                                 down.amplitude_v)) is not None:
+        every = bool(counts.all())  # zero-length trains: not pulsed, not relaxed (the update rules send none)
+        if every and (fused := fast_paths.pulse_and_read(self, flat, counts, up.amplitude_v, up.width_s,
+                                                         down.amplitude_v)) is not None:
             stats, readings, noise = fused  # the read-back taken by the pulse kernel
             return self._pulse_report(stats, up, down), self._do_read_at(flat, read, taken=(readings, noise))
         pulsed, signed = flat, counts
-        if not counts.all():  # zero-length trains: not pulsed, not relaxed (the update rules send none)
+        if not every:
             nonzero = counts != 0
             pulsed, signed = flat[nonzero], counts[nonzero]
         stats = self._pulse(pulsed, signed, up.amplitude_v, up.width_s, down.amplitude_v)
